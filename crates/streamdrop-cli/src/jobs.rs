@@ -1,0 +1,91 @@
+//! `streamdrop submit` and `streamdrop jobs`: the app's job pipeline, headless,
+//! on the same data dir and store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+use streamdrop_core::engine::{record_job, EngineOptions};
+use streamdrop_core::local::{local_buckets, LocalStackOptions};
+use streamdrop_core::store::Store;
+use streamdrop_core::{DataDir, Engine, JobView, LocalStack};
+
+use crate::output::json_line;
+
+#[derive(Debug, clap::Args)]
+pub struct SubmitArgs {
+    /// The file to add; it is only read
+    file: PathBuf,
+    /// Wait until the job has finished, and exit non-zero if it failed. Without it
+    /// the job stays queued until the app or `streamdrop serve` runs on this data dir
+    #[arg(long)]
+    wait: bool,
+    /// Print one JSON line with the job
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Print the jobs as one JSON array
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Submitted<'a> {
+    #[serde(flatten)]
+    job: &'a JobView,
+    /// Where the job's results are, by name.
+    outputs: serde_json::Value,
+}
+
+pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = DataDir::resolve(data_dir)?;
+    let store = Store::open(&data_dir.store_file())?;
+    let job = if args.wait {
+        // This process hosts the engine until the job settles.
+        let stack = LocalStack::start(&data_dir, LocalStackOptions::default()).await?;
+        let engine = Engine::start(store, stack.storage().clone(), EngineOptions::default())?;
+        let report = engine.add_paths([args.file]);
+        let result = match report.rejected.first() {
+            Some(rejection) => Err(anyhow::anyhow!("{}: {}", rejection.path, rejection.reason)),
+            None => Ok(engine.settled(report.accepted[0].id).await?),
+        };
+        stack.shutdown().await;
+        result?
+    } else {
+        let job = record_job(&store, &local_buckets(), args.file)
+            .map_err(|rejection| anyhow::anyhow!("{}: {}", rejection.path, rejection.reason))?;
+        JobView::of(&job, 0)
+    };
+    if args.json {
+        let outputs = match job.state.as_str() {
+            "uploaded" => serde_json::json!({ "upload": job.destination }),
+            _ => serde_json::json!({}),
+        };
+        json_line(&Submitted { job: &job, outputs });
+    } else {
+        println!("{}\t{}\t{}", job.id, job.state, job.file_name);
+        if let Some(error) = &job.error {
+            eprintln!("streamdrop: job {} failed: {error}", job.id);
+        }
+    }
+    Ok(if job.state == "failed" { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = DataDir::resolve(data_dir)?;
+    let store = Store::open(&data_dir.store_file())?;
+    let jobs = store.list()?.iter().map(|job| JobView::of(job, 0)).collect::<Vec<_>>();
+    if args.json {
+        json_line(&jobs);
+    } else if jobs.is_empty() {
+        println!("no jobs yet: add one with `streamdrop submit FILE`");
+    } else {
+        for job in &jobs {
+            println!("{}\t{:<9}\t{:>12}\t{}", job.id, job.state, job.size, job.file_name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,67 @@
+//! `streamdrop`: Streamdrop's engine, headless. Each subcommand is a small
+//! module that maps flags onto `streamdrop-core`.
+
+mod jobs;
+mod output;
+mod serve;
+mod upload;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "streamdrop", version, about = "Upload camera files to S3, transcode to HLS, hand out signed links")]
+struct Cli {
+    /// Where data, settings and the job store live [default: the platform's data dir]
+    #[arg(long, global = true, env = "STREAMDROP_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the local stack (the embedded S3 server) in the foreground
+    Serve(serve::Args),
+    /// Upload one file to any S3 endpoint
+    Upload(upload::Args),
+    /// Add a file as a job on the local stack and run it
+    Submit(jobs::SubmitArgs),
+    /// List jobs
+    Jobs(jobs::ListArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STREAMDROP_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("streamdrop: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(cli.data_dir, args).await,
+            Command::Upload(args) => upload::run(args).await,
+            Command::Submit(args) => jobs::submit(cli.data_dir, args).await,
+            Command::Jobs(args) => jobs::list(cli.data_dir, args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("streamdrop: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

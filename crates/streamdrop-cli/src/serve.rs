@@ -1,0 +1,98 @@
+//! `streamdrop serve`: the local stack in the foreground until Ctrl-C or SIGTERM.
+//! It also runs the engine, so jobs queued with `streamdrop submit` proceed.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::Serialize;
+use streamdrop_core::engine::EngineOptions;
+use streamdrop_core::local::{LocalCredentials, LocalStackOptions};
+use streamdrop_core::store::Store;
+use streamdrop_core::{DataDir, Engine, LocalStack};
+
+use crate::output::json_line;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Port for the S3 endpoint on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Print one JSON line describing the endpoint instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Started<'a> {
+    s3_endpoint: &'a str,
+    access_key_id: &'a str,
+    /// Only when generated for this run; never when it came from the environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_access_key: Option<&'a str>,
+    data_dir: String,
+    pid: u32,
+}
+
+pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
+    let data_dir = DataDir::resolve(data_dir)?;
+    // Clients of this server usually read AWS_* too, so the same pair serves both sides.
+    let from_env = match (std::env::var("AWS_ACCESS_KEY_ID"), std::env::var("AWS_SECRET_ACCESS_KEY")) {
+        (Ok(id), Ok(secret)) if !id.is_empty() && !secret.is_empty() => Some(LocalCredentials::new(id, secret)),
+        _ => None,
+    };
+    let generated = from_env.is_none();
+    let options = LocalStackOptions {
+        bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
+        credentials: from_env,
+    };
+    let store = Store::open(&data_dir.store_file())?;
+    let stack = LocalStack::start(&data_dir, options).await?;
+    let _engine = Engine::start(store, stack.storage().clone(), EngineOptions::default())?;
+    let creds = stack.credentials();
+    let started = Started {
+        s3_endpoint: stack.endpoint(),
+        access_key_id: creds.access_key_id(),
+        secret_access_key: generated.then(|| creds.secret_access_key()),
+        data_dir: data_dir.path().display().to_string(),
+        pid: std::process::id(),
+    };
+    if args.json {
+        json_line(&started);
+    } else {
+        println!("Streamdrop local stack");
+        println!("  S3 endpoint:        {}", started.s3_endpoint);
+        println!("  access key id:      {}", started.access_key_id);
+        match started.secret_access_key {
+            Some(secret) => println!("  secret access key:  {secret}  (generated for this run; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to choose your own)"),
+            None => println!("  secret access key:  from AWS_SECRET_ACCESS_KEY"),
+        }
+        println!("  buckets:            {}, {}", stack.storage().buckets.uploads, stack.storage().buckets.media);
+        println!("  data:               {}", started.data_dir);
+        println!("Press Ctrl-C to stop.");
+    }
+    wait_for_stop_signal().await;
+    stack.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

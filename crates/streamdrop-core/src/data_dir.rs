@@ -1,0 +1,71 @@
+//! Where Streamdrop keeps its data. Every binary and test resolves it the same
+//! way, so a test pointing `STREAMDROP_DATA_DIR` at a temp dir never touches a
+//! real user's data.
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable that overrides the platform data directory.
+pub const DATA_DIR_ENV: &str = "STREAMDROP_DATA_DIR";
+
+/// The root of everything Streamdrop stores on this machine.
+#[derive(Debug, Clone)]
+pub struct DataDir(PathBuf);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    #[error("no data directory: this platform has none; pass --data-dir or set {DATA_DIR_ENV}")]
+    NoPlatformDir,
+    #[error("cannot create the data directory {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
+}
+
+impl DataDir {
+    /// Resolves, in order: an explicit flag, `STREAMDROP_DATA_DIR`, the platform's data dir.
+    /// Creates the directory if needed.
+    pub fn resolve(flag: Option<PathBuf>) -> Result<Self, DataDirError> {
+        let from_env = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let path = match flag.or(from_env) {
+            Some(path) => path,
+            None => dirs::data_dir().ok_or(DataDirError::NoPlatformDir)?.join("streamdrop"),
+        };
+        Self::at(path)
+    }
+
+    /// Uses exactly `path`, creating it if needed.
+    pub fn at(path: impl Into<PathBuf>) -> Result<Self, DataDirError> {
+        let path = path.into();
+        std::fs::create_dir_all(&path).map_err(|source| DataDirError::Create { path: path.clone(), source })?;
+        // An absolute path keeps messages and the store stable if the cwd changes.
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        Ok(Self(path))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The SQLite job store.
+    pub fn store_file(&self) -> PathBuf {
+        self.0.join("streamdrop.sqlite3")
+    }
+
+    /// Object data of the embedded S3 server: one folder per bucket.
+    pub fn local_storage_root(&self) -> PathBuf {
+        self.0.join("local-s3")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_path_wins_and_is_created() {
+        let tmp = tempfile::tempdir().unwrap();
+        let wanted = tmp.path().join("nested/dir");
+        let dir = DataDir::resolve(Some(wanted.clone())).unwrap();
+        assert!(wanted.is_dir());
+        assert_eq!(dir.path(), std::fs::canonicalize(&wanted).unwrap());
+        assert!(dir.store_file().starts_with(dir.path()));
+    }
+}

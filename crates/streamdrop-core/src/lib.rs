@@ -1,0 +1,33 @@
+//! Streamdrop's engine. Everything the desktop app and the `streamdrop` CLI do
+//! lives here, behind plain async Rust APIs with no Tauri dependency, so the
+//! same code runs in the window, in a terminal and in tests.
+//!
+//! Map (see ARCHITECTURE.md):
+//! - [`data_dir`]: where data, settings and the job store live.
+//! - [`jobs`]: what a job is and the states it moves through.
+//! - [`store`]: the SQLite job store that survives restarts.
+//! - [`intake`]: turns dropped paths into sources or per-item rejections.
+//! - [`storage`]: S3 clients and object addresses, for AWS and S3-compatible endpoints.
+//! - [`local`]: the embedded local stack (an s3s server) that makes local mode work offline.
+//! - [`transfer`]: moving bytes into S3.
+//! - [`engine`]: queues jobs, runs them, and reports progress as events.
+//! - [`transcode`], [`signing`], [`credentials`], [`provisioning`]: later stages of the flow.
+
+pub mod credentials;
+pub mod data_dir;
+pub mod engine;
+pub mod intake;
+pub mod jobs;
+pub mod local;
+pub mod provisioning;
+pub mod signing;
+pub mod storage;
+pub mod store;
+pub mod transcode;
+pub mod transfer;
+
+pub use data_dir::DataDir;
+pub use engine::{Engine, EngineError};
+pub use jobs::{IntakeReport, JobId, JobState, JobView, Rejection};
+pub use local::LocalStack;
+pub use storage::ObjectRef;
