@@ -1,0 +1,212 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
+import { emit } from '@tauri-apps/api/event';
+import App from './App.svelte';
+import type { IntakeReport, JobView } from './lib/ipc';
+import { fakeBackend, makeJob, resetBackend, settle } from './test/fake-backend';
+
+afterEach(() => resetBackend(cleanup));
+
+function rows(): HTMLElement[] {
+  return screen.queryAllByTestId('job-row');
+}
+
+function row(id: string): HTMLElement {
+  const found = rows().find((r) => r.dataset.jobId === id);
+  if (!found) throw new Error(`no row for job ${id}`);
+  return found;
+}
+
+async function renderApp(): Promise<void> {
+  render(App);
+  await settle();
+}
+
+describe('App', () => {
+  it('shows the backend status line', async () => {
+    fakeBackend();
+    await renderApp();
+    expect(screen.getByTestId('app-status').textContent).toBe(
+      'Local mode · storage at http://127.0.0.1:9000',
+    );
+  });
+
+  it('renders the initial list from list_jobs, newest first', async () => {
+    const older = makeJob({ fileName: 'A001.MOV', createdAt: 1000, size: 1536, state: 'uploaded', bytesDone: 1536 });
+    const newer = makeJob({ fileName: 'A002.MOV', createdAt: 2000, state: 'queued' });
+    const backend = fakeBackend({ list_jobs: () => [older, newer] });
+    await renderApp();
+
+    expect(backend.commands()).toContain('list_jobs');
+    expect(rows().map((r) => r.dataset.jobId)).toEqual([newer.id, older.id]);
+
+    const first = row(older.id);
+    expect(first.dataset.state).toBe('uploaded');
+    expect(within(first).getByText('A001.MOV')).toBeTruthy();
+    expect(within(first).getByText('1.5 KB')).toBeTruthy();
+    expect(within(first).getByTestId('job-state').textContent).toBe('Uploaded');
+    expect(within(first).getByText(`s3://streamdrop-local/ingest/A001.MOV`)).toBeTruthy();
+    expect(within(row(newer.id)).getByTestId('job-state').textContent).toBe('Queued');
+    expect(screen.queryByTestId('jobs-empty')).toBeNull();
+  });
+
+  it('shows an empty state when there are no jobs', async () => {
+    fakeBackend({ list_jobs: () => [] });
+    await renderApp();
+    expect(rows()).toHaveLength(0);
+    expect(screen.getByTestId('jobs-empty').textContent).toMatch(/No uploads yet/);
+  });
+
+  it('moves a row from uploading to uploaded on job-updated', async () => {
+    const job = makeJob({ state: 'uploading', size: 200, bytesDone: 100 });
+    fakeBackend({ list_jobs: () => [job] });
+    await renderApp();
+
+    const uploading = row(job.id);
+    expect(uploading.dataset.state).toBe('uploading');
+    expect(within(uploading).getByTestId('job-state').textContent).toBe('Uploading');
+    expect(within(uploading).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('50');
+    expect(within(uploading).getByTestId('job-percent').textContent).toBe('50%');
+
+    await emit('job-updated', { ...job, bytesDone: 150 } satisfies JobView);
+    await settle();
+    expect(within(row(job.id)).getByTestId('job-percent').textContent).toBe('75%');
+
+    await emit('job-updated', { ...job, state: 'uploaded', bytesDone: 200 } satisfies JobView);
+    await settle();
+
+    expect(rows()).toHaveLength(1);
+    const done = row(job.id);
+    expect(done.dataset.state).toBe('uploaded');
+    expect(within(done).getByTestId('job-state').textContent).toBe('Uploaded');
+    expect(within(done).queryByRole('progressbar')).toBeNull();
+  });
+
+  it('inserts an unknown job from job-updated at the top', async () => {
+    const existing = makeJob({ createdAt: 1000 });
+    fakeBackend({ list_jobs: () => [existing] });
+    await renderApp();
+
+    const fresh = makeJob({ createdAt: 5000, state: 'uploading', size: 0, bytesDone: 0 });
+    await emit('job-updated', fresh);
+    await settle();
+
+    expect(rows().map((r) => r.dataset.jobId)).toEqual([fresh.id, existing.id]);
+    expect(within(row(fresh.id)).getByTestId('job-percent').textContent).toBe('0%');
+  });
+
+  it('shows the error text of a failed job', async () => {
+    const job = makeJob({ state: 'failed', error: 'Access Denied (403)' });
+    fakeBackend({ list_jobs: () => [job] });
+    await renderApp();
+
+    const failed = row(job.id);
+    expect(failed.dataset.state).toBe('failed');
+    expect(within(failed).getByTestId('job-state').textContent).toBe('Failed');
+    expect(within(failed).getByTestId('job-error').textContent).toBe('Access Denied (403)');
+  });
+
+  it('adds accepted jobs and per-item rejections from an intake event; dismiss removes one', async () => {
+    fakeBackend();
+    await renderApp();
+
+    const accepted = makeJob({ fileName: 'C0042.MP4' });
+    const report: IntakeReport = {
+      accepted: [accepted],
+      rejected: [
+        { path: '/Users/ed/Desktop/holiday/', reason: 'is a folder, not a file' },
+        { path: '/Users/ed/Desktop/notes.txt', reason: 'is not a video file' },
+      ],
+    };
+    await emit('intake', report);
+    await settle();
+
+    expect(rows().map((r) => r.dataset.jobId)).toEqual([accepted.id]);
+    const notices = screen.getAllByTestId('notice');
+    expect(notices.map((n) => n.textContent?.trim())).toEqual([
+      'holiday/ — is a folder, not a file',
+      'notes.txt — is not a video file',
+    ]);
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Dismiss notice about holiday/' }));
+    await settle();
+
+    const remaining = screen.getAllByTestId('notice');
+    expect(remaining).toHaveLength(1);
+    expect(remaining[0].textContent).toContain('notes.txt — is not a video file');
+  });
+
+  it('invokes pick_files from the button and renders the returned report', async () => {
+    const picked = makeJob({ fileName: 'GX010203.MP4', size: 1.5 * 1024 ** 3 });
+    let answer: (report: IntakeReport) => void = () => {};
+    const backend = fakeBackend({
+      pick_files: () => new Promise<IntakeReport>((resolve) => (answer = resolve)),
+    });
+    await renderApp();
+
+    const button = screen.getByRole('button', { name: 'Choose files…' }) as HTMLButtonElement;
+    await fireEvent.click(button);
+    await settle();
+
+    expect(backend.commands().filter((c) => c === 'pick_files')).toHaveLength(1);
+    // The native dialog is still open: a second click must not open another.
+    expect(button.disabled).toBe(true);
+
+    answer({ accepted: [picked], rejected: [{ path: 'C:\\footage\\thumbs.db', reason: 'is not a video file' }] });
+    await settle();
+
+    expect(button.disabled).toBe(false);
+    const pickedRow = row(picked.id);
+    expect(within(pickedRow).getByText('GX010203.MP4')).toBeTruthy();
+    expect(within(pickedRow).getByText('1.5 GB')).toBeTruthy();
+    expect(screen.getByTestId('notice').textContent).toContain('thumbs.db — is not a video file');
+  });
+
+  it('shows a notice when pick_files fails', async () => {
+    fakeBackend({
+      pick_files: () => Promise.reject('dialog unavailable'),
+    });
+    await renderApp();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Choose files…' }));
+    await settle();
+
+    expect(screen.getByTestId('notice').textContent).toContain('dialog unavailable');
+    expect(rows()).toHaveLength(0);
+  });
+
+  it('highlights the drop zone while files are dragged over the window', async () => {
+    fakeBackend();
+    await renderApp();
+    const zone = screen.getByTestId('drop-zone');
+    expect(zone.classList.contains('hovering')).toBe(false);
+
+    await emit('tauri://drag-enter', { paths: ['/media/card/C0001.MP4'], position: { x: 10, y: 20 } });
+    await settle();
+    expect(zone.classList.contains('hovering')).toBe(true);
+    expect(zone.textContent).toContain('Release to upload');
+
+    await emit('tauri://drag-over', { position: { x: 30, y: 40 } });
+    await settle();
+    expect(zone.classList.contains('hovering')).toBe(true);
+
+    await emit('tauri://drag-leave', null);
+    await settle();
+    expect(zone.classList.contains('hovering')).toBe(false);
+    expect(zone.textContent).toContain('Drop camera files here');
+  });
+
+  it('clears the highlight on drop without sending the paths anywhere', async () => {
+    const backend = fakeBackend();
+    await renderApp();
+    const before = backend.commands().length;
+
+    await emit('tauri://drag-enter', { paths: ['/media/card/C0001.MP4'], position: { x: 1, y: 1 } });
+    await emit('tauri://drag-drop', { paths: ['/media/card/C0001.MP4'], position: { x: 1, y: 1 } });
+    await settle();
+
+    expect(screen.getByTestId('drop-zone').classList.contains('hovering')).toBe(false);
+    // Rust ingests drops natively; the UI must not invoke anything for them.
+    expect(backend.commands().slice(before)).toEqual([]);
+  });
+});

@@ -1,0 +1,80 @@
+// Test double for the Rust side: routes `invoke` to per-command handlers,
+// records every call, and turns on Tauri's event mocking so `emit` reaches
+// the UI's `listen` handlers.
+import { tick } from 'svelte';
+import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+import type { AppStatus, IntakeReport, JobView } from '../lib/ipc';
+
+type Handler = (args: unknown) => unknown;
+
+export interface FakeBackend {
+  calls: { cmd: string; args: unknown }[];
+  commands(): string[];
+}
+
+export const LOCAL_STATUS: AppStatus = {
+  mode: 'local',
+  s3Endpoint: 'http://127.0.0.1:9000',
+  dataDir: '/home/editor/.local/share/streamdrop',
+};
+
+export const EMPTY_REPORT: IntakeReport = { accepted: [], rejected: [] };
+
+export function fakeBackend(overrides: Record<string, Handler> = {}): FakeBackend {
+  const handlers: Record<string, Handler> = {
+    list_jobs: () => [],
+    app_status: () => LOCAL_STATUS,
+    pick_files: () => EMPTY_REPORT,
+    ...overrides,
+  };
+  const calls: FakeBackend['calls'] = [];
+
+  // getCurrentWebview() reads the window label from these internals.
+  mockWindows('main');
+  mockIPC(
+    (cmd, args) => {
+      calls.push({ cmd, args });
+      const handler = handlers[cmd];
+      if (!handler) throw new Error(`unexpected command: ${cmd}`);
+      return handler(args);
+    },
+    { shouldMockEvents: true },
+  );
+
+  return { calls, commands: () => calls.map((c) => c.cmd) };
+}
+
+/**
+ * Lets pending promise chains (listen registration, invoke replies) run and
+ * Svelte flush the resulting DOM updates. A macrotask drains all microtasks.
+ */
+export async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await tick();
+}
+
+/** Unmount first so unlisten calls still find the mocks, then reset them. */
+export async function resetBackend(cleanup: () => void): Promise<void> {
+  cleanup();
+  await settle();
+  clearMocks();
+}
+
+let seq = 0;
+
+export function makeJob(overrides: Partial<JobView> = {}): JobView {
+  seq += 1;
+  const fileName = overrides.fileName ?? `CLIP${String(seq).padStart(4, '0')}.MP4`;
+  return {
+    id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    fileName,
+    sourcePath: `/media/card/DCIM/${fileName}`,
+    size: 12_897_484,
+    state: 'queued',
+    bytesDone: 0,
+    error: null,
+    createdAt: 1_700_000_000_000 + seq * 1000,
+    destination: `s3://streamdrop-local/ingest/${fileName}`,
+    ...overrides,
+  };
+}
