@@ -1,0 +1,13 @@
+use tauri_build::{AppManifest, Attributes};
+
+fn main() {
+    // generate_context! embeds ui/dist; fail early with the fix instead of a macro error.
+    if !std::path::Path::new("ui/dist/index.html").exists() {
+        panic!("ui/dist is missing: run `npm ci && npm run build` at the repository root first");
+    }
+    let attributes = Attributes::new()
+        // The app's sources live in src-tauri/ while tauri.conf.json sits at the root.
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(AppManifest::new().commands(&["list_jobs", "pick_files", "app_status", "e2e_drop_paths"]));
+    tauri_build::try_build(attributes).expect("tauri-build failed");
+}

@@ -1,0 +1,73 @@
+//! The IPC surface: exactly the commands the UI needs, each a one-line mapping
+//! onto the engine. Drops arrive natively (Rust gets real paths), so the
+//! webview never gets a command that accepts arbitrary paths.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use streamdrop_core::{IntakeReport, JobView};
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::state::AppState;
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    #[cfg(not(feature = "e2e"))]
+    return tauri::generate_handler![list_jobs, pick_files, app_status];
+    #[cfg(feature = "e2e")]
+    return tauri::generate_handler![list_jobs, pick_files, app_status, e2e_drop_paths];
+}
+
+/// Files dropped on the window become jobs; the UI hears the outcome as `intake`.
+pub fn receive_drop(app: &AppHandle, paths: Vec<PathBuf>) -> IntakeReport {
+    let report = app.state::<AppState>().engine.add_paths(paths);
+    let _ = app.emit("intake", &report);
+    report
+}
+
+#[tauri::command]
+fn list_jobs(state: State<'_, AppState>) -> Result<Vec<JobView>, String> {
+    state.engine.jobs().map_err(|e| e.to_string())
+}
+
+/// Opens the native file dialog; the chosen files become jobs.
+#[tauri::command]
+async fn pick_files(app: AppHandle) -> Result<IntakeReport, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_title("Choose camera files").pick_files(move |picked| {
+        let _ = tx.send(picked);
+    });
+    let picked = rx.await.map_err(|_| "the file dialog closed unexpectedly".to_string())?;
+    let paths = picked
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.into_path().ok())
+        .collect::<Vec<_>>();
+    Ok(app.state::<AppState>().engine.add_paths(paths))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AppStatus {
+    mode: &'static str,
+    s3_endpoint: String,
+    data_dir: String,
+}
+
+#[tauri::command]
+fn app_status(state: State<'_, AppState>) -> AppStatus {
+    let storage = state.engine.storage();
+    AppStatus {
+        mode: "local",
+        s3_endpoint: storage.endpoint_url.clone().unwrap_or_default(),
+        data_dir: state.data_dir.path().display().to_string(),
+    }
+}
+
+/// Test-only: a drop injected through WebDriver, which cannot send native drops.
+/// It runs the very code path of a real drop.
+#[cfg(feature = "e2e")]
+#[tauri::command]
+fn e2e_drop_paths(app: AppHandle, paths: Vec<PathBuf>) -> IntakeReport {
+    receive_drop(&app, paths)
+}

@@ -1,0 +1,122 @@
+//! Shared harness for the end-to-end suites: built binaries, child processes
+//! that are always stopped by PID, free loopback ports, and media made with ffmpeg.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// A binary built by `cargo build` in this workspace. The suites do not build
+/// them; `scripts/test-all.sh` does, so a missing one is a clear failure.
+pub fn built_binary(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let path = target.join("debug").join(name);
+    assert!(
+        path.is_file(),
+        "{} is not built: run `cargo build -p {}` first (scripts/test-all.sh does)",
+        path.display(),
+        if name == "streamdrop" { "streamdrop-cli" } else { "streamdrop-desktop --features e2e" }
+    );
+    path
+}
+
+/// Where tests leave files for people to look at (screenshots).
+pub fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("test-artifacts");
+    std::fs::create_dir_all(&dir).expect("create test-artifacts/");
+    dir
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind a free port").port()
+}
+
+/// Waits until something accepts connections on `127.0.0.1:port`.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// A child process stopped by its PID when dropped: SIGTERM, then SIGKILL.
+pub struct ChildGuard {
+    child: Child,
+    name: String,
+}
+
+impl ChildGuard {
+    pub fn spawn(name: &str, command: &mut Command) -> Self {
+        let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Self { child, name: name.to_owned() }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn child_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for a clean exit.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
+        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if self.terminate(Duration::from_secs(5)).is_none() {
+            eprintln!("{} (pid {}) ignored SIGTERM; killing it", self.name, self.pid());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A short H.264/AAC clip from ffmpeg's test sources.
+pub fn make_clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
+    let path = dir.join(name);
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(["-f", "lavfi", "-i", &format!("testsrc=size=640x360:rate=25:duration={seconds}")])
+        .args(["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={seconds}")])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg must be installed (scripts/setup-debian.sh installs it)");
+    assert!(status.success(), "ffmpeg could not make {name}");
+    path
+}
+
+pub fn sha256_file(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,122 @@
+//! The real app window under Xvfb, driven by tauri-driver and WebKitWebDriver.
+//! Needs a display, a D-Bus session and the app built with `--features e2e`;
+//! `scripts/test-all.sh` provides all three and runs these with `--include-ignored`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use streamdrop_e2e::{artifacts_dir, built_binary, free_port, make_clip, sha256_file, wait_for_port, ChildGuard};
+
+const UPLOADED_ROW: &str = r#"[data-testid="job-row"][data-state="uploaded"]"#;
+
+/// tauri-driver on a free port, with the app's data and HOME in a temp dir.
+struct Driver {
+    guard: ChildGuard,
+    port: u16,
+}
+
+fn start_driver(home: &Path, data_dir: &Path) -> Driver {
+    let port = free_port();
+    let native_port = free_port();
+    let mut cmd = Command::new(tauri_driver());
+    cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .env("HOME", home)
+        .env("STREAMDROP_DATA_DIR", data_dir)
+        .env("NO_AT_BRIDGE", "1");
+    let guard = ChildGuard::spawn("tauri-driver", &mut cmd);
+    assert!(wait_for_port(port, Duration::from_secs(20)), "tauri-driver did not listen on {port}");
+    Driver { guard, port }
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cargo")
+    });
+    let installed = home.join("bin/tauri-driver");
+    if installed.is_file() { installed } else { PathBuf::from("tauri-driver") }
+}
+
+async fn open_app(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("tauri:options".into(), json!({ "application": built_binary("streamdrop-desktop") }));
+    ClientBuilder::rustls()
+        .expect("rustls")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("WebDriver session with the app")
+}
+
+/// Polls `script` until it returns something truthy, or fails with what it last saw.
+async fn wait_until(client: &Client, what: &str, timeout: Duration, script: &str) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let value = client.execute(script, vec![]).await.expect("execute script");
+        let truthy = !matches!(value, Value::Null | Value::Bool(false)) && value != json!("") && value != json!(0);
+        if truthy {
+            return value;
+        }
+        if Instant::now() > deadline {
+            let body = client.execute("return document.body.innerText", vec![]).await.unwrap_or_default();
+            panic!("timed out waiting for {what}; the window shows:\n{body}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let data = tmp.path().join("data");
+    let media = tmp.path().join("card");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&media).unwrap();
+    let clip = make_clip(&media, "A001_C003 harbour.mp4", 3);
+
+    let driver = start_driver(&home, &data);
+    let client = open_app(&driver).await;
+    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(r#"[data-testid="drop-zone"]"#)).await.expect("drop zone");
+
+    // The same code path as a native drop: a clip, and a folder that must be refused.
+    let report = client
+        .execute(
+            "return window.__TAURI_INTERNALS__.invoke('e2e_drop_paths', { paths: arguments[0] })",
+            vec![json!([clip, media])],
+        )
+        .await
+        .expect("inject the drop");
+    assert_eq!(report["accepted"].as_array().map(Vec::len), Some(1), "{report}");
+    assert_eq!(report["rejected"][0]["path"], json!(media), "{report}");
+
+    wait_until(&client, "the clip to show as uploaded", Duration::from_secs(60),
+        &format!("return document.querySelector('{UPLOADED_ROW}') !== null")).await;
+    let text = client.execute("return document.body.innerText", vec![]).await.unwrap();
+    let text = text.as_str().unwrap();
+    assert!(text.contains("A001_C003 harbour.mp4"), "{text}");
+    assert!(text.contains("folder"), "the refused folder's reason is shown: {text}");
+
+    let png = client.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot");
+    std::fs::write(artifacts_dir().join("e2e-upload.png"), &png).unwrap();
+
+    // The bytes really arrived in the local S3 server's storage.
+    let id = client
+        .execute(&format!("return document.querySelector('{UPLOADED_ROW}').dataset.jobId"), vec![])
+        .await
+        .unwrap();
+    let stored = data.join("local-s3/streamdrop-uploads/uploads").join(id.as_str().unwrap()).join("A001_C003 harbour.mp4");
+    assert_eq!(sha256_file(&stored), sha256_file(&clip));
+    client.close().await.expect("close the app");
+
+    // Restart: the job is still listed as uploaded.
+    let client = open_app(&driver).await;
+    wait_until(&client, "the job after a restart", Duration::from_secs(30),
+        &format!("return document.querySelectorAll('{UPLOADED_ROW}').length === 1")).await;
+    client.close().await.expect("close the app");
+    drop(driver.guard);
+}

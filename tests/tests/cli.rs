@@ -1,0 +1,177 @@
+//! The `streamdrop` command, run as a real process against its own embedded S3 server.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use aws_sdk_s3::config::Credentials;
+use serde_json::Value;
+use streamdrop_core::storage::static_client;
+use streamdrop_e2e::{built_binary, make_clip, sha256_file, ChildGuard};
+
+const KEY_ID: &str = "SDTESTKEYID";
+const SECRET: &str = "sd-test-secret-9f8e7d6c5b4a";
+
+fn streamdrop(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(built_binary("streamdrop"));
+    cmd.env("STREAMDROP_DATA_DIR", data_dir)
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run streamdrop")
+}
+
+/// Starts `streamdrop serve --json` and returns it with its first output line.
+fn serve(data_dir: &Path, with_env_credentials: bool) -> (ChildGuard, Value) {
+    let mut cmd = streamdrop(data_dir);
+    cmd.args(["serve", "--json"]).stdout(Stdio::piped());
+    if with_env_credentials {
+        cmd.env("AWS_ACCESS_KEY_ID", KEY_ID).env("AWS_SECRET_ACCESS_KEY", SECRET);
+    } else {
+        cmd.env_remove("AWS_ACCESS_KEY_ID").env_remove("AWS_SECRET_ACCESS_KEY");
+    }
+    let mut server = ChildGuard::spawn("streamdrop serve", &mut cmd);
+    let stdout = server.child_mut().stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let started: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("serve printed {line:?}: {e}"));
+    (server, started)
+}
+
+#[tokio::test]
+async fn serve_runs_an_authenticated_s3_server_on_loopback_until_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (mut server, started) = serve(&data, true);
+
+    let endpoint = started["s3Endpoint"].as_str().unwrap().to_owned();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{started}");
+    assert_eq!(started["accessKeyId"], KEY_ID);
+    assert!(started.get("secretAccessKey").is_none(), "a secret from the environment is never echoed: {started}");
+
+    let client = static_client(&endpoint, "us-east-1", Credentials::new(KEY_ID, SECRET, None, None, "test"));
+    let buckets = client.list_buckets().send().await.unwrap();
+    let mut names: Vec<_> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    names.sort();
+    assert_eq!(names, ["streamdrop-media", "streamdrop-uploads"]);
+    client.put_object().bucket("streamdrop-media").key("hello.txt").body(b"hi".to_vec().into()).send().await.unwrap();
+
+    let intruder = static_client(&endpoint, "us-east-1", Credentials::new(KEY_ID, "wrong", None, None, "test"));
+    assert!(intruder.list_buckets().send().await.is_err(), "a wrong secret must be refused");
+
+    let status = server.terminate(Duration::from_secs(10)).expect("serve must stop on SIGTERM");
+    assert!(status.success(), "serve exited with {status}");
+    assert_eq!(std::fs::read(data.join("local-s3/streamdrop-media/hello.txt")).unwrap(), b"hi");
+}
+
+#[tokio::test]
+async fn serve_mints_credentials_when_none_are_given_and_keeps_them_out_of_its_arguments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, started) = serve(&tmp.path().join("data"), false);
+    let key = started["accessKeyId"].as_str().unwrap();
+    let secret = started["secretAccessKey"].as_str().expect("a generated secret is shown once");
+    assert!(secret.len() >= 32);
+
+    let client = static_client(started["s3Endpoint"].as_str().unwrap(), "us-east-1", Credentials::new(key, secret, None, None, "test"));
+    client.head_bucket().bucket("streamdrop-uploads").send().await.unwrap();
+
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", server.pid())).unwrap();
+    assert!(!String::from_utf8_lossy(&cmdline).contains(secret));
+}
+
+#[tokio::test]
+async fn upload_sends_a_file_to_any_endpoint_and_reports_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, started) = serve(&tmp.path().join("data"), true);
+    let endpoint = started["s3Endpoint"].as_str().unwrap();
+
+    let file = tmp.path().join("A001 clip é.bin");
+    let bytes: Vec<u8> = (0..11 * 1024 * 1024 + 5).map(|i: usize| (i % 253) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let key = "camera 1/A001 clip é.bin";
+
+    let out = run(streamdrop(tmp.path())
+        .args(["upload"])
+        .arg(&file)
+        .arg(format!("s3://streamdrop-uploads/{key}"))
+        .args(["--endpoint-url", endpoint, "--part-size", "5242880", "--json"])
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["bucket"], "streamdrop-uploads");
+    assert_eq!(result["key"], key);
+    assert_eq!(result["size"], bytes.len() as u64);
+    assert_eq!(result["parts"], 3);
+    assert_eq!(result["bytes_sent"], bytes.len() as u64);
+
+    let client = static_client(endpoint, "us-east-1", Credentials::new(KEY_ID, SECRET, None, None, "test"));
+    let object = client.get_object().bucket("streamdrop-uploads").key(key).send().await.unwrap();
+    assert_eq!(object.body.collect().await.unwrap().into_bytes().as_ref(), bytes.as_slice());
+}
+
+#[test]
+fn upload_of_a_missing_file_fails_with_a_clear_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(streamdrop(tmp.path()).args(["upload", "/nonexistent/clip.mov", "s3://b/k", "--endpoint-url", "http://127.0.0.1:9"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/clip.mov") && stderr.contains("not found"), "{stderr}");
+}
+
+#[test]
+fn submit_runs_a_job_on_the_local_stack_and_jobs_lists_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let clip = make_clip(tmp.path(), "interview take 1.mp4", 2);
+
+    let out = run(streamdrop(&data).arg("submit").arg(&clip).args(["--wait", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let job: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(job["state"], "uploaded", "{job}");
+    let id = job["id"].as_str().unwrap();
+    let destination = job["outputs"]["upload"].as_str().unwrap();
+    let key = destination.strip_prefix("s3://streamdrop-uploads/").unwrap();
+    assert_eq!(sha256_file(&data.join("local-s3/streamdrop-uploads").join(key)), sha256_file(&clip));
+
+    // A folder is refused with its reason, and records nothing.
+    let out = run(streamdrop(&data).arg("submit").arg(tmp.path()).arg("--wait"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a folder"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = run(streamdrop(&data).args(["jobs", "--json"]));
+    assert!(out.status.success());
+    let jobs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let jobs = jobs.as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["id"], id);
+    assert_eq!(jobs[0]["fileName"], "interview take 1.mp4");
+}
+
+#[test]
+fn submit_without_wait_queues_the_job_for_the_next_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let clip = make_clip(tmp.path(), "queued.mp4", 1);
+    let out = run(streamdrop(&data).arg("submit").arg(&clip).arg("--json"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let job: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(job["state"], "queued");
+
+    // `serve` runs the engine, which picks the job up.
+    let (_server, _) = serve(&data, true);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = run(streamdrop(&data).args(["jobs", "--json"]));
+        let jobs: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if jobs[0]["state"] == "uploaded" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "queued job never ran: {jobs}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
