@@ -67,6 +67,40 @@ async fn wait_until(client: &Client, what: &str, timeout: Duration, script: &str
     }
 }
 
+/// `--ok` in ui/src/app.css: the Uploaded badge's text colour.
+const UPLOADED_GREEN: [u8; 3] = [0x17, 0x80, 0x3d];
+
+fn count_near(rgb: &[[u8; 3]], colour: [u8; 3]) -> usize {
+    rgb.iter()
+        .filter(|p| p.iter().zip(colour).all(|(a, b)| a.abs_diff(b) <= 24))
+        .count()
+}
+
+fn decode_rgb(png_bytes: &[u8]) -> Vec<[u8; 3]> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().expect("a PNG screenshot");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a PNG frame");
+    let channels = info.color_type.samples();
+    buf[..info.buffer_size()].chunks(channels).map(|p| [p[0], p[1], p[2]]).collect()
+}
+
+async fn screenshot_showing(client: &Client, what: &str, shows: impl Fn(&[[u8; 3]]) -> bool) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let png = client.screenshot().await.expect("screenshot");
+        if shows(&decode_rgb(&png)) {
+            return png;
+        }
+        if Instant::now() > deadline {
+            std::fs::write(artifacts_dir().join("e2e-upload-failed.png"), &png).unwrap();
+            panic!("the window never showed {what}; see test-artifacts/e2e-upload-failed.png");
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
 async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
@@ -100,8 +134,9 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
     assert!(text.contains("A001_C003 harbour.mp4"), "{text}");
     assert!(text.contains("folder"), "the refused folder's reason is shown: {text}");
 
-    let png = client.screenshot().await.expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot");
+    // WebKit paints after the DOM changes: wait until the picture itself shows the
+    // green "Uploaded" badge, then keep it as the artifact.
+    let png = screenshot_showing(&client, "the green Uploaded badge", |rgb| count_near(rgb, UPLOADED_GREEN) > 40).await;
     std::fs::write(artifacts_dir().join("e2e-upload.png"), &png).unwrap();
 
     // The bytes really arrived in the local S3 server's storage.
