@@ -1,2 +1,0 @@
-//! CloudFront signed URLs and per-link playlists (issue #6). Kept apart from
-//! storage because the same signer serves CloudFront and the local edge.
