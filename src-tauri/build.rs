@@ -8,6 +8,15 @@ fn main() {
     let attributes = Attributes::new()
         // The app's sources live in src-tauri/ while tauri.conf.json sits at the root.
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")
-        .app_manifest(AppManifest::new().commands(&["list_jobs", "pick_files", "app_status", "e2e_drop_paths"]));
+        .app_manifest(AppManifest::new().commands(&[
+            "list_jobs",
+            "pick_files",
+            "app_status",
+            "pause_job",
+            "resume_job",
+            "cancel_job",
+            "retry_job",
+            "e2e_drop_paths",
+        ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

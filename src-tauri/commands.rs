@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use streamdrop_core::{IntakeReport, JobView};
+use streamdrop_core::{IntakeReport, JobId, JobView};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
@@ -13,9 +13,18 @@ use crate::state::AppState;
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     #[cfg(not(feature = "e2e"))]
-    return tauri::generate_handler![list_jobs, pick_files, app_status];
+    return tauri::generate_handler![list_jobs, pick_files, app_status, pause_job, resume_job, cancel_job, retry_job];
     #[cfg(feature = "e2e")]
-    return tauri::generate_handler![list_jobs, pick_files, app_status, e2e_drop_paths];
+    return tauri::generate_handler![
+        list_jobs,
+        pick_files,
+        app_status,
+        pause_job,
+        resume_job,
+        cancel_job,
+        retry_job,
+        e2e_drop_paths
+    ];
 }
 
 /// Files dropped on the window become jobs; the UI hears the outcome as `intake`.
@@ -44,6 +53,30 @@ async fn pick_files(app: AppHandle) -> Result<IntakeReport, String> {
         .filter_map(|p| p.into_path().ok())
         .collect::<Vec<_>>();
     Ok(app.state::<AppState>().engine.add_paths(paths))
+}
+
+fn parse_id(id: &str) -> Result<JobId, String> {
+    id.parse().map_err(|_| format!("{id:?} is not a job id"))
+}
+
+#[tauri::command]
+fn pause_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
+    state.engine.pause(parse_id(&id)?).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+fn resume_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
+    state.engine.resume(parse_id(&id)?).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+fn cancel_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
+    state.engine.cancel(parse_id(&id)?).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+fn retry_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
+    state.engine.retry(parse_id(&id)?).map_err(|e| e.to_string())
 }
 
 #[derive(Serialize)]

@@ -57,7 +57,7 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Resu
     } else {
         let job = record_job(&store, &local_buckets(), args.file)
             .map_err(|rejection| anyhow::anyhow!("{}: {}", rejection.path, rejection.reason))?;
-        JobView::of(&job, 0)
+        JobView::of(&job, None)
     };
     if args.json {
         let outputs = match job.state.as_str() {
@@ -77,7 +77,7 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Resu
 pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
     let store = Store::open(&data_dir.store_file())?;
-    let jobs = store.list()?.iter().map(|job| JobView::of(job, 0)).collect::<Vec<_>>();
+    let jobs = store.list()?.iter().map(|job| JobView::of(job, None)).collect::<Vec<_>>();
     if args.json {
         json_line(&jobs);
     } else if jobs.is_empty() {

@@ -1,9 +1,14 @@
 //! `streamdrop`: Streamdrop's engine, headless. Each subcommand is a small
 //! module that maps flags onto `streamdrop-core`.
 
+mod copy;
 mod jobs;
 mod output;
+mod progress_bar;
+mod s3_args;
 mod serve;
+mod signals;
+mod units;
 mod upload;
 
 use std::path::PathBuf;
@@ -26,8 +31,10 @@ struct Cli {
 enum Command {
     /// Run the local stack (the embedded S3 server) in the foreground
     Serve(serve::Args),
-    /// Upload one file to any S3 endpoint
+    /// Upload one file to any S3 endpoint; re-run to resume an interrupted upload
     Upload(upload::Args),
+    /// Copy an object server-side
+    Copy(copy::Args),
     /// Add a file as a job on the local stack and run it
     Submit(jobs::SubmitArgs),
     /// List jobs
@@ -52,7 +59,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(cli.data_dir, args).await,
-            Command::Upload(args) => upload::run(args).await,
+            Command::Upload(args) => upload::run(cli.data_dir, args).await,
+            Command::Copy(args) => copy::run(cli.data_dir, args).await,
             Command::Submit(args) => jobs::submit(cli.data_dir, args).await,
             Command::Jobs(args) => jobs::list(cli.data_dir, args).await,
         }

@@ -1,20 +1,21 @@
-//! The engine: takes paths, records jobs, runs them with bounded concurrency and
-//! reports every change as a [`JobView`] event. The desktop shell forwards
-//! those events to the window; the CLI prints them.
+//! The engine: takes paths, records jobs, runs them with bounded concurrency,
+//! lets people pause, resume, cancel and retry them, and reports every change
+//! as a [`JobView`] event. The desktop shell forwards those events to the
+//! window; the CLI prints them.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::runtime::Handle;
 use tokio::sync::{broadcast, Semaphore};
+use tokio::task::JoinHandle;
 
 use crate::intake;
 use crate::jobs::{now_ms, IntakeReport, Job, JobId, JobState, JobView, Rejection};
 use crate::storage::{Buckets, ObjectRef, Storage};
-use crate::store::{Store, StoreError};
-use crate::transfer::{self, DEFAULT_PART_SIZE};
+use crate::store::{Store, StoreError, UploadKey};
+use crate::transfer::{Progress, Transfer, TransferControl, TransferError, TransferOptions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -22,23 +23,22 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("no job with id {0}")]
     UnknownJob(JobId),
+    #[error("job {id} is {state}: it cannot be {action}")]
+    NotNow { id: JobId, state: &'static str, action: &'static str },
 }
 
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// Uploads running at once; the rest wait their turn as `queued`.
     pub upload_concurrency: usize,
-    pub part_size: u64,
+    pub transfer: TransferOptions,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { upload_concurrency: 2, part_size: DEFAULT_PART_SIZE }
+        Self { upload_concurrency: 2, transfer: TransferOptions::default() }
     }
 }
-
-/// Progress events are throttled to this interval per job; state changes are never dropped.
-const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 
 #[derive(Clone)]
 pub struct Engine {
@@ -52,12 +52,20 @@ struct Inner {
     runtime: Handle,
     events: broadcast::Sender<JobView>,
     upload_slots: Semaphore,
-    /// Bytes sent by running uploads; in memory only, since a restarted upload starts over.
-    progress: Mutex<HashMap<JobId, u64>>,
+    /// Jobs with a live task. A job's final state is written by whoever removes
+    /// its entry (the task when it ends, or pause/cancel), under this lock.
+    running: Mutex<HashMap<JobId, Running>>,
+}
+
+struct Running {
+    task: Option<JoinHandle<()>>,
+    control: TransferControl,
+    progress: Option<Progress>,
 }
 
 impl Engine {
-    /// Starts the engine on the current Tokio runtime and resumes unfinished jobs.
+    /// Starts the engine on the current Tokio runtime and resumes unfinished
+    /// jobs. Paused jobs stay paused until resumed.
     pub fn start(store: Store, storage: Storage, options: EngineOptions) -> Result<Self, EngineError> {
         let (events, _) = broadcast::channel(1024);
         let engine = Self {
@@ -68,7 +76,7 @@ impl Engine {
                 options,
                 runtime: Handle::current(),
                 events,
-                progress: Mutex::new(HashMap::new()),
+                running: Mutex::new(HashMap::new()),
             }),
         };
         for job in engine.inner.store.list()? {
@@ -95,19 +103,15 @@ impl Engine {
     pub fn add_paths(&self, paths: impl IntoIterator<Item = PathBuf>) -> IntakeReport {
         let mut report = IntakeReport::default();
         for path in paths {
-            match self.add_path(path) {
-                Ok(view) => report.accepted.push(view),
+            match record_job(&self.inner.store, &self.inner.storage.buckets, path) {
+                Ok(job) => {
+                    report.accepted.push(JobView::of(&job, None));
+                    self.spawn(job);
+                }
                 Err(rejection) => report.rejected.push(rejection),
             }
         }
         report
-    }
-
-    fn add_path(&self, path: PathBuf) -> Result<JobView, Rejection> {
-        let job = record_job(&self.inner.store, &self.inner.storage.buckets, path)?;
-        let view = JobView::of(&job, 0);
-        self.spawn(job);
-        Ok(view)
     }
 
     /// All jobs, newest first, with live progress.
@@ -116,26 +120,96 @@ impl Engine {
     }
 
     pub fn job(&self, id: JobId) -> Result<JobView, EngineError> {
-        let job = self.inner.store.get(id)?.ok_or(EngineError::UnknownJob(id))?;
-        Ok(self.inner.view(&job))
+        Ok(self.inner.view(&self.inner.load(id)?))
     }
 
-    /// Waits until the job is no longer queued or running, and returns it.
+    /// Waits until the job is uploaded, failed, cancelled or paused, and returns it.
     pub async fn settled(&self, id: JobId) -> Result<JobView, EngineError> {
         let mut events = self.subscribe();
         loop {
-            let view = self.job(id)?;
-            if view.state == "uploaded" || view.state == "failed" {
-                return Ok(view);
+            let job = self.inner.load(id)?;
+            if job.state.is_settled() || job.state == JobState::Paused {
+                return Ok(self.inner.view(&job));
             }
             // Any event (or a lag) is a cue to re-read the store.
             let _ = events.recv().await;
         }
     }
 
+    /// Stops a queued or uploading job, keeping what was sent: resuming sends only the rest.
+    pub fn pause(&self, id: JobId) -> Result<JobView, EngineError> {
+        let mut running = self.inner.lock_running();
+        let mut job = self.inner.load(id)?;
+        if !job.state.is_unfinished() {
+            return Err(EngineError::NotNow { id, state: job.state.name(), action: "paused" });
+        }
+        if let Some(task) = running.remove(&id).and_then(|r| r.task) {
+            task.abort();
+        }
+        Ok(self.inner.set_state(&mut job, JobState::Paused))
+    }
+
+    /// Puts a paused job back in the queue.
+    pub fn resume(&self, id: JobId) -> Result<JobView, EngineError> {
+        self.requeue(id, |s| *s == JobState::Paused, "resumed")
+    }
+
+    /// Runs a failed or cancelled job again.
+    pub fn retry(&self, id: JobId) -> Result<JobView, EngineError> {
+        self.requeue(id, |s| matches!(s, JobState::Failed { .. } | JobState::Cancelled), "retried")
+    }
+
+    fn requeue(&self, id: JobId, allowed: impl Fn(&JobState) -> bool, action: &'static str) -> Result<JobView, EngineError> {
+        let (job, view) = {
+            let _running = self.inner.lock_running();
+            let mut job = self.inner.load(id)?;
+            if !allowed(&job.state) {
+                return Err(EngineError::NotNow { id, state: job.state.name(), action });
+            }
+            let view = self.inner.set_state(&mut job, JobState::Queued);
+            (job, view)
+        };
+        self.spawn(job);
+        Ok(view)
+    }
+
+    /// Stops a job for good and removes its partial upload from the server.
+    pub fn cancel(&self, id: JobId) -> Result<JobView, EngineError> {
+        let mut running = self.inner.lock_running();
+        let mut job = self.inner.load(id)?;
+        if matches!(job.state, JobState::Uploaded | JobState::Cancelled) {
+            return Err(EngineError::NotNow { id, state: job.state.name(), action: "cancelled" });
+        }
+        match running.remove(&id) {
+            // The task aborts its multipart upload itself; it is no longer ours to update.
+            Some(live) => {
+                live.control.cancel();
+                if let Some(task) = live.task {
+                    self.inner.runtime.spawn(async move {
+                        let _ = task.await;
+                    });
+                }
+            }
+            // Paused or failed: a journalled partial upload may still be on the server.
+            None => {
+                let inner = Arc::clone(&self.inner);
+                let stale = job.clone();
+                self.inner.runtime.spawn(async move { inner.discard_partial_upload(&stale).await });
+            }
+        }
+        Ok(self.inner.set_state(&mut job, JobState::Cancelled))
+    }
+
     fn spawn(&self, job: Job) {
+        let control = TransferControl::new();
+        let id = job.id;
+        let mut running = self.inner.lock_running();
+        running.insert(id, Running { task: None, control: control.clone(), progress: None });
         let inner = Arc::clone(&self.inner);
-        self.inner.runtime.spawn(async move { inner.run(job).await });
+        let task = self.inner.runtime.spawn(async move { inner.run(job, control).await });
+        if let Some(entry) = running.get_mut(&id) {
+            entry.task = Some(task);
+        }
     }
 }
 
@@ -161,54 +235,93 @@ pub fn record_job(store: &Store, buckets: &Buckets, path: PathBuf) -> Result<Job
 }
 
 impl Inner {
-    fn view(&self, job: &Job) -> JobView {
-        let done = self.progress.lock().unwrap_or_else(|p| p.into_inner()).get(&job.id).copied().unwrap_or(0);
-        JobView::of(job, done)
+    fn lock_running(&self) -> MutexGuard<'_, HashMap<JobId, Running>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn set_state(&self, job: &mut Job, state: JobState) {
+    fn load(&self, id: JobId) -> Result<Job, EngineError> {
+        self.store.get(id)?.ok_or(EngineError::UnknownJob(id))
+    }
+
+    fn view(&self, job: &Job) -> JobView {
+        let running = self.lock_running();
+        JobView::of(job, running.get(&job.id).and_then(|r| r.progress.as_ref()))
+    }
+
+    /// Records and announces a new state. Callers hold the `running` lock or own the job's task.
+    fn set_state(&self, job: &mut Job, state: JobState) -> JobView {
         job.state = state;
         if let Err(err) = self.store.set_state(job.id, &job.state) {
             // The in-memory state still moves on; a restart will redo the work.
             tracing::error!(job = %job.id, "cannot record state {}: {err}", job.state.name());
         }
-        let _ = self.events.send(self.view(job));
+        let view = JobView::of(job, None);
+        let _ = self.events.send(view.clone());
+        view
     }
 
-    async fn run(&self, mut job: Job) {
-        let _slot = self.upload_slots.acquire().await.expect("the semaphore is never closed");
-        self.progress.lock().unwrap_or_else(|p| p.into_inner()).insert(job.id, 0);
-        self.set_state(&mut job, JobState::Uploading);
-
-        let last_emit = Mutex::new(Instant::now());
-        let report_progress = |done: u64| {
-            self.progress.lock().unwrap_or_else(|p| p.into_inner()).insert(job.id, done);
-            let mut last = last_emit.lock().unwrap_or_else(|p| p.into_inner());
-            if last.elapsed() >= PROGRESS_INTERVAL {
-                *last = Instant::now();
-                let _ = self.events.send(JobView::of(&job, done));
-            }
+    async fn run(&self, mut job: Job, control: TransferControl) {
+        let _slot = tokio::select! {
+            slot = self.upload_slots.acquire() => slot.expect("the semaphore is never closed"),
+            _ = control.cancelled() => return,
         };
-        let result = transfer::upload_file(
-            &self.storage.client,
-            &job.source,
-            &job.destination,
-            self.options.part_size,
-            &report_progress,
-        )
-        .await;
+        {
+            let running = self.lock_running();
+            if !running.contains_key(&job.id) {
+                return;
+            }
+            self.set_state(&mut job, JobState::Uploading);
+        }
+        let result = {
+            let report = |progress: Progress| {
+                if let Some(entry) = self.lock_running().get_mut(&job.id) {
+                    entry.progress = Some(progress);
+                    let _ = self.events.send(JobView::of(&job, Some(&progress)));
+                }
+            };
+            Transfer::new(&self.storage.client, &self.storage.target, &job.destination, &self.options.transfer, &self.store)
+                .with_control(control)
+                .on_progress(&report)
+                .upload(&job.source)
+                .await
+        };
 
         let state = match result {
             Ok(receipt) => {
-                tracing::info!(job = %job.id, parts = receipt.parts, "uploaded to {}", job.destination);
+                tracing::info!(job = %job.id, parts = receipt.parts, resumed = receipt.resumed_parts, "uploaded to {}", job.destination);
                 JobState::Uploaded
             }
+            Err(TransferError::Cancelled) => JobState::Cancelled,
             Err(err) => {
                 tracing::warn!(job = %job.id, "upload failed: {err}");
                 JobState::Failed { reason: err.to_string() }
             }
         };
-        self.progress.lock().unwrap_or_else(|p| p.into_inner()).remove(&job.id);
-        self.set_state(&mut job, state);
+        let mut running = self.lock_running();
+        // Paused or cancelled meanwhile: that state was already written.
+        if running.remove(&job.id).is_some() {
+            self.set_state(&mut job, state);
+        }
+    }
+
+    /// Aborts and forgets a journalled multipart upload of `job`, if there is one.
+    async fn discard_partial_upload(&self, job: &Job) {
+        let key = UploadKey { target: self.storage.target.clone(), dest: job.destination.clone(), source_path: job.source.path.clone() };
+        let Ok(Some(record)) = self.store.find_upload(&key) else { return };
+        let aborted = self
+            .storage
+            .client
+            .abort_multipart_upload()
+            .bucket(&job.destination.bucket)
+            .key(&job.destination.key)
+            .upload_id(&record.upload_id)
+            .send()
+            .await;
+        if let Err(err) = aborted {
+            tracing::warn!(job = %job.id, "could not abort the partial upload: {}", aws_sdk_s3::error::DisplayErrorContext(&err));
+        }
+        if let Err(err) = self.store.forget_upload(record.row) {
+            tracing::warn!(job = %job.id, "could not forget the partial upload: {err}");
+        }
     }
 }

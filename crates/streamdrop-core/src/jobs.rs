@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::storage::ObjectRef;
+use crate::transfer::Progress;
 
 /// A job's identity; stable across restarts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,14 +46,23 @@ impl FromStr for JobId {
 pub enum JobState {
     Queued,
     Uploading,
+    /// Stopped by the user; keeps its partial upload and resumes where it stopped.
+    Paused,
     Uploaded,
     Failed { reason: String },
+    /// Stopped by the user; its partial upload was removed.
+    Cancelled,
 }
 
 impl JobState {
-    /// Whether the engine still has work to do for this job.
+    /// Whether the engine should (re)start this job on its own.
     pub fn is_unfinished(&self) -> bool {
         matches!(self, JobState::Queued | JobState::Uploading)
+    }
+
+    /// Whether nothing more will happen to this job unless someone retries it.
+    pub fn is_settled(&self) -> bool {
+        matches!(self, JobState::Uploaded | JobState::Failed { .. } | JobState::Cancelled)
     }
 
     /// The stable name used in the store and on the wire.
@@ -60,8 +70,10 @@ impl JobState {
         match self {
             JobState::Queued => "queued",
             JobState::Uploading => "uploading",
+            JobState::Paused => "paused",
             JobState::Uploaded => "uploaded",
             JobState::Failed { .. } => "failed",
+            JobState::Cancelled => "cancelled",
         }
     }
 }
@@ -103,17 +115,25 @@ pub struct JobView {
     pub file_name: String,
     pub source_path: String,
     pub size: u64,
-    /// One of `queued`, `uploading`, `uploaded`, `failed`.
+    /// One of `queued`, `uploading`, `paused`, `uploaded`, `failed`, `cancelled`.
     pub state: String,
     pub bytes_done: u64,
+    /// Smoothed upload rate while uploading.
+    pub rate_bps: Option<u64>,
+    pub eta_seconds: Option<u64>,
     pub error: Option<String>,
     pub created_at: i64,
     pub destination: String,
 }
 
 impl JobView {
-    pub fn of(job: &Job, bytes_done: u64) -> Self {
-        let bytes_done = if job.state == JobState::Uploaded { job.source.size } else { bytes_done };
+    /// The view of `job`, with live progress if it is uploading.
+    pub fn of(job: &Job, progress: Option<&Progress>) -> Self {
+        let live = progress.filter(|_| job.state == JobState::Uploading);
+        let bytes_done = match job.state {
+            JobState::Uploaded => job.source.size,
+            _ => live.map_or(0, |p| p.bytes_done),
+        };
         Self {
             id: job.id,
             file_name: job.source.display_name(),
@@ -121,6 +141,8 @@ impl JobView {
             size: job.source.size,
             state: job.state.name().to_owned(),
             bytes_done,
+            rate_bps: live.and_then(|p| p.rate_bps),
+            eta_seconds: live.and_then(|p| p.eta_seconds),
             error: match &job.state {
                 JobState::Failed { reason } => Some(reason.clone()),
                 _ => None,

@@ -163,7 +163,7 @@ impl LocalStack {
                 .map_err(|source| LocalStackError::Bucket { bucket: bucket.clone(), source: Box::new(source) })?;
         }
         tracing::info!(%endpoint, "local S3 server is running");
-        let storage = Storage { client, buckets, endpoint_url: Some(endpoint.clone()) };
+        let storage = Storage { client, target: "local".into(), buckets, endpoint_url: Some(endpoint.clone()) };
         Ok(Self { endpoint, credentials, storage, stop: Some(stop_tx), task: Some(task) })
     }
 

@@ -58,6 +58,9 @@ pub struct Buckets {
 #[derive(Debug, Clone)]
 pub struct Storage {
     pub client: Client,
+    /// Names this storage in the upload journal (`local`, or the endpoint), so a
+    /// partial upload is only ever resumed on the server that holds it.
+    pub target: String,
     pub buckets: Buckets,
     /// Shown to people ("Local mode · storage at …"); `None` means AWS's own endpoints.
     pub endpoint_url: Option<String>,

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use streamdrop_core::engine::{record_job, EngineOptions};
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::store::Store;
+use streamdrop_core::transfer::TransferOptions;
 use streamdrop_core::{DataDir, Engine, LocalStack, ObjectRef};
 
 fn write_file(dir: &Path, name: &str, len: usize) -> PathBuf {
@@ -46,7 +47,11 @@ fn fixture() -> Fixture {
 }
 
 fn small_parts() -> EngineOptions {
-    EngineOptions { upload_concurrency: 2, part_size: 5 * 1024 * 1024 }
+    let part = 5 * 1024 * 1024;
+    EngineOptions {
+        upload_concurrency: 2,
+        transfer: TransferOptions { part_size: part, multipart_threshold: part, ..TransferOptions::default() },
+    }
 }
 
 async fn settle(engine: &Engine, id: streamdrop_core::JobId) -> streamdrop_core::JobView {

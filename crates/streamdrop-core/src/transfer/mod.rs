@@ -1,0 +1,147 @@
+//! Moving bytes into and within S3: resumable, parallel, checksummed multipart
+//! uploads, and server-side copies. The app's engine and the CLI both go
+//! through [`Transfer`].
+//!
+//! - `plan`: part sizes and ranges.
+//! - `checksum`: CRC32C of file ranges, combined per object.
+//! - `body`: streaming request bodies (progress, bandwidth limit, stall watch).
+//! - `retry`: backoff with jitter and what counts as transient.
+//! - `control`: pause, resume, cancel.
+//! - `progress`: byte counts, smoothed rate, ETA.
+//! - `upload`, `copy`: the two operations.
+
+mod body;
+mod checksum;
+mod control;
+mod copy;
+mod limiter;
+mod plan;
+mod progress;
+mod retry;
+mod upload;
+
+use std::path::PathBuf;
+
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::Client;
+
+pub use control::{Cancelled, TransferControl};
+pub use plan::{part_size_for, PartPlan, DEFAULT_PART_SIZE, MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE};
+pub use progress::Progress;
+pub use retry::RetryPolicy;
+
+use crate::storage::ObjectRef;
+use crate::store::{Store, StoreError};
+
+/// CopyObject handles objects up to 5 GiB; larger ones need UploadPartCopy.
+pub const COPY_OBJECT_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct TransferOptions {
+    /// Preferred part size; grown as needed so any file fits in 10,000 parts.
+    pub part_size: u64,
+    /// Parts in flight at once.
+    pub concurrency: usize,
+    /// Files up to this size go in one PutObject.
+    pub multipart_threshold: u64,
+    /// Copies above this size use parallel UploadPartCopy.
+    pub copy_multipart_threshold: u64,
+    /// Bytes per second, for the whole transfer.
+    pub bandwidth_limit: Option<u64>,
+    pub retry: RetryPolicy,
+    /// Discard a partial upload of this key instead of resuming it.
+    pub restart: bool,
+}
+
+impl Default for TransferOptions {
+    fn default() -> Self {
+        Self {
+            part_size: DEFAULT_PART_SIZE,
+            concurrency: 4,
+            multipart_threshold: DEFAULT_PART_SIZE,
+            copy_multipart_threshold: COPY_OBJECT_LIMIT,
+            bandwidth_limit: None,
+            retry: RetryPolicy::default(),
+            restart: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadReceipt {
+    pub etag: Option<String>,
+    /// 0 for a single PutObject.
+    pub parts: u32,
+    /// What this run sent; parts resumed from an earlier run are not counted.
+    pub bytes_sent: u64,
+    /// Parts an earlier run had already sent.
+    pub resumed_parts: u32,
+    /// CRC32C of the whole object.
+    pub crc32c: u32,
+    part_crcs: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyReceipt {
+    pub etag: Option<String>,
+    pub size: u64,
+    /// 0 for a single CopyObject.
+    pub parts: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} changed since it was added (size or modification time differs); add it again to upload the new version")]
+    SourceChangedSinceAdded { path: PathBuf },
+    #[error("{path} changed while it was being uploaded (size or modification time differs); upload it again once it is final")]
+    SourceChanged { path: PathBuf },
+    #[error("{path} changed since its upload began, so the parts already sent belong to another version; run again with --restart to discard them and upload the new version")]
+    SourceChangedSinceStart { path: PathBuf },
+    #[error("the file is {size} bytes; S3 objects can be at most 5 TiB")]
+    TooLarge { size: u64 },
+    #[error("S3 {action} failed for {object}: {message}")]
+    S3 { action: &'static str, object: String, message: String },
+    #[error("{object} did not arrive intact: {detail}")]
+    Verification { object: String, detail: String },
+    #[error("the transfer was cancelled")]
+    Cancelled,
+    #[error(transparent)]
+    Journal(#[from] StoreError),
+}
+
+/// Reports nothing.
+pub const NO_PROGRESS: &(dyn Fn(Progress) + Send + Sync) = &|_| {};
+
+/// One transfer to `dest`: configure it, then [`upload`](Transfer::upload) a
+/// file or [`copy_from`](Transfer::copy_from) another object.
+pub struct Transfer<'a> {
+    client: Client,
+    target: &'a str,
+    dest: &'a ObjectRef,
+    options: &'a TransferOptions,
+    journal: &'a Store,
+    control: TransferControl,
+    progress: &'a (dyn Fn(Progress) + Send + Sync),
+}
+
+impl<'a> Transfer<'a> {
+    /// `target` names the storage (e.g. `local`, or an endpoint URL) so the
+    /// journal never resumes an upload on the wrong server.
+    pub fn new(client: &Client, target: &'a str, dest: &'a ObjectRef, options: &'a TransferOptions, journal: &'a Store) -> Self {
+        // Retries happen here, part by part, with byte accounting the SDK cannot do.
+        let client = Client::from_conf(client.config().to_builder().retry_config(RetryConfig::disabled()).build());
+        Self { client, target, dest, options, journal, control: TransferControl::new(), progress: NO_PROGRESS }
+    }
+
+    pub fn with_control(mut self, control: TransferControl) -> Self {
+        self.control = control;
+        self
+    }
+
+    pub fn on_progress(mut self, progress: &'a (dyn Fn(Progress) + Send + Sync)) -> Self {
+        self.progress = progress;
+        self
+    }
+}

@@ -1,0 +1,109 @@
+//! Honest progress: bytes the server has taken, a smoothed rate and an ETA,
+//! reported a few times a second at most.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// One progress report.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    /// Smoothed bytes per second; `None` until there is enough to measure.
+    pub rate_bps: Option<u64>,
+    pub eta_seconds: Option<u64>,
+}
+
+/// How often a transfer reports progress.
+pub const REPORT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Bytes moved so far. Bodies add as they stream; a failed attempt takes its
+/// bytes back, so progress never counts data the server did not keep.
+#[derive(Debug, Clone, Default)]
+pub struct ByteCounter(Arc<AtomicU64>);
+
+impl ByteCounter {
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn sub(&self, n: u64) {
+        self.0.fetch_sub(n, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Turns successive byte counts into rate and ETA with an exponentially
+/// weighted moving average, so a burst or a stall does not swing the ETA wildly.
+#[derive(Debug)]
+pub struct RateMeter {
+    total: u64,
+    last: Option<(Instant, u64)>,
+    rate: Option<f64>,
+}
+
+/// Weight of the newest sample: about a 2-second memory at 4 samples/s.
+const SMOOTHING: f64 = 0.12;
+
+impl RateMeter {
+    pub fn new(total: u64) -> Self {
+        Self { total, last: None, rate: None }
+    }
+
+    pub fn sample(&mut self, at: Instant, done: u64) -> Progress {
+        if let Some((then, before)) = self.last {
+            let secs = at.duration_since(then).as_secs_f64();
+            if secs > 0.0 {
+                let instant = done.saturating_sub(before) as f64 / secs;
+                self.rate = Some(match self.rate {
+                    None => instant,
+                    Some(rate) => rate + SMOOTHING * (instant - rate),
+                });
+            }
+        }
+        self.last = Some((at, done));
+        let rate = self.rate.filter(|r| *r >= 1.0);
+        Progress {
+            bytes_done: done,
+            bytes_total: self.total,
+            rate_bps: rate.map(|r| r as u64),
+            eta_seconds: rate.map(|r| (self.total.saturating_sub(done) as f64 / r).ceil() as u64),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steady_rate_gives_a_steady_eta() {
+        let mut meter = RateMeter::new(10_000);
+        let t0 = Instant::now();
+        assert_eq!(meter.sample(t0, 0).rate_bps, None, "no rate from one sample");
+        let mut last = None;
+        for i in 1..=8u64 {
+            last = Some(meter.sample(t0 + Duration::from_millis(250 * i), 250 * i));
+        }
+        let p = last.unwrap();
+        assert_eq!(p.bytes_done, 2000);
+        assert_eq!(p.rate_bps, Some(1000));
+        assert_eq!(p.eta_seconds, Some(8));
+    }
+
+    #[test]
+    fn a_stall_lowers_the_rate_gradually() {
+        let mut meter = RateMeter::new(1_000_000);
+        let t0 = Instant::now();
+        meter.sample(t0, 0);
+        meter.sample(t0 + Duration::from_secs(1), 1000);
+        let stalled = meter.sample(t0 + Duration::from_secs(2), 1000);
+        let rate = stalled.rate_bps.unwrap();
+        assert!(rate > 0 && rate < 1000, "{rate}");
+    }
+}

@@ -1,0 +1,419 @@
+//! Uploading one file: a single PutObject for small files, otherwise a
+//! resumable multipart upload with parts in parallel. Every part carries a
+//! CRC32C the server verifies; the finished object is checked (size and
+//! checksum) before the upload counts as done.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart};
+use futures_util::{StreamExt, TryStreamExt};
+
+
+use super::body::{Activity, RangeBody};
+use super::checksum::{combine, composite_header, crc32c_of_range, to_header};
+use super::limiter::BandwidthLimiter;
+use super::plan::{part_size_for, PartPlan, MAX_OBJECT_SIZE};
+use super::progress::{ByteCounter, Progress, RateMeter, REPORT_INTERVAL};
+use super::retry::{retrying, AttemptError, GaveUp};
+use super::{Transfer, TransferError, UploadReceipt};
+use crate::intake;
+use crate::jobs::SourceFile;
+use crate::store::{DonePart, UploadKey};
+
+impl Transfer<'_> {
+    /// Uploads `source` to `dest`. Re-running it after a crash, a kill or a
+    /// failure resumes the multipart upload where the server says it stopped.
+    pub async fn upload(&self, source: &SourceFile) -> Result<UploadReceipt, TransferError> {
+        if file_changed(source)? {
+            return Err(TransferError::SourceChangedSinceAdded { path: source.path.clone() });
+        }
+        if source.size > MAX_OBJECT_SIZE {
+            return Err(TransferError::TooLarge { size: source.size });
+        }
+        let counter = ByteCounter::default();
+        let work = async {
+            if source.size <= self.options.multipart_threshold {
+                self.put_whole(source, &counter).await
+            } else {
+                self.multipart(source, &counter).await
+            }
+        };
+        let receipt = self.reporting(source.size, &counter, work).await?;
+        self.verify(source, &receipt).await?;
+        Ok(receipt)
+    }
+
+    /// Runs `work` while reporting progress every [`REPORT_INTERVAL`], and once more at the end.
+    pub(super) async fn reporting<T>(
+        &self,
+        total: u64,
+        counter: &ByteCounter,
+        work: impl std::future::Future<Output = Result<T, TransferError>>,
+    ) -> Result<T, TransferError> {
+        let mut meter = RateMeter::new(total);
+        let report = async {
+            let mut tick = tokio::time::interval(REPORT_INTERVAL);
+            loop {
+                tick.tick().await;
+                (self.progress)(meter.sample(Instant::now(), counter.get()));
+            }
+        };
+        let result = tokio::select! {
+            result = work => result,
+            _ = report => unreachable!("the reporter never ends"),
+        };
+        if result.is_ok() {
+            (self.progress)(Progress { bytes_done: total, bytes_total: total, rate_bps: None, eta_seconds: Some(0) });
+        }
+        result
+    }
+
+    fn limiter(&self) -> Option<Arc<BandwidthLimiter>> {
+        self.options.bandwidth_limit.map(|rate| Arc::new(BandwidthLimiter::new(rate)))
+    }
+
+    async fn put_whole(&self, source: &SourceFile, counter: &ByteCounter) -> Result<UploadReceipt, TransferError> {
+        let crc = crc32c_of_range(&source.path, 0..source.size).await.map_err(|e| read_error(source, e))?;
+        let limiter = self.limiter();
+        let out = retrying(&self.options.retry, &self.control, || {
+            let body = RangeBody {
+                path: source.path.clone(),
+                range: 0..source.size,
+                counter: counter.clone(),
+                attempt: ByteCounter::default(),
+                limiter: limiter.clone(),
+                activity: Activity::new(),
+            };
+            let request = self
+                .client
+                .put_object()
+                .bucket(&self.dest.bucket)
+                .key(&self.dest.key)
+                .content_length(source.size as i64)
+                .checksum_crc32_c(to_header(crc))
+                .body(body.clone().into_byte_stream())
+                .send();
+            self.attempt(body, request)
+        })
+        .await
+        .map_err(|e| self.gave_up("PutObject", e))?;
+        Ok(UploadReceipt { etag: out.e_tag, parts: 0, bytes_sent: source.size, resumed_parts: 0, crc32c: crc, part_crcs: vec![] })
+    }
+
+    /// One try of a request whose body streams `body`: fails as a stall if no
+    /// byte moves for the policy's stall timeout, and takes its bytes back from
+    /// the progress count if it fails.
+    async fn attempt<T, E>(
+        &self,
+        body: RangeBody,
+        request: impl std::future::Future<Output = Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>>,
+    ) -> Result<T, AttemptError>
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        body.activity.touch();
+        let stall = self.options.retry.stall_timeout;
+        let outcome = tokio::select! {
+            outcome = request => outcome.map_err(AttemptError::from_sdk),
+            _ = body.activity.stalled(stall) => Err(AttemptError::transient(format!("no progress for {} s; the connection stalled", stall.as_secs()))),
+        };
+        if outcome.is_err() {
+            body.counter.sub(body.attempt.get());
+        }
+        outcome
+    }
+
+    async fn multipart(&self, source: &SourceFile, counter: &ByteCounter) -> Result<UploadReceipt, TransferError> {
+        let key = UploadKey { target: self.target.to_owned(), dest: self.dest.clone(), source_path: source.path.clone() };
+        let journal = self.journal;
+        let mut done: BTreeMap<u32, DonePart> = BTreeMap::new();
+
+        let existing = journal.find_upload(&key)?;
+        let (row, upload_id, plan) = match existing {
+            Some(record) if self.options.restart || record.source != *source => {
+                if record.source != *source && !self.options.restart {
+                    return Err(TransferError::SourceChangedSinceStart { path: source.path.clone() });
+                }
+                self.abort(&record.upload_id).await;
+                journal.forget_upload(record.row)?;
+                self.create(&key, source).await?
+            }
+            Some(record) => {
+                let plan = PartPlan::new(source.size, record.part_size);
+                match self.reconcile(source, &plan, &record.upload_id, &record.parts).await? {
+                    Some(parts) => {
+                        for part in parts {
+                            journal.record_part(record.row, &part)?;
+                            done.insert(part.number, part);
+                        }
+                        (record.row, record.upload_id, plan)
+                    }
+                    // The server no longer has the upload (aborted, expired): start over.
+                    None => {
+                        journal.forget_upload(record.row)?;
+                        self.create(&key, source).await?
+                    }
+                }
+            }
+            None => self.create(&key, source).await?,
+        };
+        let resumed_parts = done.len() as u32;
+        counter.add(done.values().map(|p| p.size).sum());
+
+        let limiter = self.limiter();
+        let todo: Vec<u32> = plan.numbers().filter(|n| !done.contains_key(n)).collect();
+        let sent = futures_util::stream::iter(todo)
+            .map(|number| self.send_part(source, &plan, &upload_id, row, number, counter, limiter.clone()))
+            .buffer_unordered(self.options.concurrency.max(1))
+            .try_collect::<Vec<DonePart>>()
+            .await;
+        let sent_now = match sent {
+            Ok(parts) => parts,
+            Err(TransferError::Cancelled) => {
+                // Cancel leaves nothing behind: no parts on the server, no journal entry.
+                self.abort(&upload_id).await;
+                journal.forget_upload(row)?;
+                return Err(TransferError::Cancelled);
+            }
+            Err(err) => return Err(err),
+        };
+        // A file edited while its parts went out must not be completed as one object.
+        if file_changed(source)? {
+            return Err(TransferError::SourceChanged { path: source.path.clone() });
+        }
+        let bytes_sent = sent_now.iter().map(|p| p.size).sum();
+        done.extend(sent_now.into_iter().map(|p| (p.number, p)));
+
+        let part_crcs: Vec<u32> = done.values().map(|p| p.crc32c).collect();
+        let crc = combine(done.values().map(|p| (p.crc32c, p.size)));
+        let completed = CompletedMultipartUpload::builder()
+            .set_parts(Some(
+                done.values()
+                    .map(|p| {
+                        CompletedPart::builder()
+                            .part_number(p.number as i32)
+                            .e_tag(&p.etag)
+                            .checksum_crc32_c(to_header(p.crc32c))
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build();
+        let out = retrying(&self.options.retry, &self.control, || async {
+            self.client
+                .complete_multipart_upload()
+                .bucket(&self.dest.bucket)
+                .key(&self.dest.key)
+                .upload_id(&upload_id)
+                .multipart_upload(completed.clone())
+                .checksum_crc32_c(to_header(crc))
+                .checksum_type(ChecksumType::FullObject)
+                .send()
+                .await
+                .map_err(AttemptError::from_sdk)
+        })
+        .await
+        .map_err(|e| self.gave_up("CompleteMultipartUpload", e))?;
+        journal.forget_upload(row)?;
+        Ok(UploadReceipt { etag: out.e_tag, parts: plan.count(), bytes_sent, resumed_parts, crc32c: crc, part_crcs })
+    }
+
+    async fn create(&self, key: &UploadKey, source: &SourceFile) -> Result<(i64, String, PartPlan), TransferError> {
+        let plan = PartPlan::new(source.size, part_size_for(source.size, self.options.part_size));
+        let created = retrying(&self.options.retry, &self.control, || async {
+            self.client
+                .create_multipart_upload()
+                .bucket(&self.dest.bucket)
+                .key(&self.dest.key)
+                .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+                .checksum_type(ChecksumType::FullObject)
+                .send()
+                .await
+                .map_err(AttemptError::from_sdk)
+        })
+        .await
+        .map_err(|e| self.gave_up("CreateMultipartUpload", e))?;
+        let upload_id = created.upload_id.ok_or_else(|| TransferError::S3 {
+            action: "CreateMultipartUpload",
+            object: self.dest.to_string(),
+            message: "the server returned no upload id".into(),
+        })?;
+        let row = self.journal.begin_upload(key, source, &upload_id, plan.part_size)?;
+        Ok((row, upload_id, plan))
+    }
+
+    /// Asks the server which parts it holds. Parts it holds with the expected
+    /// size count as done (a part can finish after the journal last wrote);
+    /// `None` means the upload is gone.
+    async fn reconcile(
+        &self,
+        source: &SourceFile,
+        plan: &PartPlan,
+        upload_id: &str,
+        journalled: &[DonePart],
+    ) -> Result<Option<Vec<DonePart>>, TransferError> {
+        let mut on_server: BTreeMap<u32, (String, u64)> = BTreeMap::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = retrying(&self.options.retry, &self.control, || async {
+                self.client
+                    .list_parts()
+                    .bucket(&self.dest.bucket)
+                    .key(&self.dest.key)
+                    .upload_id(upload_id)
+                    .set_part_number_marker(marker.clone())
+                    .send()
+                    .await
+                    .map_err(AttemptError::from_sdk)
+            })
+            .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(GaveUp::Failed { last, .. }) if last.code.as_deref() == Some("NoSuchUpload") => return Ok(None),
+                Err(e) => return Err(self.gave_up("ListParts", e)),
+            };
+            let before = on_server.len();
+            for part in page.parts() {
+                if let (Some(n), Some(etag), Some(size)) = (part.part_number(), part.e_tag(), part.size()) {
+                    on_server.insert(n as u32, (etag.to_owned(), size as u64));
+                }
+            }
+            // Some servers ignore the marker and repeat the whole list: stop when nothing is new.
+            match page.next_part_number_marker() {
+                Some(next) if page.is_truncated() == Some(true) && on_server.len() > before => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        if on_server.is_empty() && !journalled.is_empty() {
+            return Ok(None);
+        }
+        let journalled: BTreeMap<u32, &DonePart> = journalled.iter().map(|p| (p.number, p)).collect();
+        let mut parts = Vec::new();
+        for (number, (etag, size)) in on_server {
+            let range = plan.range(number);
+            if number > plan.count() || size != range.end - range.start {
+                continue;
+            }
+            let crc = match journalled.get(&number) {
+                Some(p) if p.etag == etag => p.crc32c,
+                _ => crc32c_of_range(&source.path, range).await.map_err(|e| read_error(source, e))?,
+            };
+            parts.push(DonePart { number, etag, crc32c: crc, size });
+        }
+        Ok(Some(parts))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_part(
+        &self,
+        source: &SourceFile,
+        plan: &PartPlan,
+        upload_id: &str,
+        row: i64,
+        number: u32,
+        counter: &ByteCounter,
+        limiter: Option<Arc<BandwidthLimiter>>,
+    ) -> Result<DonePart, TransferError> {
+        self.control.proceed().map_err(|_| TransferError::Cancelled)?;
+        let range = plan.range(number);
+        let size = range.end - range.start;
+        let crc = crc32c_of_range(&source.path, range.clone()).await.map_err(|e| read_error(source, e))?;
+        let out = retrying(&self.options.retry, &self.control, || {
+            let body = RangeBody {
+                path: source.path.clone(),
+                range: range.clone(),
+                counter: counter.clone(),
+                attempt: ByteCounter::default(),
+                limiter: limiter.clone(),
+                activity: Activity::new(),
+            };
+            let request = self
+                .client
+                .upload_part()
+                .bucket(&self.dest.bucket)
+                .key(&self.dest.key)
+                .upload_id(upload_id)
+                .part_number(number as i32)
+                .content_length(size as i64)
+                .checksum_crc32_c(to_header(crc))
+                .body(body.clone().into_byte_stream())
+                .send();
+            self.attempt(body, request)
+        })
+        .await
+        .map_err(|e| self.gave_up("UploadPart", e))?;
+        let part = DonePart { number, etag: out.e_tag.unwrap_or_default(), crc32c: crc, size };
+        // Journal first: a kill right after this line loses nothing.
+        self.journal.record_part(row, &part)?;
+        Ok(part)
+    }
+
+    /// Checks the object the server now holds: its size, and its CRC32C when the server reports one.
+    async fn verify(&self, source: &SourceFile, receipt: &UploadReceipt) -> Result<(), TransferError> {
+        let head = retrying(&self.options.retry, &self.control, || async {
+            self.client
+                .head_object()
+                .bucket(&self.dest.bucket)
+                .key(&self.dest.key)
+                .checksum_mode(ChecksumMode::Enabled)
+                .send()
+                .await
+                .map_err(AttemptError::from_sdk)
+        })
+        .await
+        .map_err(|e| self.gave_up("HeadObject", e))?;
+        let size = head.content_length().unwrap_or(-1);
+        if size != source.size as i64 {
+            return Err(TransferError::Verification {
+                object: self.dest.to_string(),
+                detail: format!("the server holds {size} bytes, the file has {}", source.size),
+            });
+        }
+        if let Some(reported) = head.checksum_crc32_c() {
+            let full = to_header(receipt.crc32c);
+            let composite = composite_header(&receipt.part_crcs);
+            if reported != full && reported != composite {
+                return Err(TransferError::Verification {
+                    object: self.dest.to_string(),
+                    detail: format!("the server's CRC32C is {reported}, the file's is {full}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Best effort: a failed abort leaves an upload that lifecycle rules clean up.
+    pub(super) async fn abort(&self, upload_id: &str) {
+        let result = self.client.abort_multipart_upload().bucket(&self.dest.bucket).key(&self.dest.key).upload_id(upload_id).send().await;
+        if let Err(err) = result {
+            tracing::warn!("could not abort multipart upload {upload_id} of {}: {}", self.dest, aws_sdk_s3::error::DisplayErrorContext(&err));
+        }
+    }
+
+    pub(super) fn gave_up(&self, action: &'static str, gave_up: GaveUp) -> TransferError {
+        match gave_up {
+            GaveUp::Cancelled => TransferError::Cancelled,
+            GaveUp::Failed { last, attempts } => TransferError::S3 {
+                action,
+                object: self.dest.to_string(),
+                message: if attempts > 1 { format!("{} (after {attempts} tries)", last.message) } else { last.message },
+            },
+        }
+    }
+}
+
+fn read_error(source: &SourceFile, err: std::io::Error) -> TransferError {
+    match err.kind() {
+        std::io::ErrorKind::UnexpectedEof => TransferError::SourceChanged { path: source.path.clone() },
+        _ => TransferError::Read { path: source.path.clone(), source: err },
+    }
+}
+
+/// Whether the file on disk is no longer the one the upload was planned for.
+fn file_changed(source: &SourceFile) -> Result<bool, TransferError> {
+    let now = intake::inspect(&source.path)
+        .map_err(|r| TransferError::Read { path: source.path.clone(), source: std::io::Error::other(r.reason) })?;
+    Ok(now.size != source.size || now.modified_ms != source.modified_ms)
+}
