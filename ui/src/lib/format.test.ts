@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, jobPercent, percent } from './format';
+import { formatBytes, formatEta, formatRate, jobPercent, percent, rateAndEta } from './format';
 
 describe('formatBytes', () => {
   it.each([
@@ -55,5 +55,67 @@ describe('jobPercent', () => {
 
   it('follows bytes while uploading', () => {
     expect(jobPercent({ state: 'uploading', bytesDone: 25, size: 100 })).toBe(25);
+  });
+});
+
+describe('formatRate', () => {
+  it.each([
+    [0, '0 B/s'],
+    [512, '512 B/s'],
+    [1536, '1.5 KB/s'],
+    [Math.round(12.4 * 1024 ** 2), '12.4 MB/s'],
+  ])('%d B/s → %s', (bps, expected) => {
+    expect(formatRate(bps)).toBe(expected);
+  });
+
+  it('is empty when there is no rate', () => {
+    expect(formatRate(null)).toBe('');
+    expect(formatRate(undefined)).toBe('');
+    expect(formatRate(-1)).toBe('');
+    expect(formatRate(Number.NaN)).toBe('');
+  });
+});
+
+describe('formatEta', () => {
+  it.each([
+    [0, '0 s'],
+    [1, '1 s'],
+    [59, '59 s'],
+    [59.4, '59 s'],
+    [60, '1 min'],
+    [61, '1 min 1 s'],
+    [80, '1 min 20 s'],
+    [3599, '59 min 59 s'],
+    [3600, '1 h'],
+    [3720, '1 h 2 min'],
+    [3725, '1 h 2 min'],
+    [26 * 3600 + 5 * 60, '26 h 5 min'],
+  ])('%d s → %s', (seconds, expected) => {
+    expect(formatEta(seconds)).toBe(expected);
+  });
+
+  it('rounds to whole seconds without printing 60 s', () => {
+    expect(formatEta(59.6)).toBe('1 min');
+  });
+
+  it('is empty when the time left is unknown', () => {
+    expect(formatEta(null)).toBe('');
+    expect(formatEta(undefined)).toBe('');
+    expect(formatEta(-5)).toBe('');
+    expect(formatEta(Number.POSITIVE_INFINITY)).toBe('');
+  });
+});
+
+describe('rateAndEta', () => {
+  it('joins rate and time left', () => {
+    expect(rateAndEta({ rateBps: Math.round(12.4 * 1024 ** 2), etaSeconds: 80 })).toBe(
+      '12.4 MB/s · 1 min 20 s left',
+    );
+  });
+
+  it('shows whichever half is known', () => {
+    expect(rateAndEta({ rateBps: 2048, etaSeconds: null })).toBe('2.0 KB/s');
+    expect(rateAndEta({ rateBps: null, etaSeconds: 59 })).toBe('59 s left');
+    expect(rateAndEta({ rateBps: null, etaSeconds: null })).toBe('');
   });
 });

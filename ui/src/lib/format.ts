@@ -35,3 +35,34 @@ export function percent(done: number, size: number): number {
 export function jobPercent(job: Pick<JobView, 'state' | 'bytesDone' | 'size'>): number {
   return job.state === 'uploaded' ? 100 : percent(job.bytesDone, job.size);
 }
+
+/** "12.4 MB/s"; empty when there is no rate to show (null, undefined, nonsense). */
+export function formatRate(bps: number | null | undefined): string {
+  if (bps == null || !Number.isFinite(bps) || bps < 0) return '';
+  return `${formatBytes(bps)}/s`;
+}
+
+/**
+ * A time left such as "59 s", "1 min 1 s" or "1 h 2 min": two units at most,
+ * since seconds stop mattering once hours are involved. Empty when unknown.
+ */
+export function formatEta(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '';
+  const total = Math.round(seconds);
+  if (total < 60) return `${total} s`;
+  if (total < 3600) {
+    const min = Math.floor(total / 60);
+    const sec = total % 60;
+    return sec > 0 ? `${min} min ${sec} s` : `${min} min`;
+  }
+  const h = Math.floor(total / 3600);
+  const min = Math.floor((total % 3600) / 60);
+  return min > 0 ? `${h} h ${min} min` : `${h} h`;
+}
+
+/** The line under an upload's progress bar: "12.4 MB/s · 1 min 20 s left". */
+export function rateAndEta(job: Pick<JobView, 'rateBps' | 'etaSeconds'>): string {
+  const rate = formatRate(job.rateBps);
+  const eta = formatEta(job.etaSeconds);
+  return [rate, eta && `${eta} left`].filter(Boolean).join(' · ');
+}

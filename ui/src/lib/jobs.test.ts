@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { JobView } from './ipc';
-import { mergeSnapshot, upsertJob, upsertJobs } from './jobs';
+import type { JobAction, JobState, JobView } from './ipc';
+import { actionsFor, cancelNeedsConfirm, mergeSnapshot, upsertJob, upsertJobs } from './jobs';
 
 function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobView {
   return {
@@ -10,6 +10,8 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
     size: 100,
     state: 'queued',
     bytesDone: 0,
+    rateBps: null,
+    etaSeconds: null,
     error: null,
     createdAt,
     destination: `s3://bucket/${id}.mp4`,
@@ -54,15 +56,56 @@ describe('mergeSnapshot', () => {
     expect(ids(merged)).toEqual(['new', 'old']);
   });
 
-  it('keeps an event copy that is further along than a stale snapshot', () => {
+  it('keeps the event copy over a snapshot copy that looks further along', () => {
+    // Paused then resumed while list_jobs was in flight: the snapshot was read
+    // mid-upload, but the queued event is newer.
+    const fromEvent = job('a', 1, { state: 'queued', bytesDone: 0 });
+    const stale = job('a', 1, { state: 'uploading', bytesDone: 60 });
+    expect(mergeSnapshot([fromEvent], [stale])).toEqual([fromEvent]);
+  });
+
+  it('keeps the event copy over a snapshot copy that is behind it', () => {
     const fromEvent = job('a', 1, { state: 'uploaded', bytesDone: 100 });
     const stale = job('a', 1, { state: 'uploading', bytesDone: 10 });
     expect(mergeSnapshot([fromEvent], [stale])).toEqual([fromEvent]);
   });
 
-  it('takes the snapshot copy when it is further along', () => {
-    const early = job('a', 1, { state: 'uploading', bytesDone: 10 });
-    const later = job('a', 1, { state: 'uploading', bytesDone: 60 });
-    expect(mergeSnapshot([early], [later])).toEqual([later]);
+  it('merges known and unknown jobs in one pass, newest first, without duplicates', () => {
+    const known = [job('b', 2, { state: 'cancelled' })];
+    const merged = mergeSnapshot(known, [job('a', 1), job('b', 2, { state: 'failed' }), job('c', 3)]);
+    expect(ids(merged)).toEqual(['c', 'b', 'a']);
+    expect(merged[1].state).toBe('cancelled');
+  });
+
+  it('does not mutate its inputs', () => {
+    const known = [job('a', 1)];
+    const snapshot = [job('b', 2)];
+    mergeSnapshot(known, snapshot);
+    expect(ids(known)).toEqual(['a']);
+    expect(ids(snapshot)).toEqual(['b']);
+  });
+});
+
+describe('actionsFor', () => {
+  it.each<[JobState, JobAction[]]>([
+    ['queued', ['pause', 'cancel']],
+    ['uploading', ['pause', 'cancel']],
+    ['paused', ['resume', 'cancel']],
+    ['uploaded', []],
+    ['failed', ['retry', 'cancel']],
+    ['cancelled', ['retry']],
+  ])('%s → %j', (state, expected) => {
+    expect(actionsFor(state)).toEqual(expected);
+  });
+
+  it('offers nothing for a state it does not know', () => {
+    expect(actionsFor('archived' as JobState)).toEqual([]);
+  });
+});
+
+describe('cancelNeedsConfirm', () => {
+  it('asks only when sent bytes would be thrown away', () => {
+    const states: JobState[] = ['queued', 'uploading', 'paused', 'uploaded', 'failed', 'cancelled'];
+    expect(states.filter(cancelNeedsConfirm)).toEqual(['uploading', 'paused']);
   });
 });

@@ -1,4 +1,4 @@
-import type { JobState, JobView } from './ipc';
+import type { JobAction, JobState, JobView } from './ipc';
 
 /** Newest first; id breaks ties so equal timestamps don't reshuffle rows. */
 export function compareNewestFirst(a: JobView, b: JobView): number {
@@ -17,26 +17,42 @@ export function upsertJobs(jobs: readonly JobView[], incoming: readonly JobView[
   return incoming.reduce<JobView[]>((acc, job) => upsertJob(acc, job), [...jobs]);
 }
 
-const STATE_RANK: Record<JobState, number> = { queued: 0, uploading: 1, uploaded: 2, failed: 2 };
+/**
+ * Folds views that only describe a job as it was at some earlier moment (the
+ * `list_jobs` snapshot, or the `accepted` list of an intake report) into the
+ * jobs already known. Only jobs not seen yet are added: a copy that is already
+ * here came from an event or a command result, and job states no longer only
+ * move forward (paused → queued, failed → queued), so "further along" says
+ * nothing about which copy is newer. Every change is also announced as an
+ * event, in order, so a known copy that is behind is soon replaced anyway,
+ * whereas letting the snapshot win could undo a newer event for good.
+ */
+export function mergeSnapshot(jobs: readonly JobView[], snapshot: readonly JobView[]): JobView[] {
+  const known = new Set(jobs.map((j) => j.id));
+  return upsertJobs(
+    jobs,
+    snapshot.filter((s) => !known.has(s.id)),
+  );
+}
 
-/** How far a job has got; jobs only move forward through their states. */
-function progressKey(job: JobView): [number, number] {
-  return [STATE_RANK[job.state], job.bytesDone];
+/** Which actions the backend accepts in each state, in the order buttons show. */
+const ACTIONS: Record<JobState, readonly JobAction[]> = {
+  queued: ['pause', 'cancel'],
+  uploading: ['pause', 'cancel'],
+  paused: ['resume', 'cancel'],
+  uploaded: [],
+  failed: ['retry', 'cancel'],
+  cancelled: ['retry'],
+};
+
+export function actionsFor(state: JobState): readonly JobAction[] {
+  return ACTIONS[state] ?? [];
 }
 
 /**
- * Folds a `list_jobs` snapshot into jobs already known from events. Events
- * can arrive while the snapshot is in flight, so for a job present in both the
- * further-along copy wins rather than whichever arrived last.
+ * Cancelling throws away bytes already sent, so it is confirmed first when
+ * there are any to lose (uploading, or paused with a partial upload kept).
  */
-export function mergeSnapshot(jobs: readonly JobView[], snapshot: readonly JobView[]): JobView[] {
-  const known = new Map(jobs.map((j) => [j.id, j]));
-  const fresher = snapshot.filter((s) => {
-    const mine = known.get(s.id);
-    if (!mine) return true;
-    const [sr, sb] = progressKey(s);
-    const [mr, mb] = progressKey(mine);
-    return sr > mr || (sr === mr && sb > mb);
-  });
-  return upsertJobs(jobs, fresher);
+export function cancelNeedsConfirm(state: JobState): boolean {
+  return state === 'uploading' || state === 'paused';
 }

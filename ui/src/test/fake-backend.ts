@@ -72,9 +72,26 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
     size: 12_897_484,
     state: 'queued',
     bytesDone: 0,
+    rateBps: null,
+    etaSeconds: null,
     error: null,
     createdAt: 1_700_000_000_000 + seq * 1000,
     destination: `s3://streamdrop-local/ingest/${fileName}`,
     ...overrides,
   };
+}
+
+/** A promise a test settles by hand, e.g. a command reply held back mid-flight. */
+export function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }
