@@ -49,17 +49,18 @@ if [ "$purpose" = test ]; then
   # Debian 12's own python3 refuses pip installs without --break-system-packages.
   # 5.2.5 (the newest) labels ListParts replies ListPartsResponse, which aws-sdk-s3 cannot
   # parse, so resuming an upload against it fails; 5.1.22 answers as S3 does.
+  # Without the crc32c package moto silently answers CRC32C checksums with CRC32.
   moto_version=5.1.22
   if ! command -v moto_server >/dev/null \
-    || ! python3 -c "import moto, importlib.metadata as m; assert m.version('moto') == '$moto_version'" 2>/dev/null; then
+    || ! python3 -c "import crc32c, moto, importlib.metadata as m; assert m.version('moto') == '$moto_version'" 2>/dev/null; then
     if ! python3 -m pip --version >/dev/null 2>&1; then
       sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
       $sudo apt-get update -qq
       DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
     fi
     echo "setup: installing moto[server]==$moto_version"
-    python3 -m pip install --quiet "moto[server]==$moto_version" 2>/dev/null \
-      || python3 -m pip install --quiet --break-system-packages "moto[server]==$moto_version"
+    python3 -m pip install --quiet "moto[server]==$moto_version" crc32c 2>/dev/null \
+      || python3 -m pip install --quiet --break-system-packages "moto[server]==$moto_version" crc32c
     # pyenv only makes a shim for a new executable on rehash.
     if command -v pyenv >/dev/null; then pyenv rehash; fi
   fi

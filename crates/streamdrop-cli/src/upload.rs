@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use streamdrop_core::store::Store;
-use streamdrop_core::transfer::{Transfer, TransferOptions, DEFAULT_PART_SIZE};
+use streamdrop_core::transfer::{RetryPolicy, Transfer, TransferOptions, DEFAULT_PART_SIZE};
 use streamdrop_core::{intake, DataDir, ObjectRef};
 
 use crate::output::json_line;
@@ -32,6 +32,9 @@ pub struct Args {
     /// Upper bound on upload speed, e.g. 10MB/s or 512KiB
     #[arg(long, value_parser = parse_rate, value_name = "RATE")]
     bandwidth_limit: Option<u64>,
+    /// Abandon and retry a request that moves no bytes for this many seconds
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    stall_timeout: u64,
     /// Discard a partial upload of this file to this key and start over
     #[arg(long)]
     restart: bool,
@@ -64,6 +67,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         multipart_threshold: args.part_size,
         bandwidth_limit: args.bandwidth_limit,
         restart: args.restart,
+        retry: RetryPolicy { stall_timeout: Duration::from_secs(args.stall_timeout.max(1)), ..RetryPolicy::default() },
         ..TransferOptions::default()
     };
     let bar = progress_bar::for_transfer(source.size, &source.display_name());

@@ -23,7 +23,7 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("no job with id {0}")]
     UnknownJob(JobId),
-    #[error("job {id} is {state}: it cannot be {action}")]
+    #[error("the job is {state}, so it cannot be {action}")]
     NotNow { id: JobId, state: &'static str, action: &'static str },
 }
 
@@ -52,8 +52,9 @@ struct Inner {
     runtime: Handle,
     events: broadcast::Sender<JobView>,
     upload_slots: Semaphore,
-    /// Jobs with a live task. A job's final state is written by whoever removes
-    /// its entry (the task when it ends, or pause/cancel), under this lock.
+    /// Jobs with a live task, each with the control that identifies it. A task
+    /// writes its final state only while its entry is still current (not paused,
+    /// cancelled or replaced by a retry), under this lock.
     running: Mutex<HashMap<JobId, Running>>,
 }
 
@@ -143,6 +144,7 @@ impl Engine {
         if !job.state.is_unfinished() {
             return Err(EngineError::NotNow { id, state: job.state.name(), action: "paused" });
         }
+        // Dropping the task mid-part is safe: the journal only holds confirmed parts.
         if let Some(task) = running.remove(&id).and_then(|r| r.task) {
             task.abort();
         }
@@ -160,16 +162,15 @@ impl Engine {
     }
 
     fn requeue(&self, id: JobId, allowed: impl Fn(&JobState) -> bool, action: &'static str) -> Result<JobView, EngineError> {
-        let (job, view) = {
-            let _running = self.inner.lock_running();
-            let mut job = self.inner.load(id)?;
-            if !allowed(&job.state) {
-                return Err(EngineError::NotNow { id, state: job.state.name(), action });
-            }
-            let view = self.inner.set_state(&mut job, JobState::Queued);
-            (job, view)
-        };
-        self.spawn(job);
+        let mut running = self.inner.lock_running();
+        let mut job = self.inner.load(id)?;
+        if !allowed(&job.state) {
+            return Err(EngineError::NotNow { id, state: job.state.name(), action });
+        }
+        let view = self.inner.set_state(&mut job, JobState::Queued);
+        // A cancelled task may still be aborting its upload: the new one waits for it.
+        let previous = running.remove(&id).and_then(|r| r.task);
+        self.spawn_locked(&mut running, job, previous);
         Ok(view)
     }
 
@@ -180,36 +181,42 @@ impl Engine {
         if matches!(job.state, JobState::Uploaded | JobState::Cancelled) {
             return Err(EngineError::NotNow { id, state: job.state.name(), action: "cancelled" });
         }
-        match running.remove(&id) {
-            // The task aborts its multipart upload itself; it is no longer ours to update.
-            Some(live) => {
-                live.control.cancel();
-                if let Some(task) = live.task {
-                    self.inner.runtime.spawn(async move {
-                        let _ = task.await;
-                    });
-                }
-            }
+        match running.get(&id) {
+            // The task aborts its multipart upload itself, then leaves.
+            Some(live) => live.control.cancel(),
             // Paused or failed: a journalled partial upload may still be on the server.
             None => {
+                let control = TransferControl::new();
+                control.cancel();
                 let inner = Arc::clone(&self.inner);
-                let stale = job.clone();
-                self.inner.runtime.spawn(async move { inner.discard_partial_upload(&stale).await });
+                let (stale, mine) = (job.clone(), control.clone());
+                let task = self.inner.runtime.spawn(async move {
+                    inner.discard_partial_upload(&stale).await;
+                    inner.leave(stale.id, &mine);
+                });
+                running.insert(id, Running { task: Some(task), control, progress: None });
             }
         }
         Ok(self.inner.set_state(&mut job, JobState::Cancelled))
     }
 
     fn spawn(&self, job: Job) {
+        let mut running = self.inner.lock_running();
+        self.spawn_locked(&mut running, job, None);
+    }
+
+    fn spawn_locked(&self, running: &mut HashMap<JobId, Running>, job: Job, after: Option<JoinHandle<()>>) {
         let control = TransferControl::new();
         let id = job.id;
-        let mut running = self.inner.lock_running();
-        running.insert(id, Running { task: None, control: control.clone(), progress: None });
         let inner = Arc::clone(&self.inner);
-        let task = self.inner.runtime.spawn(async move { inner.run(job, control).await });
-        if let Some(entry) = running.get_mut(&id) {
-            entry.task = Some(task);
-        }
+        let mine = control.clone();
+        let task = self.inner.runtime.spawn(async move {
+            if let Some(previous) = after {
+                let _ = previous.await;
+            }
+            inner.run(job, mine).await
+        });
+        running.insert(id, Running { task: Some(task), control, progress: None });
     }
 }
 
@@ -244,8 +251,26 @@ impl Inner {
     }
 
     fn view(&self, job: &Job) -> JobView {
-        let running = self.lock_running();
-        JobView::of(job, running.get(&job.id).and_then(|r| r.progress.as_ref()))
+        let progress = self.lock_running().get(&job.id).and_then(|r| r.progress);
+        self.view_with(job, progress.as_ref())
+    }
+
+    /// Like [`view`](Self::view), for callers that already hold the `running` lock.
+    fn view_with(&self, job: &Job, progress: Option<&Progress>) -> JobView {
+        let mut view = JobView::of(job, progress);
+        if job.state == JobState::Paused {
+            // What a resume will not send again: the parts the journal holds.
+            view.bytes_done = self.journalled_bytes(job);
+        }
+        view
+    }
+
+    fn journalled_bytes(&self, job: &Job) -> u64 {
+        let key = UploadKey { target: self.storage.target.clone(), dest: job.destination.clone(), source_path: job.source.path.clone() };
+        match self.store.find_upload(&key) {
+            Ok(Some(record)) => record.parts.iter().map(|p| p.size).sum(),
+            _ => 0,
+        }
     }
 
     /// Records and announces a new state. Callers hold the `running` lock or own the job's task.
@@ -255,32 +280,47 @@ impl Inner {
             // The in-memory state still moves on; a restart will redo the work.
             tracing::error!(job = %job.id, "cannot record state {}: {err}", job.state.name());
         }
-        let view = JobView::of(job, None);
+        let view = self.view_with(job, None);
         let _ = self.events.send(view.clone());
         view
+    }
+
+    /// Whether `control` is still the live task of job `id` (not paused, replaced or left).
+    fn is_current(running: &HashMap<JobId, Running>, id: JobId, control: &TransferControl) -> bool {
+        running.get(&id).is_some_and(|r| r.control.same_as(control))
+    }
+
+    /// Removes the job's entry if it is still `control`'s.
+    fn leave(&self, id: JobId, control: &TransferControl) {
+        let mut running = self.lock_running();
+        if Self::is_current(&running, id, control) {
+            running.remove(&id);
+        }
     }
 
     async fn run(&self, mut job: Job, control: TransferControl) {
         let _slot = tokio::select! {
             slot = self.upload_slots.acquire() => slot.expect("the semaphore is never closed"),
-            _ = control.cancelled() => return,
+            _ = control.cancelled() => return self.leave(job.id, &control),
         };
         {
             let running = self.lock_running();
-            if !running.contains_key(&job.id) {
-                return;
+            if !Self::is_current(&running, job.id, &control) || control.is_cancelled() {
+                drop(running);
+                return self.leave(job.id, &control);
             }
             self.set_state(&mut job, JobState::Uploading);
         }
         let result = {
             let report = |progress: Progress| {
-                if let Some(entry) = self.lock_running().get_mut(&job.id) {
+                let mut running = self.lock_running();
+                if let Some(entry) = running.get_mut(&job.id).filter(|r| r.control.same_as(&control)) {
                     entry.progress = Some(progress);
                     let _ = self.events.send(JobView::of(&job, Some(&progress)));
                 }
             };
             Transfer::new(&self.storage.client, &self.storage.target, &job.destination, &self.options.transfer, &self.store)
-                .with_control(control)
+                .with_control(control.clone())
                 .on_progress(&report)
                 .upload(&job.source)
                 .await
@@ -298,9 +338,12 @@ impl Inner {
             }
         };
         let mut running = self.lock_running();
-        // Paused or cancelled meanwhile: that state was already written.
-        if running.remove(&job.id).is_some() {
-            self.set_state(&mut job, state);
+        if Self::is_current(&running, job.id, &control) {
+            running.remove(&job.id);
+            // A cancel already wrote its state; anything else is ours to record.
+            if !control.is_cancelled() {
+                self.set_state(&mut job, state);
+            }
         }
     }
 

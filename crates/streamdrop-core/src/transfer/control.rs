@@ -30,6 +30,11 @@ impl TransferControl {
         self.cancelled.send_replace(true);
     }
 
+    /// Whether `other` is a handle on the same transfer.
+    pub fn same_as(&self, other: &TransferControl) -> bool {
+        self.cancelled.same_channel(&other.cancelled)
+    }
+
     pub fn is_cancelled(&self) -> bool {
         *self.cancelled.borrow()
     }

@@ -201,7 +201,7 @@ impl Transfer<'_> {
                     .collect(),
             ))
             .build();
-        let out = retrying(&self.options.retry, &self.control, || async {
+        let completed = retrying(&self.options.retry, &self.control, || async {
             self.client
                 .complete_multipart_upload()
                 .bucket(&self.dest.bucket)
@@ -214,10 +214,21 @@ impl Transfer<'_> {
                 .await
                 .map_err(AttemptError::from_sdk)
         })
-        .await
-        .map_err(|e| self.gave_up("CompleteMultipartUpload", e))?;
+        .await;
+        let mut receipt = UploadReceipt { etag: None, parts: plan.count(), bytes_sent, resumed_parts, crc32c: crc, part_crcs };
+        match completed {
+            Ok(out) => receipt.etag = out.e_tag,
+            // A Complete whose answer was lost may have worked: a retry then finds the
+            // upload gone. The object itself is the judge.
+            Err(GaveUp::Failed { last, attempts }) if attempts > 1 => {
+                if self.verify(source, &receipt).await.is_err() {
+                    return Err(self.gave_up("CompleteMultipartUpload", GaveUp::Failed { last, attempts }));
+                }
+            }
+            Err(gave_up) => return Err(self.gave_up("CompleteMultipartUpload", gave_up)),
+        }
         journal.forget_upload(row)?;
-        Ok(UploadReceipt { etag: out.e_tag, parts: plan.count(), bytes_sent, resumed_parts, crc32c: crc, part_crcs })
+        Ok(receipt)
     }
 
     async fn create(&self, key: &UploadKey, source: &SourceFile) -> Result<(i64, String, PartPlan), TransferError> {
@@ -254,7 +265,8 @@ impl Transfer<'_> {
         upload_id: &str,
         journalled: &[DonePart],
     ) -> Result<Option<Vec<DonePart>>, TransferError> {
-        let mut on_server: BTreeMap<u32, (String, u64)> = BTreeMap::new();
+        // Part number → (ETag if the server lists one, size).
+        let mut on_server: BTreeMap<u32, (Option<String>, u64)> = BTreeMap::new();
         let mut marker: Option<String> = None;
         loop {
             let page = retrying(&self.options.retry, &self.control, || async {
@@ -276,8 +288,8 @@ impl Transfer<'_> {
             };
             let before = on_server.len();
             for part in page.parts() {
-                if let (Some(n), Some(etag), Some(size)) = (part.part_number(), part.e_tag(), part.size()) {
-                    on_server.insert(n as u32, (etag.to_owned(), size as u64));
+                if let (Some(n), Some(size)) = (part.part_number(), part.size()) {
+                    on_server.insert(n as u32, (part.e_tag().map(str::to_owned), size as u64));
                 }
             }
             // Some servers ignore the marker and repeat the whole list: stop when nothing is new.
@@ -291,12 +303,17 @@ impl Transfer<'_> {
         }
         let journalled: BTreeMap<u32, &DonePart> = journalled.iter().map(|p| (p.number, p)).collect();
         let mut parts = Vec::new();
-        for (number, (etag, size)) in on_server {
+        for (number, (listed_etag, size)) in on_server {
             let range = plan.range(number);
             if number > plan.count() || size != range.end - range.start {
-                continue;
+                continue; // not a part of this plan, or still being written
             }
-            let crc = match journalled.get(&number) {
+            let known = journalled.get(&number);
+            // Completing needs each part's ETag: from the listing, else from the journal.
+            let Some(etag) = listed_etag.clone().or_else(|| known.map(|p| p.etag.clone())) else {
+                continue; // unknown ETag: sending the part again is the only safe choice
+            };
+            let crc = match known {
                 Some(p) if p.etag == etag => p.crc32c,
                 _ => crc32c_of_range(&source.path, range).await.map_err(|e| read_error(source, e))?,
             };
@@ -373,8 +390,11 @@ impl Transfer<'_> {
         }
         if let Some(reported) = head.checksum_crc32_c() {
             let full = to_header(receipt.crc32c);
+            // Servers that keep the multipart "checksum of checksums" report it, some without the `-N`.
             let composite = composite_header(&receipt.part_crcs);
-            if reported != full && reported != composite {
+            let base = |v: &str| v.split('-').next().unwrap_or_default().to_owned();
+            let is_composite = !receipt.part_crcs.is_empty() && base(reported) == base(&composite);
+            if reported != full && !is_composite {
                 return Err(TransferError::Verification {
                     object: self.dest.to_string(),
                     detail: format!("the server's CRC32C is {reported}, the file's is {full}"),
