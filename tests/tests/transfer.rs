@@ -366,3 +366,46 @@ async fn server_side_copy_on_the_embedded_server() {
 async fn server_side_copy_on_moto() {
     copy_in_parts(Server::moto().await).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_and_sigterm_stop_cleanly_and_the_same_command_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::local(tmp.path()).await;
+    let endpoint = server.endpoint();
+    let data = tmp.path().join("client");
+    let file = make_file(tmp.path(), "interrupted.mov", 30 * MIB);
+    let key = "interrupted.mov";
+
+    for signal in ["-INT", "-TERM"] {
+        let mut slow = upload_cmd(&data, &server, &endpoint, &file, key);
+        slow.args(["--concurrency", "1", "--bandwidth-limit", "10MB/s"]).stderr(Stdio::piped());
+        let mut upload = ChildGuard::spawn("streamdrop upload", &mut slow);
+        let parts = journalled_parts(&data, &endpoint, key, &file);
+        wait_for_parts(&data, &endpoint, key, &file, parts + 1).await;
+        Command::new("kill").arg(signal).arg(upload.pid().to_string()).status().unwrap();
+        let out = tokio::task::block_in_place(|| upload.child_mut().wait_with_output_ref());
+        assert_eq!(out.0.code(), Some(130), "{signal}: {}", out.1);
+        assert!(out.1.contains("run the same command again to resume"), "{signal}: {}", out.1);
+    }
+    let resumed_from = journalled_parts(&data, &endpoint, key, &file);
+    assert!(resumed_from >= 2);
+    let result = json(&run(upload_cmd(&data, &server, &endpoint, &file, key)).await);
+    assert!(result["resumed_parts"].as_u64().unwrap() >= resumed_from as u64, "{result}");
+    assert_eq!(object_sha256(&server.client(), key).await, sha256_file(&file));
+}
+
+/// Waits for a child that is owned by a guard, returning its status and stderr.
+trait WaitWithOutputRef {
+    fn wait_with_output_ref(&mut self) -> (std::process::ExitStatus, String);
+}
+
+impl WaitWithOutputRef for std::process::Child {
+    fn wait_with_output_ref(&mut self) -> (std::process::ExitStatus, String) {
+        use std::io::Read;
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.stderr.take() {
+            pipe.read_to_string(&mut stderr).unwrap();
+        }
+        (self.wait().unwrap(), stderr)
+    }
+}

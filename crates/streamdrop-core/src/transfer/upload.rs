@@ -94,6 +94,10 @@ impl Transfer<'_> {
                 .content_length(source.size as i64)
                 .checksum_crc32_c(to_header(crc))
                 .body(body.clone().into_byte_stream())
+                .customize()
+                // The CRC32C already guards the bytes end to end; a SigV4 payload hash
+                // would mean reading the whole body once more before sending it.
+                .disable_payload_signing()
                 .send();
             self.attempt(body, request)
         })
@@ -356,6 +360,8 @@ impl Transfer<'_> {
                 .content_length(size as i64)
                 .checksum_crc32_c(to_header(crc))
                 .body(body.clone().into_byte_stream())
+                .customize()
+                .disable_payload_signing() // as for PutObject
                 .send();
             self.attempt(body, request)
         })
