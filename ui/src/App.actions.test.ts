@@ -59,21 +59,31 @@ function argsOf(backend: ReturnType<typeof fakeBackend>, cmd: string): unknown[]
 
 describe('job actions', () => {
   it('offers each action only in the states the backend allows', async () => {
+    const states: JobState[] = ['queued', 'uploading', 'paused', 'copying', 'transcoding', 'ready', 'failed', 'cancelled'];
     const byState = Object.fromEntries(
-      (['queued', 'uploading', 'paused', 'uploaded', 'failed', 'cancelled'] as JobState[]).map((state) => [
+      states.map((state) => [
         state,
         makeJob({ fileName: `${state}.mov`, state, error: state === 'failed' ? 'Access Denied' : null }),
       ]),
     ) as Record<JobState, JobView>;
-    fakeBackend({ list_jobs: () => Object.values(byState) });
+    const waitingForCopy = makeJob({ state: 'queued', stage: 'copy' });
+    const waitingForTranscode = makeJob({ state: 'queued', stage: 'transcode' });
+    const failedTranscode = makeJob({ state: 'failed', stage: 'transcode', error: 'ffmpeg exited with 1' });
+    fakeBackend({ list_jobs: () => [...Object.values(byState), waitingForCopy, waitingForTranscode, failedTranscode] });
     await renderApp();
 
     expect(actionsOf(byState.queued.id)).toEqual(['job-action-pause', 'job-action-cancel']);
     expect(actionsOf(byState.uploading.id)).toEqual(['job-action-pause', 'job-action-cancel']);
     expect(actionsOf(byState.paused.id)).toEqual(['job-action-resume', 'job-action-cancel']);
-    expect(actionsOf(byState.uploaded.id)).toEqual([]);
+    expect(actionsOf(byState.copying.id)).toEqual(['job-action-cancel']);
+    expect(actionsOf(byState.transcoding.id)).toEqual(['job-action-cancel']);
+    expect(actionsOf(byState.ready.id)).toEqual([]);
     expect(actionsOf(byState.failed.id)).toEqual(['job-action-retry', 'job-action-cancel']);
     expect(actionsOf(byState.cancelled.id)).toEqual(['job-action-retry']);
+    // Pausing only exists for the upload stage.
+    expect(actionsOf(waitingForCopy.id)).toEqual(['job-action-cancel']);
+    expect(actionsOf(waitingForTranscode.id)).toEqual(['job-action-cancel']);
+    expect(actionsOf(failedTranscode.id)).toEqual(['job-action-retry', 'job-action-cancel']);
 
     // Named after the file, so screen reader users know which row they act on.
     expect(screen.getByRole('button', { name: 'Pause uploading.mov' })).toBeTruthy();
@@ -83,7 +93,7 @@ describe('job actions', () => {
 
     expect(badge(byState.paused.id)).toBe('Paused');
     expect(badge(byState.cancelled.id)).toBe('Cancelled');
-    expect(badge(byState.uploaded.id)).toBe('Uploaded');
+    expect(badge(byState.ready.id)).toBe('Ready');
   });
 
   it('pauses a job and shows the returned view', async () => {
@@ -135,7 +145,7 @@ describe('job actions', () => {
 
   it('turns a rejected command into a notice and leaves the row as it was', async () => {
     const job = makeJob({ fileName: 'A003.mov', state: 'uploading', size: 200, bytesDone: 100 });
-    const message = `job ${job.id} is uploaded: it cannot be paused`;
+    const message = `job ${job.id} is copying: it cannot be paused`;
     fakeBackend({
       list_jobs: () => [job],
       pause_job: () => Promise.reject(message),
@@ -259,9 +269,9 @@ describe('job actions', () => {
     expect(within(row(job.id)).getByTestId('job-percent').textContent).toBe('60%');
     expect(screen.getByText('Cancel upload?')).toBeTruthy();
 
-    await event({ ...job, state: 'uploaded', bytesDone: 200 });
+    await event({ ...job, state: 'copying', stage: 'copy', bytesDone: 200 });
     expect(screen.queryByText('Cancel upload?')).toBeNull();
-    expect(actionsOf(job.id)).toEqual([]);
+    expect(actionsOf(job.id)).toEqual(['job-action-cancel']);
   });
 
   it('retries a failed job', async () => {
@@ -271,7 +281,7 @@ describe('job actions', () => {
       retry_job: () => ({ ...job, state: 'queued', error: null }),
     });
     await renderApp();
-    expect(within(row(job.id)).getByTestId('job-error').textContent).toBe('connection reset');
+    expect(within(row(job.id)).getByTestId('job-error').textContent).toBe('Upload failed: connection reset');
 
     await click(screen.getByRole('button', { name: 'Retry A008.mov' }));
 
@@ -285,7 +295,7 @@ describe('job actions', () => {
   });
 
   it('does not let a command result undo events that overtook it', async () => {
-    // A tiny file retried: uploading and uploaded are emitted before the
+    // A tiny file retried: uploading and copying are emitted before the
     // "queued" reply reaches the UI.
     const job = makeJob({ state: 'failed', error: 'timed out', size: 10 });
     const reply = deferred<JobView>();
@@ -294,12 +304,12 @@ describe('job actions', () => {
 
     await click(button(job.id, 'job-action-retry'));
     await event({ ...job, state: 'uploading', error: null });
-    await event({ ...job, state: 'uploaded', error: null, bytesDone: 10 });
+    await event({ ...job, state: 'copying', stage: 'copy', error: null, bytesDone: 10 });
     reply.resolve({ ...job, state: 'queued', error: null });
     await settle();
 
-    expect(row(job.id).dataset.state).toBe('uploaded');
-    expect(badge(job.id)).toBe('Uploaded');
+    expect(row(job.id).dataset.state).toBe('copying');
+    expect(badge(job.id)).toBe('Copying');
   });
 });
 
@@ -350,7 +360,7 @@ describe('job updates when states can move backwards', () => {
     expect(within(row(job.id)).getByTestId('job-percent').textContent).toBe('30%');
   });
 
-  it('shows rate and time left while uploading, and drops them once uploaded', async () => {
+  it('shows rate and time left while uploading, and drops them once the upload is done', async () => {
     const job = makeJob({ state: 'uploading', size: 1000 * MB, bytesDone: 0 });
     fakeBackend({ list_jobs: () => [job] });
     await renderApp();
@@ -363,7 +373,7 @@ describe('job updates when states can move backwards', () => {
     await event({ ...job, bytesDone: 500 * MB, rateBps: 20 * MB, etaSeconds: 3720 });
     expect(within(row(job.id)).getByTestId('job-rate').textContent).toBe('20.0 MB/s · 1 h 2 min left');
 
-    await event({ ...job, state: 'uploaded', bytesDone: 1000 * MB, rateBps: null, etaSeconds: null });
+    await event({ ...job, state: 'copying', stage: 'copy', bytesDone: 1000 * MB, rateBps: null, etaSeconds: null });
     expect(within(row(job.id)).queryByTestId('job-rate')).toBeNull();
     expect(row(job.id).textContent).not.toMatch(/ left|B\/s/);
   });

@@ -32,7 +32,7 @@ describe('App', () => {
   });
 
   it('renders the initial list from list_jobs, newest first', async () => {
-    const older = makeJob({ fileName: 'A001.MOV', createdAt: 1000, size: 1536, state: 'uploaded', bytesDone: 1536 });
+    const older = makeJob({ fileName: 'A001.MOV', createdAt: 1000, size: 1536, state: 'ready', bytesDone: 1536 });
     const newer = makeJob({ fileName: 'A002.MOV', createdAt: 2000, state: 'queued' });
     const backend = fakeBackend({ list_jobs: () => [older, newer] });
     await renderApp();
@@ -41,10 +41,10 @@ describe('App', () => {
     expect(rows().map((r) => r.dataset.jobId)).toEqual([newer.id, older.id]);
 
     const first = row(older.id);
-    expect(first.dataset.state).toBe('uploaded');
+    expect(first.dataset.state).toBe('ready');
     expect(within(first).getByText('A001.MOV')).toBeTruthy();
     expect(within(first).getByText('1.5 KB')).toBeTruthy();
-    expect(within(first).getByTestId('job-state').textContent).toBe('Uploaded');
+    expect(within(first).getByTestId('job-state').textContent).toBe('Ready');
     expect(within(first).getByText(`s3://streamdrop-local/ingest/A001.MOV`)).toBeTruthy();
     expect(within(row(newer.id)).getByTestId('job-state').textContent).toBe('Queued');
     expect(screen.queryByTestId('jobs-empty')).toBeNull();
@@ -57,7 +57,7 @@ describe('App', () => {
     expect(screen.getByTestId('jobs-empty').textContent).toMatch(/No uploads yet/);
   });
 
-  it('moves a row from uploading to uploaded on job-updated', async () => {
+  it('moves a row from uploading through copying and transcoding to ready on job-updated', async () => {
     const job = makeJob({ state: 'uploading', size: 200, bytesDone: 100 });
     fakeBackend({ list_jobs: () => [job] });
     await renderApp();
@@ -72,13 +72,23 @@ describe('App', () => {
     await settle();
     expect(within(row(job.id)).getByTestId('job-percent').textContent).toBe('75%');
 
-    await emit('job-updated', { ...job, state: 'uploaded', bytesDone: 200 } satisfies JobView);
+    await emit('job-updated', { ...job, state: 'copying', stage: 'copy', bytesDone: 200 } satisfies JobView);
+    await settle();
+    expect(within(row(job.id)).getByTestId('job-state').textContent).toBe('Copying');
+    expect(within(row(job.id)).getByRole('progressbar', { name: 'Copy progress' })).toBeTruthy();
+
+    await emit('job-updated', { ...job, state: 'transcoding', stage: 'transcode', bytesDone: 200, transcodePercent: 40 } satisfies JobView);
+    await settle();
+    expect(within(row(job.id)).getByTestId('job-state').textContent).toBe('Transcoding');
+    expect(within(row(job.id)).getByTestId('job-percent').textContent).toBe('40%');
+
+    await emit('job-updated', { ...job, state: 'ready', stage: null, bytesDone: 200 } satisfies JobView);
     await settle();
 
     expect(rows()).toHaveLength(1);
     const done = row(job.id);
-    expect(done.dataset.state).toBe('uploaded');
-    expect(within(done).getByTestId('job-state').textContent).toBe('Uploaded');
+    expect(done.dataset.state).toBe('ready');
+    expect(within(done).getByTestId('job-state').textContent).toBe('Ready');
     expect(within(done).queryByRole('progressbar')).toBeNull();
   });
 
@@ -103,7 +113,7 @@ describe('App', () => {
     const failed = row(job.id);
     expect(failed.dataset.state).toBe('failed');
     expect(within(failed).getByTestId('job-state').textContent).toBe('Failed');
-    expect(within(failed).getByTestId('job-error').textContent).toBe('Access Denied (403)');
+    expect(within(failed).getByTestId('job-error').textContent).toBe('Upload failed: Access Denied (403)');
   });
 
   it('adds accepted jobs and per-item rejections from an intake event; dismiss removes one', async () => {

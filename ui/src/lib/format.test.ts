@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatEta, formatRate, jobPercent, percent, rateAndEta } from './format';
+import { formatBytes, formatEta, formatExpiry, formatRate, percent, rateAndEta, wholePercent } from './format';
 
 describe('formatBytes', () => {
   it.each([
@@ -44,17 +44,19 @@ describe('percent', () => {
   });
 });
 
-describe('jobPercent', () => {
-  it('reports an uploaded empty file as 100%', () => {
-    expect(jobPercent({ state: 'uploaded', bytesDone: 0, size: 0 })).toBe(100);
+describe('wholePercent', () => {
+  it('floors and clamps a reported percentage', () => {
+    expect(wholePercent(0)).toBe(0);
+    expect(wholePercent(42.9)).toBe(42);
+    expect(wholePercent(100)).toBe(100);
+    expect(wholePercent(104)).toBe(100);
+    expect(wholePercent(-3)).toBe(0);
   });
 
-  it('reports an empty file still in flight as 0%', () => {
-    expect(jobPercent({ state: 'uploading', bytesDone: 0, size: 0 })).toBe(0);
-  });
-
-  it('follows bytes while uploading', () => {
-    expect(jobPercent({ state: 'uploading', bytesDone: 25, size: 100 })).toBe(25);
+  it('is null when there is nothing to show', () => {
+    expect(wholePercent(null)).toBeNull();
+    expect(wholePercent(undefined)).toBeNull();
+    expect(wholePercent(Number.NaN)).toBeNull();
   });
 });
 
@@ -117,5 +119,40 @@ describe('rateAndEta', () => {
     expect(rateAndEta({ rateBps: 2048, etaSeconds: null })).toBe('2.0 KB/s');
     expect(rateAndEta({ rateBps: null, etaSeconds: 59 })).toBe('59 s left');
     expect(rateAndEta({ rateBps: null, etaSeconds: null })).toBe('');
+  });
+});
+
+describe('formatExpiry', () => {
+  const NOW = 1_700_000_000_000;
+  const SEC = 1000;
+  const MIN = 60 * SEC;
+  const HOUR = 60 * MIN;
+  const DAY = 24 * HOUR;
+
+  it.each([
+    [7 * DAY, 'expires in 7 days'],
+    // A fresh 7-day link a few seconds later still reads 7 days.
+    [7 * DAY - 5 * SEC, 'expires in 7 days'],
+    [6 * DAY + 2 * HOUR, 'expires in 6 days'],
+    [DAY, 'expires in 1 day'],
+    [23 * HOUR + 40 * MIN, 'expires in 1 day'],
+    [5 * HOUR, 'expires in 5 hours'],
+    [HOUR, 'expires in 1 hour'],
+    [59 * MIN + 40 * SEC, 'expires in 1 hour'],
+    [30 * MIN, 'expires in 30 minutes'],
+    [MIN, 'expires in 1 minute'],
+    [20 * SEC, 'expires in less than a minute'],
+    [1, 'expires in less than a minute'],
+  ])('%d ms left → %s', (left, expected) => {
+    expect(formatExpiry(NOW + left, NOW)).toBe(expected);
+  });
+
+  it('says expired from the moment of expiry on', () => {
+    expect(formatExpiry(NOW, NOW)).toBe('expired');
+    expect(formatExpiry(NOW - DAY, NOW)).toBe('expired');
+  });
+
+  it('is empty for nonsense input', () => {
+    expect(formatExpiry(Number.NaN, NOW)).toBe('');
   });
 });

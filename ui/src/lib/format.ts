@@ -24,7 +24,7 @@ export function formatBytes(bytes: number): string {
 /**
  * Whole percent of `done` out of `size`, floored so 100% only shows when every
  * byte is sent. An empty file has nothing to measure, so it reads 0% until
- * the job itself says it is uploaded.
+ * the job itself moves past the upload stage.
  */
 export function percent(done: number, size: number): number {
   if (!(size > 0)) return 0;
@@ -32,8 +32,13 @@ export function percent(done: number, size: number): number {
   return Math.min(100, Math.max(0, ratio));
 }
 
-export function jobPercent(job: Pick<JobView, 'state' | 'bytesDone' | 'size'>): number {
-  return job.state === 'uploaded' ? 100 : percent(job.bytesDone, job.size);
+/**
+ * A percentage reported by someone else (the transcoder) as a whole number in
+ * 0–100, floored like `percent`; null when there is none to show.
+ */
+export function wholePercent(value: number | null | undefined): number | null {
+  if (value == null || !Number.isFinite(value)) return null;
+  return Math.min(100, Math.max(0, Math.floor(value)));
 }
 
 /** "12.4 MB/s"; empty when there is no rate to show (null, undefined, nonsense). */
@@ -65,4 +70,31 @@ export function rateAndEta(job: Pick<JobView, 'rateBps' | 'etaSeconds'>): string
   const rate = formatRate(job.rateBps);
   const eta = formatEta(job.etaSeconds);
   return [rate, eta && `${eta} left`].filter(Boolean).join(' · ');
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * How long a link has left, from `now` (both Unix ms): "expires in 6 days",
+ * "expires in 3 hours", "expires in less than a minute", or "expired".
+ * Rounded to the nearest unit, and a unit that rounds up to the next one
+ * moves there (59.6 minutes reads "1 hour"), so a link made for 7 days still
+ * reads "7 days" a moment later.
+ */
+export function formatExpiry(expiresAt: number, now: number): string {
+  const left = expiresAt - now;
+  if (!Number.isFinite(left)) return '';
+  if (left <= 0) return 'expired';
+  const minutes = Math.round(left / MINUTE);
+  if (minutes < 1) return 'expires in less than a minute';
+  if (minutes < 60) return `expires in ${plural(minutes, 'minute')}`;
+  const hours = Math.round(left / HOUR);
+  if (hours < 24) return `expires in ${plural(hours, 'hour')}`;
+  return `expires in ${plural(Math.round(left / DAY), 'day')}`;
 }

@@ -4,7 +4,21 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 
-export type JobState = 'queued' | 'uploading' | 'paused' | 'uploaded' | 'failed' | 'cancelled';
+export type JobState =
+  | 'queued'
+  | 'uploading'
+  | 'paused'
+  | 'copying'
+  | 'transcoding'
+  | 'ready'
+  | 'failed'
+  | 'cancelled';
+
+/**
+ * The pipeline a job goes through: upload to the ingest bucket, copy to the
+ * private distribution bucket (the original is kept), transcode to HLS.
+ */
+export type Stage = 'upload' | 'copy' | 'transcode';
 
 export interface JobView {
   id: string;
@@ -13,18 +27,40 @@ export interface JobView {
   /** Bytes. */
   size: number;
   state: JobState;
-  /** Live progress while uploading; 0 otherwise (except uploaded, where it is `size`). */
+  /**
+   * The stage the job is at, is waiting for (queued) or failed in; null when
+   * ready or cancelled.
+   */
+  stage: Stage | null;
+  /** Live progress while uploading; equals `size` once past the upload stage. */
   bytesDone: number;
   /** Smoothed bytes per second while uploading, else null. */
   rateBps: number | null;
   /** Seconds left while uploading, else null. */
   etaSeconds: number | null;
+  /** 0–100 while transcoding, when the transcoder reports it; else null. */
+  transcodePercent: number | null;
   /** Set when state === 'failed'. */
   error: string | null;
   /** Unix milliseconds. */
   createdAt: number;
   /** "s3://bucket/key" */
   destination: string;
+}
+
+/** What a share link points at: the HLS stream, the poster image, or the original upload. */
+export type LinkKind = 'stream' | 'poster' | 'original';
+
+export interface LinkView {
+  id: string;
+  jobId: string;
+  kind: LinkKind;
+  /** Signed URL, usable by anyone who has it until `expiresAt`. */
+  url: string;
+  /** Unix milliseconds. */
+  expiresAt: number;
+  /** Unix milliseconds. */
+  createdAt: number;
 }
 
 export interface Rejection {
@@ -55,18 +91,21 @@ export const appStatus = (): Promise<AppStatus> => invoke<AppStatus>('app_status
 
 /**
  * What a person can do to a job. Each command resolves to the job's updated
- * view, or rejects with a message such as "job … is uploaded: it cannot be
+ * view, or rejects with a message such as "job … is ready: it cannot be
  * paused". The change is also announced as a `job-updated` event.
  */
 export type JobAction = 'pause' | 'resume' | 'cancel' | 'retry';
 
-/** Allowed for queued/uploading; keeps what was sent so resume sends only the rest. */
+/**
+ * Allowed for uploading, and for queued while the upload stage is next; keeps
+ * what was sent so resume sends only the rest.
+ */
 export const pauseJob = (id: string): Promise<JobView> => invoke<JobView>('pause_job', { id });
 /** Allowed for paused; the job is queued again. */
 export const resumeJob = (id: string): Promise<JobView> => invoke<JobView>('resume_job', { id });
-/** Allowed for queued/uploading/paused/failed; the partial upload is removed. */
+/** Allowed in every state except ready and cancelled. */
 export const cancelJob = (id: string): Promise<JobView> => invoke<JobView>('cancel_job', { id });
-/** Allowed for failed/cancelled; the job is queued and runs again. */
+/** Allowed for failed/cancelled; the job is queued again at the stage it stopped in. */
 export const retryJob = (id: string): Promise<JobView> => invoke<JobView>('retry_job', { id });
 
 export const JOB_ACTIONS: Record<JobAction, (id: string) => Promise<JobView>> = {
@@ -75,6 +114,19 @@ export const JOB_ACTIONS: Record<JobAction, (id: string) => Promise<JobView>> = 
   cancel: cancelJob,
   retry: retryJob,
 };
+
+/**
+ * A short-lived signed URL of the job's HLS master playlist (ready jobs
+ * only). Every URI inside the playlists is absolute and signed as well.
+ */
+export const previewUrl = (jobId: string): Promise<string> => invoke<string>('preview_url', { jobId });
+
+/** Creates a signed share link; it is also kept for `listLinks`. */
+export const createLink = (jobId: string, kind: LinkKind, expiresInSeconds: number): Promise<LinkView> =>
+  invoke<LinkView>('create_link', { jobId, kind, expiresInSeconds });
+
+/** The job's share links, newest first (expired ones included). */
+export const listLinks = (jobId: string): Promise<LinkView[]> => invoke<LinkView[]>('list_links', { jobId });
 
 export function onJobUpdated(handler: (job: JobView) => void): Promise<UnlistenFn> {
   return listen<JobView>(EVENT_JOB_UPDATED, (event) => handler(event.payload));

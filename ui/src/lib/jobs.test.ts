@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { JobAction, JobState, JobView } from './ipc';
-import { actionsFor, cancelNeedsConfirm, mergeSnapshot, upsertJob, upsertJobs } from './jobs';
+import type { JobAction, JobState, JobView, Stage } from './ipc';
+import {
+  actionsFor,
+  cancelNeedsConfirm,
+  cancelTarget,
+  failureText,
+  mergeSnapshot,
+  progressFor,
+  stateLabel,
+  upsertJob,
+  upsertJobs,
+} from './jobs';
 
 function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobView {
   return {
@@ -9,9 +19,11 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
     sourcePath: `/clips/${id}.mp4`,
     size: 100,
     state: 'queued',
+    stage: 'upload',
     bytesDone: 0,
     rateBps: null,
     etaSeconds: null,
+    transcodePercent: null,
     error: null,
     createdAt,
     destination: `s3://bucket/${id}.mp4`,
@@ -65,7 +77,7 @@ describe('mergeSnapshot', () => {
   });
 
   it('keeps the event copy over a snapshot copy that is behind it', () => {
-    const fromEvent = job('a', 1, { state: 'uploaded', bytesDone: 100 });
+    const fromEvent = job('a', 1, { state: 'ready', stage: null, bytesDone: 100 });
     const stale = job('a', 1, { state: 'uploading', bytesDone: 10 });
     expect(mergeSnapshot([fromEvent], [stale])).toEqual([fromEvent]);
   });
@@ -87,25 +99,105 @@ describe('mergeSnapshot', () => {
 });
 
 describe('actionsFor', () => {
-  it.each<[JobState, JobAction[]]>([
-    ['queued', ['pause', 'cancel']],
-    ['uploading', ['pause', 'cancel']],
-    ['paused', ['resume', 'cancel']],
-    ['uploaded', []],
-    ['failed', ['retry', 'cancel']],
-    ['cancelled', ['retry']],
-  ])('%s → %j', (state, expected) => {
-    expect(actionsFor(state)).toEqual(expected);
+  it.each<[JobState, Stage | null, JobAction[]]>([
+    ['queued', 'upload', ['pause', 'cancel']],
+    ['queued', 'copy', ['cancel']],
+    ['queued', 'transcode', ['cancel']],
+    ['uploading', 'upload', ['pause', 'cancel']],
+    ['paused', 'upload', ['resume', 'cancel']],
+    ['copying', 'copy', ['cancel']],
+    ['transcoding', 'transcode', ['cancel']],
+    ['ready', null, []],
+    ['failed', 'upload', ['retry', 'cancel']],
+    ['failed', 'transcode', ['retry', 'cancel']],
+    ['cancelled', null, ['retry']],
+  ])('%s at stage %s → %j', (state, stage, expected) => {
+    expect(actionsFor({ state, stage })).toEqual(expected);
+  });
+
+  it('does not offer pause for a queued job whose stage is unknown', () => {
+    expect(actionsFor({ state: 'queued', stage: null })).toEqual(['cancel']);
   });
 
   it('offers nothing for a state it does not know', () => {
-    expect(actionsFor('archived' as JobState)).toEqual([]);
+    expect(actionsFor({ state: 'archived' as JobState, stage: null })).toEqual([]);
   });
 });
 
 describe('cancelNeedsConfirm', () => {
-  it('asks only when sent bytes would be thrown away', () => {
-    const states: JobState[] = ['queued', 'uploading', 'paused', 'uploaded', 'failed', 'cancelled'];
-    expect(states.filter(cancelNeedsConfirm)).toEqual(['uploading', 'paused']);
+  it('asks only when work in progress would be thrown away', () => {
+    const states: JobState[] = ['queued', 'uploading', 'paused', 'copying', 'transcoding', 'ready', 'failed', 'cancelled'];
+    expect(states.filter(cancelNeedsConfirm)).toEqual(['uploading', 'paused', 'copying', 'transcoding']);
+  });
+});
+
+describe('cancelTarget', () => {
+  it('names the stage a cancel would stop', () => {
+    expect(cancelTarget({ state: 'uploading', stage: 'upload' })).toBe('upload');
+    expect(cancelTarget({ state: 'paused', stage: 'upload' })).toBe('upload');
+    expect(cancelTarget({ state: 'copying', stage: 'copy' })).toBe('copy');
+    expect(cancelTarget({ state: 'transcoding', stage: 'transcode' })).toBe('transcode');
+    // The state wins over a stage that has not caught up.
+    expect(cancelTarget({ state: 'transcoding', stage: null })).toBe('transcode');
+  });
+});
+
+describe('stateLabel', () => {
+  it.each<[JobState, Stage | null, string]>([
+    ['queued', 'upload', 'Queued'],
+    ['queued', null, 'Queued'],
+    ['queued', 'copy', 'Queued · copy'],
+    ['queued', 'transcode', 'Queued · transcode'],
+    ['uploading', 'upload', 'Uploading'],
+    ['paused', 'upload', 'Paused'],
+    ['copying', 'copy', 'Copying'],
+    ['transcoding', 'transcode', 'Transcoding'],
+    ['ready', null, 'Ready'],
+    ['failed', 'transcode', 'Failed'],
+    ['cancelled', null, 'Cancelled'],
+  ])('%s at stage %s → %s', (state, stage, expected) => {
+    expect(stateLabel({ state, stage })).toBe(expected);
+  });
+});
+
+describe('failureText', () => {
+  it('names the stage that failed', () => {
+    expect(failureText({ stage: 'upload', error: 'connection reset' })).toBe('Upload failed: connection reset');
+    expect(failureText({ stage: 'copy', error: 'AccessDenied' })).toBe('Copy failed: AccessDenied');
+    expect(failureText({ stage: 'transcode', error: 'no video stream' })).toBe('Transcode failed: no video stream');
+  });
+
+  it('still says what failed without an error message', () => {
+    expect(failureText({ stage: 'transcode', error: null })).toBe('Transcode failed');
+    expect(failureText({ stage: 'copy', error: '  ' })).toBe('Copy failed');
+    expect(failureText({ stage: null, error: 'boom' })).toBe('Upload failed: boom');
+  });
+});
+
+describe('progressFor', () => {
+  const base = { bytesDone: 0, size: 100, transcodePercent: null };
+
+  it('follows bytes while uploading, an empty file reading 0%', () => {
+    expect(progressFor({ ...base, state: 'uploading', bytesDone: 25 })).toEqual({ stage: 'upload', percent: 25, frozen: false });
+    expect(progressFor({ ...base, state: 'uploading', size: 0 })).toEqual({ stage: 'upload', percent: 0, frozen: false });
+  });
+
+  it('freezes a paused upload, and draws nothing when the pause dropped its progress', () => {
+    expect(progressFor({ ...base, state: 'paused', bytesDone: 40 })).toEqual({ stage: 'upload', percent: 40, frozen: true });
+    expect(progressFor({ ...base, state: 'paused' })).toBeNull();
+  });
+
+  it('is indeterminate while copying', () => {
+    expect(progressFor({ ...base, state: 'copying', bytesDone: 100 })).toEqual({ stage: 'copy', percent: null });
+  });
+
+  it('shows the transcoder percentage, indeterminate until it reports one', () => {
+    expect(progressFor({ ...base, state: 'transcoding', transcodePercent: 42.7 })).toEqual({ stage: 'transcode', percent: 42 });
+    expect(progressFor({ ...base, state: 'transcoding', transcodePercent: 0 })).toEqual({ stage: 'transcode', percent: 0 });
+    expect(progressFor({ ...base, state: 'transcoding' })).toEqual({ stage: 'transcode', percent: null });
+  });
+
+  it.each<JobState>(['queued', 'ready', 'failed', 'cancelled'])('draws no bar when %s', (state) => {
+    expect(progressFor({ ...base, state, bytesDone: 100 })).toBeNull();
   });
 });

@@ -3,7 +3,7 @@
 // the UI's `listen` handlers.
 import { tick } from 'svelte';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
-import type { AppStatus, IntakeReport, JobView } from '../lib/ipc';
+import type { AppStatus, IntakeReport, JobState, JobView, LinkView, Stage } from '../lib/ipc';
 
 type Handler = (args: unknown) => unknown;
 
@@ -62,18 +62,33 @@ export async function resetBackend(cleanup: () => void): Promise<void> {
 
 let seq = 0;
 
+/** The stage a job in `state` usually reports; tests override it where it matters. */
+const DEFAULT_STAGE: Record<JobState, Stage | null> = {
+  queued: 'upload',
+  uploading: 'upload',
+  paused: 'upload',
+  copying: 'copy',
+  transcoding: 'transcode',
+  ready: null,
+  failed: 'upload',
+  cancelled: null,
+};
+
 export function makeJob(overrides: Partial<JobView> = {}): JobView {
   seq += 1;
   const fileName = overrides.fileName ?? `CLIP${String(seq).padStart(4, '0')}.MP4`;
+  const state = overrides.state ?? 'queued';
   return {
     id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
     fileName,
     sourcePath: `/media/card/DCIM/${fileName}`,
     size: 12_897_484,
-    state: 'queued',
+    state,
+    stage: DEFAULT_STAGE[state],
     bytesDone: 0,
     rateBps: null,
     etaSeconds: null,
+    transcodePercent: null,
     error: null,
     createdAt: 1_700_000_000_000 + seq * 1000,
     destination: `s3://streamdrop-local/ingest/${fileName}`,
@@ -94,4 +109,19 @@ export function deferred<T>(): {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+let linkSeq = 0;
+
+export function makeLink(overrides: Partial<LinkView> & Pick<LinkView, 'jobId'>): LinkView {
+  linkSeq += 1;
+  const kind = overrides.kind ?? 'stream';
+  return {
+    id: `link-${linkSeq}`,
+    kind,
+    url: `https://d111111abcdef8.cloudfront.net/jobs/${overrides.jobId}/${kind}?Policy=P${linkSeq}&Signature=S&Key-Pair-Id=K`,
+    expiresAt: 1_700_000_000_000 + 86_400_000,
+    createdAt: 1_700_000_000_000,
+    ...overrides,
+  };
 }

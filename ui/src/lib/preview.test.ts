@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { describeHlsError, type HlsErrorLike } from './preview';
+
+const network = (details: string, code?: number): HlsErrorLike => ({
+  type: 'networkError',
+  details,
+  fatal: true,
+  response: code === undefined ? undefined : { code, text: '' },
+});
+
+describe('describeHlsError', () => {
+  it('reads a refused signed URL as expired or unsigned', () => {
+    expect(describeHlsError(network('manifestLoadError', 403))).toBe('The link was refused (expired or not signed).');
+    expect(describeHlsError(network('fragLoadError', 403))).toBe('The link was refused (expired or not signed).');
+    expect(describeHlsError(network('levelLoadError', 401))).toBe('The link was refused (expired or not signed).');
+  });
+
+  it('names other HTTP failures by status', () => {
+    expect(describeHlsError(network('manifestLoadError', 404))).toBe('The video was not found on the server (HTTP 404).');
+    expect(describeHlsError(network('fragLoadError', 503))).toBe('The video server answered with HTTP 503.');
+  });
+
+  it('tells a timeout from an unreachable server', () => {
+    expect(describeHlsError(network('manifestLoadTimeOut'))).toBe('The video server did not answer in time.');
+    // Refused connections and CORS rejections both arrive as status 0.
+    expect(describeHlsError(network('manifestLoadError', 0))).toBe('Could not reach the video server.');
+  });
+
+  it('explains playlists and media it cannot use', () => {
+    // hls.js reports an unparsable playlist as a network error, with status 200.
+    expect(describeHlsError({ ...network('manifestParsingError', 200) })).toBe('The video playlist could not be read.');
+    expect(describeHlsError({ type: 'mediaError', details: 'levelParsingError', fatal: true })).toBe(
+      'The video playlist could not be read.',
+    );
+    expect(describeHlsError({ type: 'mediaError', details: 'manifestIncompatibleCodecsError', fatal: true })).toBe(
+      'This system cannot decode the format of this video.',
+    );
+    expect(describeHlsError({ type: 'mediaError', details: 'bufferAppendError', fatal: true })).toBe(
+      'The video could not be decoded.',
+    );
+    expect(describeHlsError({ type: 'otherError', details: 'internalException', fatal: true })).toBe(
+      'Playback failed (internalException).',
+    );
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The parts of an hls.js error this app reads. Declared here rather than
+ * imported so that describing an error never pulls hls.js into the main
+ * bundle (it is loaded on demand by the player).
+ */
+export interface HlsErrorLike {
+  type: string;
+  details: string;
+  fatal: boolean;
+  response?: { code?: number; text?: string };
+  error?: { message?: string };
+}
+
+const TIMEOUTS = new Set([
+  'manifestLoadTimeOut',
+  'levelLoadTimeOut',
+  'fragLoadTimeOut',
+  'audioTrackLoadTimeOut',
+  'keyLoadTimeOut',
+]);
+
+const UNREADABLE = new Set(['manifestParsingError', 'levelParsingError', 'fragParsingError', 'levelEmptyError']);
+
+const UNSUPPORTED = new Set([
+  'manifestIncompatibleCodecsError',
+  'bufferIncompatibleCodecsError',
+  'bufferAddCodecError',
+]);
+
+/**
+ * A sentence for someone watching the preview, from a fatal hls.js error.
+ * The HTTP status is what matters most: signed URLs are refused with 403
+ * once they expire or when the signature does not match.
+ */
+export function describeHlsError(data: HlsErrorLike): string {
+  const code = data.response?.code;
+  if (code === 401 || code === 403) return 'The link was refused (expired or not signed).';
+  if (code === 404) return 'The video was not found on the server (HTTP 404).';
+  if (typeof code === 'number' && code >= 400) return `The video server answered with HTTP ${code}.`;
+  // hls.js files a playlist it could not parse under network errors too.
+  if (UNREADABLE.has(data.details)) return 'The video playlist could not be read.';
+  if (UNSUPPORTED.has(data.details)) return 'This system cannot decode the format of this video.';
+  if (TIMEOUTS.has(data.details)) return 'The video server did not answer in time.';
+  // Refused connections and responses blocked by CORS arrive with status 0.
+  if (data.type === 'networkError') return 'Could not reach the video server.';
+  if (data.type === 'mediaError') return 'The video could not be decoded.';
+  return `Playback failed (${data.details || data.type || 'unknown error'}).`;
+}
+
+export const HLS_MIME = 'application/vnd.apple.mpegurl';
+
+export const NO_HLS_SUPPORT =
+  'This system cannot play HLS video: it has neither Media Source Extensions nor built-in HLS playback.';
