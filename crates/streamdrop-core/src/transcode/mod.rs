@@ -13,6 +13,18 @@ use serde::{Deserialize, Serialize};
 use crate::jobs::JobId;
 use crate::storage::ObjectRef;
 
+pub mod elastic_transcoder;
+pub mod ladder;
+pub mod local_ffmpeg;
+pub mod mediaconvert;
+pub mod probe;
+
+pub use elastic_transcoder::ElasticTranscoder;
+pub use ladder::ladder_for;
+pub use local_ffmpeg::{LocalFfmpeg, LocalFfmpegOptions};
+pub use mediaconvert::MediaConvert;
+pub use probe::{probe, ProbeError};
+
 /// What the source holds, from ffprobe.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MediaInfo {
@@ -56,8 +68,11 @@ pub const GOP_SECONDS: u32 = 2;
 /// <prefix>/hls/<rung>/index.m3u8    variant playlists, segments beside them
 /// <prefix>/thumbs/thumb-00001.jpg   thumbnails, one every 10 s
 /// <prefix>/poster.jpg               poster image
+/// <prefix>/original/<file name>     the uploaded original, kept
+/// <prefix>/links/<link-id>/…        per-link signed playlists
 /// ```
-/// with `<prefix>` = `jobs/<job-id>` in the distribution bucket.
+/// with `<prefix>` = `jobs/<job-id>` in the distribution bucket, so one
+/// wildcard policy over `<prefix>/*` covers everything a job's link needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputLayout {
     pub bucket: String,
@@ -88,6 +103,10 @@ impl OutputLayout {
 
     pub fn poster(&self) -> ObjectRef {
         ObjectRef::new(&self.bucket, format!("{}/poster.jpg", self.prefix))
+    }
+
+    pub fn original(&self, file_name: &str) -> ObjectRef {
+        ObjectRef::new(&self.bucket, format!("{}/original/{file_name}", self.prefix))
     }
 }
 

@@ -1,0 +1,945 @@
+//! The local backend: ffmpeg on this machine, reading the source and writing
+//! the outputs through the S3 API, so it works the same against the embedded
+//! server and against AWS.
+//!
+//! One job runs as:
+//! 1. clear the job's work dir (`<data>/transcode-work/<job-id>/`), so a
+//!    resubmission after a restart starts clean;
+//! 2. download the source there with a streaming GetObject;
+//! 3. one ffmpeg run ([`ffmpeg_args`]) decodes once and writes every rung
+//!    (split → scale → libx264), AAC audio, the HLS master and variant
+//!    playlists, and the thumbnails;
+//! 4. a second, cheap run ([`poster_args`]) seeks to 10 % and writes the poster;
+//! 5. every output is stored under the job's [`OutputLayout`] prefix with
+//!    PutObject (master playlist last), overwriting any earlier attempt;
+//! 6. the work dir is removed; the job is `Complete` only if all of that worked.
+//!
+//! Why download instead of handing ffmpeg a presigned URL: camera files keep
+//! their index (`moov`) at the end and interleave badly, so ffmpeg over HTTP
+//! makes many ranged requests; a presigned URL can expire during a long
+//! transcode; the poster run reads the source a second time; and errors from a
+//! local file are about the file, not the network. The cost is disk space for
+//! one copy of the source while the job runs.
+//!
+//! Audio-only sources get one audio rendition, `hls/audio/index.m3u8`, listed
+//! in the master playlist, and no thumbnails or poster (there is no picture
+//! to take them from).
+//!
+//! Jobs live in an in-memory registry: after a restart `status` answers
+//! [`TranscodeError::UnknownJob`] and the pipeline submits again.
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, StreamExt};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use super::probe::{clean_ffmpeg_log, ffmpeg_input_arg};
+use super::{MediaInfo, OutputLayout, Rung, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder, GOP_SECONDS, SEGMENT_SECONDS};
+use crate::jobs::JobId;
+use crate::storage::{ObjectRef, Storage};
+use crate::DataDir;
+
+pub const BACKEND_NAME: &str = "local-ffmpeg";
+/// The one rendition of an audio-only source.
+pub const AUDIO_RENDITION: &str = "audio";
+pub const THUMBNAIL_INTERVAL_SECS: u32 = 10;
+pub const THUMBNAIL_WIDTH: u32 = 320;
+/// Output frame rates above this are halved (120 → 60, 119.88 → 59.94).
+pub const MAX_FRAME_RATE: f64 = 60.0;
+/// Output frame rate when the source's is unknown.
+pub const DEFAULT_FRAME_RATE: (u32, u32) = (30, 1);
+/// Constant-quality target, capped per rung by `-maxrate`.
+pub const X264_CRF: u32 = 21;
+/// Folder under the data dir that holds one work dir per running job.
+pub const WORK_DIR_NAME: &str = "transcode-work";
+
+/// `<data>/transcode-work`
+pub fn work_root(data_dir: &DataDir) -> PathBuf {
+    data_dir.path().join(WORK_DIR_NAME)
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalFfmpegOptions {
+    /// Transcodes at once. They are CPU-bound (x264 already uses every core),
+    /// so this is separate from, and much lower than, upload concurrency.
+    pub concurrency: usize,
+    /// `None`: `ffmpeg` from `PATH`.
+    pub ffmpeg: Option<PathBuf>,
+    /// ffmpeg is killed when it reports no progress for this long, so a bad
+    /// file never hangs a job.
+    pub stall_timeout: Duration,
+}
+
+impl Default for LocalFfmpegOptions {
+    fn default() -> Self {
+        Self { concurrency: 1, ffmpeg: None, stall_timeout: Duration::from_secs(120) }
+    }
+}
+
+/// Error codes in [`TranscodeStatus::Error`].
+pub mod codes {
+    /// ffmpeg is not installed (or not at the configured path).
+    pub const FFMPEG_MISSING: &str = "ffmpeg-missing";
+    /// ffmpeg exited with an error: the message has its last log lines.
+    pub const FFMPEG_FAILED: &str = "ffmpeg-failed";
+    /// ffmpeg made no progress within the stall timeout and was killed.
+    pub const STALLED: &str = "stalled";
+    /// ffmpeg finished but read much less than the source's duration.
+    pub const TRUNCATED: &str = "truncated";
+    pub const SOURCE_MISSING: &str = "source-missing";
+    /// The source object has no bytes.
+    pub const SOURCE_EMPTY: &str = "source-empty";
+    pub const DOWNLOAD_FAILED: &str = "download-failed";
+    pub const UPLOAD_FAILED: &str = "upload-failed";
+    /// The work dir could not be prepared or read.
+    pub const WORK_DIR: &str = "work-dir";
+    /// ffmpeg succeeded but an expected output is missing.
+    pub const OUTPUT_MISSING: &str = "output-missing";
+    pub const INTERNAL: &str = "internal";
+}
+
+/// Transcodes with ffmpeg on this machine. Cheap to clone; clones share jobs.
+#[derive(Clone)]
+pub struct LocalFfmpeg {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    storage: Storage,
+    work_root: PathBuf,
+    ffmpeg: PathBuf,
+    stall_timeout: Duration,
+    permits: Arc<Semaphore>,
+    jobs: Mutex<HashMap<String, Entry>>,
+}
+
+struct Entry {
+    job: JobId,
+    status: TranscodeStatus,
+}
+
+impl LocalFfmpeg {
+    /// `work_root` holds one folder per running job; see [`work_root`].
+    pub fn new(storage: Storage, work_root: impl Into<PathBuf>, options: LocalFfmpegOptions) -> Self {
+        let inner = Inner {
+            storage,
+            work_root: work_root.into(),
+            ffmpeg: options.ffmpeg.unwrap_or_else(|| PathBuf::from("ffmpeg")),
+            stall_timeout: options.stall_timeout,
+            permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            jobs: Mutex::new(HashMap::new()),
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// Default options, work dirs under `<data>/transcode-work/`.
+    pub fn for_data_dir(storage: Storage, data_dir: &DataDir) -> Self {
+        Self::new(storage, work_root(data_dir), LocalFfmpegOptions::default())
+    }
+
+    fn start(&self, request: &TranscodeRequest) -> Result<String, TranscodeError> {
+        validate(request)?;
+        let id = {
+            let mut jobs = self.inner.jobs.lock().unwrap();
+            // A second submit of a job that is still running joins it: two runs would share a work dir.
+            if let Some((id, _)) = jobs.iter().find(|(_, e)| e.job == request.job && is_active(&e.status)) {
+                return Ok(id.clone());
+            }
+            let id = format!("local-{}", uuid::Uuid::new_v4());
+            jobs.insert(id.clone(), Entry { job: request.job, status: TranscodeStatus::Submitted });
+            id
+        };
+        let inner = self.inner.clone();
+        let request = request.clone();
+        let task_id = id.clone();
+        tokio::spawn(async move { run_job(inner, task_id, request).await });
+        Ok(id)
+    }
+
+    fn lookup(&self, backend_job_id: &str, job: JobId) -> Result<TranscodeStatus, TranscodeError> {
+        let jobs = self.inner.jobs.lock().unwrap();
+        match jobs.get(backend_job_id) {
+            Some(entry) if entry.job == job => Ok(entry.status.clone()),
+            _ => Err(TranscodeError::UnknownJob { backend_job_id: backend_job_id.to_owned() }),
+        }
+    }
+}
+
+impl Transcoder for LocalFfmpeg {
+    fn name(&self) -> &'static str {
+        BACKEND_NAME
+    }
+
+    fn submit<'a>(&'a self, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<String, TranscodeError>> {
+        async move { self.start(request) }.boxed()
+    }
+
+    fn status<'a>(&'a self, backend_job_id: &'a str, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<TranscodeStatus, TranscodeError>> {
+        async move { self.lookup(backend_job_id, request.job) }.boxed()
+    }
+}
+
+fn is_active(status: &TranscodeStatus) -> bool {
+    matches!(status, TranscodeStatus::Submitted | TranscodeStatus::Progressing { .. })
+}
+
+fn validate(request: &TranscodeRequest) -> Result<(), TranscodeError> {
+    let reject = |message: String| Err(TranscodeError::Rejected { backend: BACKEND_NAME, message });
+    let media = &request.media;
+    if request.ladder.is_empty() {
+        if !media.has_audio {
+            return reject("the source has neither a picture to scale nor audio".into());
+        }
+        return Ok(());
+    }
+    if media.video.is_none() {
+        return reject("a ladder was given for a source with no video".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for rung in &request.ladder {
+        let safe = !rung.name.is_empty() && rung.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !safe || !seen.insert(rung.name.as_str()) {
+            return reject(format!("rung name {:?} must be unique and only letters, digits, - and _", rung.name));
+        }
+        if rung.width < 2 || rung.height < 2 || rung.width % 2 != 0 || rung.height % 2 != 0 {
+            return reject(format!("rung {} is {}x{}: H.264 needs even sizes", rung.name, rung.width, rung.height));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The ffmpeg commands
+
+/// The output frame rate as a fraction: the source's, halved while above
+/// 60 fps, snapped to the standard rate it is within 0.5 % of (a VFR phone
+/// clip averaging 29.94 becomes 30000/1001), or 30 when unknown.
+pub fn output_frame_rate(media: &MediaInfo) -> (u32, u32) {
+    let mut rate = media.video.as_ref().map_or(0.0, |v| v.frame_rate);
+    if !(rate.is_finite() && rate >= 1.0) {
+        return DEFAULT_FRAME_RATE;
+    }
+    while rate > MAX_FRAME_RATE + 0.5 {
+        rate /= 2.0;
+    }
+    const STANDARD: [(u32, u32); 12] =
+        [(12, 1), (15, 1), (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1), (60000, 1001), (60, 1), (10, 1)];
+    let nearest = STANDARD
+        .iter()
+        .map(|&(n, d)| ((rate - f64::from(n) / f64::from(d)).abs() / rate, (n, d)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    match nearest {
+        Some((error, standard)) if error < 0.005 => standard,
+        _ => {
+            let num = (rate * 1000.0).round() as u32;
+            let divisor = gcd(num, 1000);
+            (num / divisor, 1000 / divisor)
+        }
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+}
+
+/// Keyframe interval in frames: [`GOP_SECONDS`] at the output rate.
+fn gop_frames((num, den): (u32, u32)) -> u32 {
+    ((f64::from(num) / f64::from(den) * f64::from(GOP_SECONDS)).round() as u32).max(1)
+}
+
+fn path_arg(dir: &Path, rest: &str) -> String {
+    dir.join(rest).to_string_lossy().into_owned()
+}
+
+/// The whole HLS command (arguments after `ffmpeg`): one decode feeding
+/// every rung plus the thumbnails.
+///
+/// Writes `out_dir/hls/master.m3u8`, `out_dir/hls/<rung>/index.m3u8` with
+/// `seg_00000.ts`… beside each, and, for video, `out_dir/thumbs/thumb-00001.jpg`…
+/// ffmpeg creates the `hls` folders itself but not `thumbs`: create
+/// `out_dir/thumbs` first (see [`create_output_dirs`]). `out_dir` must not
+/// contain `%` (ffmpeg's name patterns). An empty `ladder` means audio only.
+///
+/// A job runs exactly `ffmpeg -progress pipe:1 -nostats <these args>` (the
+/// two extra flags only report progress), in its work dir, with `input` =
+/// `source.<ext>` and `out_dir` = `out`; the poster is a second run of
+/// [`poster_args`]. To time the same work by hand:
+///
+/// ```no_run
+/// # use std::path::Path;
+/// # use streamdrop_core::transcode::{ladder_for, probe, local_ffmpeg::{ffmpeg_args, create_output_dirs}};
+/// # async fn f() {
+/// let media = probe("clip.mov").await.unwrap();
+/// let out = Path::new("/tmp/out");
+/// create_output_dirs(out).unwrap();
+/// let args = ffmpeg_args("clip.mov", &media, &ladder_for(&media), out);
+/// std::process::Command::new("ffmpeg").args(&args).status().unwrap();
+/// # }
+/// ```
+pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Path) -> Vec<String> {
+    let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"].map(String::from).to_vec();
+    args.push(ffmpeg_input_arg(input));
+    let audio = media.has_audio;
+    let video = media.video.is_some() && !ladder.is_empty();
+
+    let mut stream_map = Vec::new();
+    if video {
+        let rate @ (num, den) = output_frame_rate(media);
+        let gop = gop_frames(rate);
+        // `0:V:0`: the first video stream that is not cover art. fps= makes VFR input constant-rate.
+        let mut graph = format!("[0:V:0]fps={num}/{den},split={}", ladder.len() + 1);
+        for i in 0..ladder.len() {
+            graph.push_str(&format!("[s{i}]"));
+        }
+        graph.push_str("[st]");
+        for (i, rung) in ladder.iter().enumerate() {
+            // format=yuv420p: 10-bit and 4:2:2 sources become 8-bit 4:2:0, which every H.264 player decodes.
+            graph.push_str(&format!(";[s{i}]scale={}:{},setsar=1,format=yuv420p[v{i}]", rung.width, rung.height));
+        }
+        // The first frame, then the first one at least 10 s after the last pick. (fps=1/10 would
+        // do the same on paper, but it emits nothing at all for clips under 5 s.)
+        graph.push_str(&format!(
+            ";[st]select='isnan(prev_selected_t)+gte(t-prev_selected_t,{THUMBNAIL_INTERVAL_SECS})',scale={THUMBNAIL_WIDTH}:-2,setsar=1[th]"
+        ));
+        args.extend(["-filter_complex".into(), graph]);
+
+        for (i, rung) in ladder.iter().enumerate() {
+            args.extend(["-map".into(), format!("[v{i}]")]);
+            if audio {
+                args.extend(["-map".into(), "0:a:0".into()]);
+                stream_map.push(format!("v:{i},a:{i},name:{}", rung.name));
+            } else {
+                stream_map.push(format!("v:{i},name:{}", rung.name));
+            }
+        }
+        args.extend(
+            [
+                "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
+            ]
+            .map(String::from),
+        );
+        args.extend(["-crf".into(), X264_CRF.to_string()]);
+        for (i, rung) in ladder.iter().enumerate() {
+            // bufsize = maxrate keeps each segment's peak close to the BANDWIDTH ffmpeg advertises.
+            args.extend([format!("-maxrate:v:{i}"), rung.video_max_bitrate.to_string()]);
+            args.extend([format!("-bufsize:v:{i}"), rung.video_max_bitrate.to_string()]);
+        }
+        args.extend(["-g".into(), gop.to_string(), "-keyint_min".into(), gop.to_string(), "-sc_threshold".into(), "0".into()]);
+        args.extend(["-force_key_frames".into(), format!("expr:gte(t,n_forced*{GOP_SECONDS})")]);
+        if audio {
+            args.extend(["-c:a", "aac", "-ac", "2", "-ar", "48000"].map(String::from));
+            for (i, rung) in ladder.iter().enumerate() {
+                args.extend([format!("-b:a:{i}"), rung.audio_bitrate.to_string()]);
+            }
+        }
+    } else {
+        args.extend(["-map", "0:a:0", "-c:a", "aac", "-ac", "2", "-ar", "48000", "-b:a:0"].map(String::from));
+        args.push(super::ladder::AUDIO_BITRATE.to_string());
+        stream_map.push(format!("a:0,name:{AUDIO_RENDITION}"));
+    }
+    // No camera metadata (GPS position, serial numbers) in what gets shared.
+    args.extend(["-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096"].map(String::from));
+    args.extend(["-f", "hls", "-hls_time"].map(String::from));
+    args.push(SEGMENT_SECONDS.to_string());
+    args.extend(["-hls_playlist_type", "vod", "-hls_flags", "independent_segments", "-hls_segment_type", "mpegts"].map(String::from));
+    args.extend(["-hls_segment_filename".into(), path_arg(out_dir, "hls/%v/seg_%05d.ts")]);
+    args.extend(["-master_pl_name".into(), "master.m3u8".into()]);
+    args.extend(["-var_stream_map".into(), stream_map.join(" ")]);
+    args.push(path_arg(out_dir, "hls/%v/index.m3u8"));
+
+    if video {
+        // passthrough: one image per selected frame, never duplicated to fill a frame rate.
+        args.extend(
+            ["-map", "[th]", "-map_metadata", "-1", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-start_number", "1"]
+                .map(String::from),
+        );
+        args.push(path_arg(out_dir, "thumbs/thumb-%05d.jpg"));
+    }
+    args
+}
+
+/// When the poster is taken: 10 % into the clip, or the first frame of clips under 2 s.
+pub fn poster_time(duration_secs: f64) -> f64 {
+    if duration_secs.is_finite() && duration_secs >= 2.0 {
+        duration_secs * 0.1
+    } else {
+        0.0
+    }
+}
+
+/// The poster command: one frame at `at_secs`, at the top rung's size, to
+/// `out_dir/poster.jpg`. `None` for audio-only sources.
+pub fn poster_args(input: &str, ladder: &[Rung], at_secs: f64, out_dir: &Path) -> Option<Vec<String>> {
+    let top = ladder.first()?;
+    let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss"].map(String::from).to_vec();
+    args.push(format!("{at_secs:.3}"));
+    args.extend(["-i".into(), ffmpeg_input_arg(input)]);
+    args.extend(["-map", "0:V:0", "-frames:v", "1", "-vf"].map(String::from));
+    args.push(format!("scale={}:{},setsar=1", top.width, top.height));
+    args.extend(["-map_metadata", "-1", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2", "-update", "1"].map(String::from));
+    args.push(path_arg(out_dir, "poster.jpg"));
+    Some(args)
+}
+
+/// Creates the folders ffmpeg will not create itself (`thumbs`).
+pub fn create_output_dirs(out_dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(out_dir.join("hls"))?;
+    std::fs::create_dir_all(out_dir.join("thumbs"))
+}
+
+// ---------------------------------------------------------------------------
+// Running a job
+
+#[derive(Debug)]
+struct Failure {
+    code: &'static str,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+impl Inner {
+    fn set(&self, id: &str, status: TranscodeStatus) {
+        if let Some(entry) = self.jobs.lock().unwrap().get_mut(id) {
+            entry.status = status;
+        }
+    }
+}
+
+async fn run_job(inner: Arc<Inner>, id: String, request: TranscodeRequest) {
+    // The semaphore is never closed, so acquiring cannot fail.
+    let _permit = inner.permits.clone().acquire_owned().await.ok();
+    let percent = (request.media.duration_secs > 0.0).then_some(0);
+    inner.set(&id, TranscodeStatus::Progressing { percent });
+    let dir = inner.work_root.join(request.job.to_string());
+    let outcome = AssertUnwindSafe(work(&inner, &id, &request, &dir)).catch_unwind().await;
+    if let Err(err) = tokio::fs::remove_dir_all(&dir).await {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(job = %request.job, "could not remove the transcode work dir {}: {err}", dir.display());
+        }
+    }
+    let status = match outcome {
+        Ok(Ok(())) => TranscodeStatus::Complete,
+        Ok(Err(failure)) => {
+            tracing::warn!(job = %request.job, code = failure.code, "local transcode failed: {}", failure.message);
+            TranscodeStatus::Error { code: Some(failure.code.to_owned()), message: failure.message }
+        }
+        Err(_) => TranscodeStatus::Error { code: Some(codes::INTERNAL.into()), message: "the local transcoder crashed on this file".into() },
+    };
+    inner.set(&id, status);
+}
+
+/// The source's file name, for messages: `clip.mov` rather than a temp path.
+fn source_name(source: &ObjectRef) -> String {
+    source.key.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or(&source.key).to_owned()
+}
+
+/// `source.<ext>` with the original's extension when it is a plain one
+/// (it helps ffmpeg with raw formats); no user text reaches the command line.
+fn local_source_name(source: &ObjectRef) -> String {
+    let name = source_name(source);
+    match name.rsplit_once('.') {
+        Some((_, ext)) if !ext.is_empty() && ext.len() <= 8 && ext.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            format!("source.{}", ext.to_ascii_lowercase())
+        }
+        _ => "source".into(),
+    }
+}
+
+async fn work(inner: &Inner, id: &str, request: &TranscodeRequest, dir: &Path) -> Result<(), Failure> {
+    let work_dir_err = |err: std::io::Error| Failure::new(codes::WORK_DIR, format!("cannot prepare the work folder {}: {err}", dir.display()));
+    match tokio::fs::remove_dir_all(dir).await {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(work_dir_err(err)),
+    }
+    let out = Path::new("out");
+    tokio::fs::create_dir_all(dir.join(out).join("hls")).await.map_err(work_dir_err)?;
+    tokio::fs::create_dir_all(dir.join(out).join("thumbs")).await.map_err(work_dir_err)?;
+
+    let local_name = local_source_name(&request.source);
+    download(&inner.storage, &request.source, &dir.join(&local_name)).await?;
+
+    let shown = source_name(&request.source);
+    let media = &request.media;
+    let duration = media.duration_secs;
+    let audio_only = request.ladder.is_empty();
+
+    // ffmpeg runs in the work dir with relative paths: the data dir's own path
+    // may hold `%` or non-UTF-8 bytes that ffmpeg's name patterns would mangle.
+    let args = ffmpeg_args(&local_name, media, &request.ladder, out);
+    let run = run_ffmpeg(inner, dir, &args, |seconds| {
+        if duration > 0.0 {
+            let percent = (seconds / duration * 95.0).clamp(0.0, 95.0) as u8;
+            inner.set(id, TranscodeStatus::Progressing { percent: Some(percent) });
+        }
+    })
+    .await
+    .map_err(|err| err.into_failure(&ffmpeg_input_arg(&local_name), &shown))?;
+
+    // A file cut short with its index intact decodes "successfully" up to the cut.
+    if let Some(read) = run.out_time {
+        let slack = (duration * 0.1).max(2.0);
+        if duration > 0.0 && read + slack < duration {
+            let log = clean_ffmpeg_log(&run.log, &ffmpeg_input_arg(&local_name), &shown, 3);
+            let mut message = format!("{shown} ends early: ffmpeg could read only {read:.1} s of its {duration:.1} s");
+            if !log.is_empty() {
+                message.push_str(&format!(" ({log})"));
+            }
+            return Err(Failure::new(codes::TRUNCATED, message));
+        }
+    }
+
+    if !audio_only {
+        make_poster(inner, dir, &local_name, &shown, request, out).await?;
+    }
+    // The source copy is no longer needed; free the space before uploading.
+    let _ = tokio::fs::remove_file(dir.join(&local_name)).await;
+
+    let out_abs = dir.join(out);
+    check_outputs(&out_abs, request)?;
+    inner.set(id, TranscodeStatus::Progressing { percent: Some(96) });
+    upload_outputs(inner, id, &out_abs, &request.layout).await
+}
+
+async fn make_poster(inner: &Inner, dir: &Path, local_name: &str, shown: &str, request: &TranscodeRequest, out: &Path) -> Result<(), Failure> {
+    let poster = dir.join(out).join("poster.jpg");
+    let mut last_error = None;
+    // If nothing decodes at 10 % (a damaged middle), fall back to the first frame.
+    for at in [poster_time(request.media.duration_secs), 0.0] {
+        let Some(args) = poster_args(local_name, &request.ladder, at, out) else { return Ok(()) };
+        match run_ffmpeg(inner, dir, &args, |_| {}).await {
+            Ok(_) if non_empty(&poster) => return Ok(()),
+            Ok(_) => last_error = None,
+            Err(err) => last_error = Some(err.into_failure(&ffmpeg_input_arg(local_name), shown)),
+        }
+        if at == 0.0 {
+            break;
+        }
+    }
+    Err(last_error.unwrap_or_else(|| Failure::new(codes::OUTPUT_MISSING, format!("ffmpeg found no frame in {shown} to make a poster from"))))
+}
+
+fn non_empty(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
+/// Everything the layout promises exists before anything is uploaded.
+fn check_outputs(out: &Path, request: &TranscodeRequest) -> Result<(), Failure> {
+    let missing = |what: &str| Err(Failure::new(codes::OUTPUT_MISSING, format!("ffmpeg finished but wrote no {what}")));
+    if !non_empty(&out.join("hls/master.m3u8")) {
+        return missing("master playlist");
+    }
+    let renditions: Vec<&str> =
+        if request.ladder.is_empty() { vec![AUDIO_RENDITION] } else { request.ladder.iter().map(|r| r.name.as_str()).collect() };
+    for name in renditions {
+        if !non_empty(&out.join("hls").join(name).join("index.m3u8")) {
+            return missing(&format!("{name} playlist"));
+        }
+    }
+    if !request.ladder.is_empty() {
+        if !non_empty(&out.join("thumbs/thumb-00001.jpg")) {
+            return missing("thumbnails");
+        }
+        if !non_empty(&out.join("poster.jpg")) {
+            return missing("poster");
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// ffmpeg as a child process
+
+struct FfmpegRun {
+    /// How far into the source ffmpeg got, from `-progress`.
+    out_time: Option<f64>,
+    /// The last lines of its log (at `-loglevel error`).
+    log: String,
+}
+
+enum RunError {
+    NotFound,
+    Spawn(std::io::Error),
+    Stalled { after: Duration, log: String },
+    Failed { status: std::process::ExitStatus, log: String },
+}
+
+impl RunError {
+    fn into_failure(self, input_arg: &str, shown: &str) -> Failure {
+        match self {
+            RunError::NotFound => Failure::new(codes::FFMPEG_MISSING, "ffmpeg not found: install ffmpeg"),
+            RunError::Spawn(err) => Failure::new(codes::FFMPEG_FAILED, format!("cannot run ffmpeg: {err}")),
+            RunError::Stalled { after, log } => {
+                let log = clean_ffmpeg_log(&log, input_arg, shown, 3);
+                let mut message = format!("ffmpeg made no progress on {shown} for {} s and was stopped", after.as_secs());
+                if !log.is_empty() {
+                    message.push_str(&format!(" ({log})"));
+                }
+                Failure::new(codes::STALLED, message)
+            }
+            RunError::Failed { status, log } => {
+                // The message starts with the file's name; the log lines need not repeat it.
+                let log = clean_ffmpeg_log(&log, input_arg, shown, 3).replace(&format!("{shown}: "), "");
+                let message = if log.is_empty() {
+                    format!("ffmpeg could not transcode {shown} ({status})")
+                } else {
+                    format!("ffmpeg could not transcode {shown}: {log}")
+                };
+                Failure::new(codes::FFMPEG_FAILED, message)
+            }
+        }
+    }
+}
+
+/// Lines of ffmpeg's log kept for error messages.
+const LOG_LINES: usize = 40;
+
+/// Runs ffmpeg in `cwd` with `-progress pipe:1`, calling `on_progress` with
+/// the seconds of output written, and kills it after `stall_timeout` without progress.
+async fn run_ffmpeg(inner: &Inner, cwd: &Path, args: &[String], mut on_progress: impl FnMut(f64)) -> Result<FfmpegRun, RunError> {
+    let mut command = tokio::process::Command::new(&inner.ffmpeg);
+    command
+        .args(["-progress", "pipe:1", "-nostats"])
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => RunError::NotFound,
+        _ => RunError::Spawn(err),
+    })?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let log_task = tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        let mut kept = VecDeque::with_capacity(LOG_LINES);
+        while let Ok(Some(line)) = lines.next_line().await {
+            if kept.len() == LOG_LINES {
+                kept.pop_front();
+            }
+            kept.push_back(line);
+        }
+        Vec::from(kept).join("\n")
+    });
+
+    let stall = inner.stall_timeout;
+    let mut lines = BufReader::new(stdout).lines();
+    let mut last_change = Instant::now();
+    let mut out_time: Option<f64> = None;
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut stalled = false;
+    loop {
+        tokio::select! {
+            line = lines.next_line() => match line {
+                Ok(Some(line)) => {
+                    let Some((key, value)) = line.split_once('=') else { continue };
+                    if !matches!(key, "out_time_us" | "frame" | "total_size") {
+                        continue;
+                    }
+                    if seen.get(key).map(String::as_str) != Some(value) {
+                        seen.insert(key.to_owned(), value.to_owned());
+                        last_change = Instant::now();
+                    }
+                    if key == "out_time_us" {
+                        if let Ok(us) = value.trim().parse::<i64>() {
+                            let seconds = us.max(0) as f64 / 1e6;
+                            out_time = Some(out_time.map_or(seconds, |t: f64| t.max(seconds)));
+                            on_progress(seconds);
+                        }
+                    }
+                }
+                // stdout closed: ffmpeg is exiting.
+                Ok(None) | Err(_) => break,
+            },
+            _ = tokio::time::sleep_until(last_change + stall) => {
+                stalled = true;
+                break;
+            }
+        }
+    }
+    let status = if stalled {
+        None
+    } else {
+        match tokio::time::timeout(stall, child.wait()).await {
+            Ok(Ok(status)) => Some(status),
+            Ok(Err(err)) => return Err(RunError::Spawn(err)),
+            Err(_) => None,
+        }
+    };
+    let Some(status) = status else {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+        let log = log_task.await.unwrap_or_default();
+        return Err(RunError::Stalled { after: stall, log });
+    };
+    let log = log_task.await.unwrap_or_default();
+    if status.success() {
+        Ok(FfmpegRun { out_time, log })
+    } else {
+        Err(RunError::Failed { status, log })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// S3 in and out
+
+const DOWNLOAD_ATTEMPTS: u32 = 3;
+
+async fn download(storage: &Storage, source: &ObjectRef, dest: &Path) -> Result<(), Failure> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match download_once(storage, source, dest).await {
+            Ok(()) => return Ok(()),
+            Err(failure) if failure.code == codes::DOWNLOAD_FAILED && attempt < DOWNLOAD_ATTEMPTS => {
+                tracing::debug!("download of {source} failed (attempt {attempt}): {}", failure.message);
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
+            Err(failure) => return Err(failure),
+        }
+    }
+}
+
+async fn download_once(storage: &Storage, source: &ObjectRef, dest: &Path) -> Result<(), Failure> {
+    let response = storage.client.get_object().bucket(&source.bucket).key(&source.key).send().await.map_err(|err| {
+        if err.as_service_error().is_some_and(|e| e.is_no_such_key()) {
+            Failure::new(codes::SOURCE_MISSING, format!("the source {source} does not exist"))
+        } else {
+            Failure::new(codes::DOWNLOAD_FAILED, format!("cannot read the source {source}: {}", DisplayErrorContext(&err)))
+        }
+    })?;
+    let expected = response.content_length().and_then(|n| u64::try_from(n).ok());
+    let local_err = |err: std::io::Error| Failure::new(codes::WORK_DIR, format!("cannot write {}: {err}", dest.display()));
+    let mut file = tokio::fs::File::create(dest).await.map_err(local_err)?;
+    let mut body = response.body;
+    let mut written: u64 = 0;
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .map_err(|err| Failure::new(codes::DOWNLOAD_FAILED, format!("reading the source {source} broke off: {err}")))?
+    {
+        file.write_all(&chunk).await.map_err(local_err)?;
+        written += chunk.len() as u64;
+    }
+    file.flush().await.map_err(local_err)?;
+    if let Some(expected) = expected {
+        if written != expected {
+            return Err(Failure::new(codes::DOWNLOAD_FAILED, format!("reading the source {source} stopped at {written} of {expected} bytes")));
+        }
+    }
+    if written == 0 {
+        return Err(Failure::new(codes::SOURCE_EMPTY, format!("{} is empty: there is nothing to transcode", source_name(source))));
+    }
+    Ok(())
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("m3u8") => "application/vnd.apple.mpegurl",
+        Some("ts") => "video/mp2t",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Files under `root` as (absolute path, `/`-separated relative path), sorted.
+fn list_files(root: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                pending.push(path);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root");
+                let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                files.push((path, rel.join("/")));
+            }
+        }
+    }
+    files.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(files)
+}
+
+const UPLOAD_CONCURRENCY: usize = 4;
+
+/// Stores every output under the layout's prefix, the master playlist last,
+/// so a reader who finds the master finds everything it points to.
+async fn upload_outputs(inner: &Inner, id: &str, out: &Path, layout: &OutputLayout) -> Result<(), Failure> {
+    let files = list_files(out).map_err(|err| Failure::new(codes::WORK_DIR, format!("cannot list the outputs in {}: {err}", out.display())))?;
+    let (master, rest): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, rel)| rel == "hls/master.m3u8");
+    let total = rest.len() + master.len();
+    let prefix = layout.prefix.trim_end_matches('/');
+    let put = |(path, rel): (PathBuf, String)| async move {
+        let key = format!("{prefix}/{rel}");
+        let body = ByteStream::from_path(&path)
+            .await
+            .map_err(|err| Failure::new(codes::WORK_DIR, format!("cannot read {}: {err}", path.display())))?;
+        inner
+            .storage
+            .client
+            .put_object()
+            .bucket(&layout.bucket)
+            .key(&key)
+            .content_type(content_type(&path))
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| Failure::new(codes::UPLOAD_FAILED, format!("cannot store s3://{}/{key}: {}", layout.bucket, DisplayErrorContext(&err))))?;
+        Ok::<(), Failure>(())
+    };
+    let mut uploads = futures_util::stream::iter(rest).map(put).buffer_unordered(UPLOAD_CONCURRENCY);
+    let mut done = 0;
+    while let Some(result) = uploads.next().await {
+        result?;
+        done += 1;
+        inner.set(id, TranscodeStatus::Progressing { percent: Some(96 + (3 * done / total.max(1)) as u8) });
+    }
+    drop(uploads);
+    for file in master {
+        put(file).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcode::ladder::ladder_for;
+    use crate::transcode::VideoInfo;
+
+    fn media(width: u32, height: u32, frame_rate: f64, has_audio: bool) -> MediaInfo {
+        MediaInfo {
+            duration_secs: 30.0,
+            video: Some(VideoInfo { width, height, frame_rate, codec: "h264".into(), bit_depth: 8 }),
+            has_audio,
+        }
+    }
+
+    fn value_after<'a>(args: &'a [String], flag: &str) -> &'a str {
+        let i = args.iter().position(|a| a == flag).unwrap_or_else(|| panic!("{flag} missing from {args:?}"));
+        &args[i + 1]
+    }
+
+    #[test]
+    fn hls_command_for_a_full_ladder() {
+        let media = media(1920, 1080, 29.97, true);
+        let ladder = ladder_for(&media);
+        let args = ffmpeg_args("clip.mov", &media, &ladder, Path::new("/w/out"));
+        assert_eq!(value_after(&args, "-i"), "./clip.mov");
+        assert_eq!(value_after(&args, "-var_stream_map"), "v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:540p v:3,a:3,name:360p");
+        let graph = value_after(&args, "-filter_complex");
+        assert!(graph.starts_with("[0:V:0]fps=30000/1001,split=5[s0][s1][s2][s3][st];"), "{graph}");
+        assert!(graph.contains("[s1]scale=1280:720,setsar=1,format=yuv420p[v1]"), "{graph}");
+        assert!(graph.ends_with("[st]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=320:-2,setsar=1[th]"), "{graph}");
+        assert_eq!(value_after(&args, "-maxrate:v:0"), "8500000");
+        assert_eq!(value_after(&args, "-maxrate:v:3"), "1500000");
+        assert_eq!(value_after(&args, "-b:a:3"), "64000");
+        assert_eq!(value_after(&args, "-g"), "60");
+        assert_eq!(value_after(&args, "-force_key_frames"), "expr:gte(t,n_forced*2)");
+        assert_eq!(value_after(&args, "-hls_time"), "6");
+        assert_eq!(value_after(&args, "-hls_segment_filename"), "/w/out/hls/%v/seg_%05d.ts");
+        assert_eq!(value_after(&args, "-master_pl_name"), "master.m3u8");
+        assert_eq!(args.last().unwrap(), "/w/out/thumbs/thumb-%05d.jpg");
+        assert_eq!(args.iter().filter(|a| *a == "0:a:0").count(), 4);
+    }
+
+    #[test]
+    fn video_without_audio_and_audio_only() {
+        let silent = media(640, 360, 25.0, false);
+        let args = ffmpeg_args("a.mp4", &silent, &ladder_for(&silent), Path::new("out"));
+        assert_eq!(value_after(&args, "-var_stream_map"), "v:0,name:360p");
+        assert!(!args.iter().any(|a| a == "0:a:0" || a == "-c:a"));
+        assert_eq!(value_after(&args, "-g"), "50");
+
+        let audio = MediaInfo { duration_secs: 3.0, video: None, has_audio: true };
+        let args = ffmpeg_args("a.m4a", &audio, &[], Path::new("out"));
+        assert_eq!(value_after(&args, "-var_stream_map"), "a:0,name:audio");
+        assert!(!args.iter().any(|a| a == "-filter_complex" || a.contains("thumb")));
+        assert_eq!(args.last().unwrap(), "out/hls/%v/index.m3u8");
+        assert!(poster_args("a.m4a", &[], 0.0, Path::new("out")).is_none());
+    }
+
+    #[test]
+    fn frame_rates_are_constant_and_capped() {
+        let rate = |fps: f64| output_frame_rate(&media(640, 360, fps, true));
+        assert_eq!(rate(0.0), (30, 1), "unknown");
+        assert_eq!(rate(f64::NAN), (30, 1));
+        assert_eq!(rate(29.946), (30000, 1001), "VFR phone clip");
+        assert_eq!(rate(29.99), (30, 1));
+        assert_eq!(rate(25.0), (25, 1));
+        assert_eq!(rate(23.976), (24000, 1001));
+        assert_eq!(rate(120.0), (60, 1));
+        assert_eq!(rate(119.88), (60000, 1001));
+        assert_eq!(rate(240.0), (60, 1));
+        assert_eq!(rate(100.0), (50, 1));
+        assert_eq!(rate(7.5), (15, 2));
+        assert_eq!(gop_frames((30000, 1001)), 60);
+        assert_eq!(gop_frames((15, 2)), 15);
+        assert_eq!(output_frame_rate(&MediaInfo { duration_secs: 1.0, video: None, has_audio: true }), (30, 1));
+    }
+
+    #[test]
+    fn poster_at_ten_percent_at_the_top_rung_size() {
+        assert_eq!(poster_time(60.0), 6.0);
+        assert_eq!(poster_time(1.5), 0.0);
+        let m = media(1280, 720, 30.0, true);
+        let args = poster_args("s.mp4", &ladder_for(&m), 6.0, Path::new("out")).unwrap();
+        assert_eq!(value_after(&args, "-ss"), "6.000");
+        assert_eq!(value_after(&args, "-vf"), "scale=1280:720,setsar=1");
+        assert_eq!(args.last().unwrap(), "out/poster.jpg");
+    }
+
+    #[test]
+    fn rejects_requests_it_cannot_run() {
+        let job = JobId::new();
+        let layout = OutputLayout::for_job("media", job);
+        let m = media(640, 360, 30.0, true);
+        let request = |media: MediaInfo, ladder: Vec<Rung>| TranscodeRequest {
+            job,
+            source: ObjectRef::new("media", "k.mp4"),
+            media,
+            ladder,
+            layout: layout.clone(),
+        };
+        assert!(validate(&request(m.clone(), ladder_for(&m))).is_ok());
+        let mut bad = ladder_for(&m);
+        bad[0].name = "360p v:1".into();
+        assert!(validate(&request(m.clone(), bad)).is_err());
+        let mut odd = ladder_for(&m);
+        odd[0].width = 641;
+        assert!(validate(&request(m.clone(), odd)).is_err());
+        let nothing = MediaInfo { duration_secs: 1.0, video: None, has_audio: false };
+        assert!(validate(&request(nothing, vec![])).is_err());
+    }
+
+    #[test]
+    fn names_and_types() {
+        assert_eq!(local_source_name(&ObjectRef::new("b", "jobs/x/original/A001 C002.MOV")), "source.mov");
+        assert_eq!(local_source_name(&ObjectRef::new("b", "jobs/x/original/noext")), "source");
+        assert_eq!(local_source_name(&ObjectRef::new("b", "weird.e x t")), "source");
+        assert_eq!(source_name(&ObjectRef::new("b", "jobs/x/original/A001 C002.MOV")), "A001 C002.MOV");
+        assert_eq!(content_type(Path::new("a/index.m3u8")), "application/vnd.apple.mpegurl");
+        assert_eq!(content_type(Path::new("a/seg_00001.ts")), "video/mp2t");
+        assert_eq!(content_type(Path::new("poster.jpg")), "image/jpeg");
+    }
+}
