@@ -1,0 +1,25 @@
+//! Connections and their secrets (issue #4). An admin connects an AWS account
+//! once; editors never see a key.
+//!
+//! - [`settings`]: the connections (names, regions, endpoints, bucket names,
+//!   what setup made) in `<data dir>/settings.json`, never a secret. "Local"
+//!   (the embedded stack, [`crate::local`]) always exists and holds no keys.
+//! - [`secrets`]: the OS keychain (keyring's crates), where an access key and
+//!   the CloudFront signing key live, and nowhere else.
+//! - [`aws`]: from a connection to SDK clients. A connection uses either keys
+//!   from the keychain or an AWS profile (aws-config: static keys, IAM Identity
+//!   Center/SSO, assume-role, credential_process), plus a region and an
+//!   optional endpoint shared by every service (moto's server in tests).
+
+pub mod aws;
+pub mod secrets;
+pub mod settings;
+
+pub use aws::{caller_identity, signing_key, target, AwsTarget, CallerIdentity, ConnectionError};
+pub use secrets::{
+    AwsKeys, MemorySecretStore, OsKeychain, SecretItem, SecretRef, SecretStore, SecretStoreError, KEYCHAIN_SERVICE,
+};
+pub use settings::{
+    settings_file, AwsAuth, AwsConnection, AwsResources, Connection, ConnectionName, DistributionInfo, Settings,
+    SettingsError, Transcoder, TranscoderKind, LOCAL_CONNECTION,
+};
