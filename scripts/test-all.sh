@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite headless: UI (Vitest), Rust (engine against the real
-# embedded S3 server, CLI as real processes) and the real app window under Xvfb.
+# embedded S3 server, moto, ffmpeg; CLI as real processes; the keychain) and
+# the real app window under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh test
@@ -11,14 +12,11 @@ step "UI: type check and component tests"
 npm run check
 npm run test:ui
 
-step "Build: UI bundle, CLI and desktop app"
+step "Build: UI bundle, CLI, and the desktop app with its test-only drop command"
 npm run build
-cargo build --workspace --locked
+cargo build --workspace --locked --features streamdrop-desktop/e2e
 
-step "Rust: engine, CLI and harness tests"
-cargo test --workspace --locked
-
-step "Window: the real app under Xvfb through tauri-driver"
-cargo build -p streamdrop-desktop --features e2e --locked
-xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-  env NO_AT_BRIDGE=1 cargo test -p streamdrop-e2e --locked --test app_window -- --include-ignored
+step "Rust: every suite, inside a display + D-Bus + keychain session"
+# --include-ignored: the suites that need the session (window, keychain) are
+# ignored by a plain `cargo test` so they never pass vacuously elsewhere.
+scripts/in-test-session.sh cargo test --workspace --locked -- --include-ignored

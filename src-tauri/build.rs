@@ -16,6 +16,9 @@ fn main() {
             "resume_job",
             "cancel_job",
             "retry_job",
+            "preview_url",
+            "create_link",
+            "list_links",
             "e2e_drop_paths",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");

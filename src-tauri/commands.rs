@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
+use streamdrop_core::links::{LinkKind, LinkView};
 use streamdrop_core::{IntakeReport, JobId, JobView};
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
@@ -13,7 +14,18 @@ use crate::state::AppState;
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     #[cfg(not(feature = "e2e"))]
-    return tauri::generate_handler![list_jobs, pick_files, app_status, pause_job, resume_job, cancel_job, retry_job];
+    return tauri::generate_handler![
+        list_jobs,
+        pick_files,
+        app_status,
+        pause_job,
+        resume_job,
+        cancel_job,
+        retry_job,
+        preview_url,
+        create_link,
+        list_links
+    ];
     #[cfg(feature = "e2e")]
     return tauri::generate_handler![
         list_jobs,
@@ -23,6 +35,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         resume_job,
         cancel_job,
         retry_job,
+        preview_url,
+        create_link,
+        list_links,
         e2e_drop_paths
     ];
 }
@@ -77,6 +92,27 @@ fn cancel_job(state: State<'_, AppState>, id: String) -> Result<JobView, String>
 #[tauri::command]
 fn retry_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
     state.engine.retry(parse_id(&id)?).map_err(|e| e.to_string())
+}
+
+/// A signed stream URL for the app's own player.
+#[tauri::command]
+async fn preview_url(state: State<'_, AppState>, job_id: String) -> Result<String, String> {
+    let link = state.linker.preview_job(parse_id(&job_id)?).await.map_err(|e| e.to_string())?;
+    Ok(link.url)
+}
+
+#[tauri::command]
+async fn create_link(state: State<'_, AppState>, job_id: String, kind: String, expires_in_seconds: u64) -> Result<LinkView, String> {
+    let kind: LinkKind = kind.parse()?;
+    if kind == LinkKind::Preview {
+        return Err("preview links are made by the player".into());
+    }
+    state.linker.link_job(parse_id(&job_id)?, kind, expires_in_seconds).await.map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+fn list_links(state: State<'_, AppState>, job_id: String) -> Result<Vec<LinkView>, String> {
+    state.linker.list(parse_id(&job_id)?).map_err(|e| e.to_string())
 }
 
 #[derive(Serialize)]

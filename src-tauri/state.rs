@@ -5,14 +5,15 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use streamdrop_core::engine::EngineOptions;
+use streamdrop_core::links::Linker;
 use streamdrop_core::local::LocalStackOptions;
-use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, Engine, JobView, LocalStack};
 use tauri::{AppHandle, Emitter};
 use tokio::sync::{broadcast, Mutex};
 
 pub struct AppState {
     pub engine: Engine,
+    pub linker: Linker,
     pub data_dir: DataDir,
     local: Mutex<Option<LocalStack>>,
 }
@@ -20,10 +21,10 @@ pub struct AppState {
 impl AppState {
     pub async fn start(data_dir_flag: Option<PathBuf>) -> Result<Self, Box<dyn std::error::Error>> {
         let data_dir = DataDir::resolve(data_dir_flag)?;
-        let store = Store::open(&data_dir.store_file())?;
-        let local = LocalStack::start(&data_dir, LocalStackOptions::default()).await?;
-        let engine = Engine::start(store, local.storage().clone(), EngineOptions::default())?;
-        Ok(Self { engine, data_dir, local: Mutex::new(Some(local)) })
+        let local = LocalStack::start(&data_dir, LocalStackOptions::with_os_keychain()).await?;
+        let engine = local.start_engine(&data_dir, EngineOptions::default())?;
+        let linker = local.linker(&data_dir)?;
+        Ok(Self { engine, linker, data_dir, local: Mutex::new(Some(local)) })
     }
 
     /// Stops the local stack so in-flight requests end cleanly before exit.

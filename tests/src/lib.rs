@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 pub mod fault_proxy;
 pub mod moto;
+pub mod transcoder_standin;
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {

@@ -10,7 +10,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use streamdrop_e2e::{artifacts_dir, built_binary, free_port, make_clip, sha256_file, wait_for_port, ChildGuard};
 
-const UPLOADED_ROW: &str = r#"[data-testid="job-row"][data-state="uploaded"]"#;
+const READY_ROW: &str = r#"[data-testid="job-row"][data-state="ready"]"#;
 
 /// tauri-driver on a free port, with the app's data and HOME in a temp dir.
 struct Driver {
@@ -67,8 +67,8 @@ async fn wait_until(client: &Client, what: &str, timeout: Duration, script: &str
     }
 }
 
-/// `--ok` in ui/src/app.css: the Uploaded badge's text colour.
-const UPLOADED_GREEN: [u8; 3] = [0x17, 0x80, 0x3d];
+/// `--ok` in ui/src/app.css: the Ready badge's text colour.
+const READY_GREEN: [u8; 3] = [0x17, 0x80, 0x3d];
 
 fn count_near(rgb: &[[u8; 3]], colour: [u8; 3]) -> usize {
     rgb.iter()
@@ -101,6 +101,25 @@ async fn screenshot_showing(client: &Client, what: &str, shows: impl Fn(&[[u8; 3
     }
 }
 
+/// Truthy once the preview video has advanced, decoded frames and drawn a
+/// picture that is not a single colour (polled, so each call compares with the last).
+const PLAYBACK_PROBE: &str = r#"
+const v = document.querySelector('[data-testid="preview-video"]');
+if (!v) return false;
+if (v.error) throw new Error('video error ' + v.error.code + ': ' + v.error.message);
+const frames = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+const last = window.__probe || { t: -1, frames: -1, advanced: 0 };
+if (v.currentTime > last.t && frames > last.frames && last.t >= 0) last.advanced += 1;
+last.t = v.currentTime; last.frames = frames; window.__probe = last;
+if (last.advanced < 2 || v.readyState < 3 || v.videoWidth === 0) return false;
+const c = document.createElement('canvas'); c.width = 64; c.height = 36;
+const g = c.getContext('2d'); g.drawImage(v, 0, 0, 64, 36);
+const px = g.getImageData(0, 0, 64, 36).data;
+let min = 255, max = 0;
+for (let i = 0; i < px.length; i += 4) { min = Math.min(min, px[i]); max = Math.max(max, px[i]); }
+return max - min > 40 ? { width: v.videoWidth, time: v.currentTime, frames } : false;
+"#;
+
 #[tokio::test]
 #[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
 async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
@@ -127,31 +146,44 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
     assert_eq!(report["accepted"].as_array().map(Vec::len), Some(1), "{report}");
     assert_eq!(report["rejected"][0]["path"], json!(media), "{report}");
 
-    wait_until(&client, "the clip to show as uploaded", Duration::from_secs(60),
-        &format!("return document.querySelector('{UPLOADED_ROW}') !== null")).await;
+    wait_until(&client, "the clip to be uploaded, copied and transcoded", Duration::from_secs(180),
+        &format!("return document.querySelector('{READY_ROW}') !== null")).await;
     let text = client.execute("return document.body.innerText", vec![]).await.unwrap();
     let text = text.as_str().unwrap();
     assert!(text.contains("A001_C003 harbour.mp4"), "{text}");
     assert!(text.contains("folder"), "the refused folder's reason is shown: {text}");
 
     // WebKit paints after the DOM changes: wait until the picture itself shows the
-    // green "Uploaded" badge, then keep it as the artifact.
-    let png = screenshot_showing(&client, "the green Uploaded badge", |rgb| count_near(rgb, UPLOADED_GREEN) > 40).await;
+    // green "Ready" badge, then keep it as the artifact.
+    let png = screenshot_showing(&client, "the green Ready badge", |rgb| count_near(rgb, READY_GREEN) > 40).await;
     std::fs::write(artifacts_dir().join("e2e-upload.png"), &png).unwrap();
 
     // The bytes really arrived in the local S3 server's storage.
     let id = client
-        .execute(&format!("return document.querySelector('{UPLOADED_ROW}').dataset.jobId"), vec![])
+        .execute(&format!("return document.querySelector('{READY_ROW}').dataset.jobId"), vec![])
         .await
         .unwrap();
     let stored = data.join("local-s3/streamdrop-uploads/uploads").join(id.as_str().unwrap()).join("A001_C003 harbour.mp4");
     assert_eq!(sha256_file(&stored), sha256_file(&clip));
+
+    // The preview plays the HLS stream through the local edge, in the app's own player.
+    client
+        .find(Locator::Css(&format!(r#"{READY_ROW} [data-testid="job-action-preview"]"#)))
+        .await
+        .expect("a Preview button on the ready job")
+        .click()
+        .await
+        .expect("click Preview");
+    let playing = wait_until(&client, "the preview to play", Duration::from_secs(45), PLAYBACK_PROBE).await;
+    assert!(playing["width"].as_u64().unwrap_or(0) > 0, "{playing}");
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(artifacts_dir().join("e2e-preview.png"), &png).unwrap();
     client.close().await.expect("close the app");
 
     // Restart: the job is still listed as uploaded.
     let client = open_app(&driver).await;
     wait_until(&client, "the job after a restart", Duration::from_secs(30),
-        &format!("return document.querySelectorAll('{UPLOADED_ROW}').length === 1")).await;
+        &format!("return document.querySelectorAll('{READY_ROW}').length === 1")).await;
     client.close().await.expect("close the app");
     drop(driver.guard);
 }

@@ -132,11 +132,19 @@ fn submit_runs_a_job_on_the_local_stack_and_jobs_lists_it() {
     let out = run(streamdrop(&data).arg("submit").arg(&clip).args(["--wait", "--json"]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let job: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(job["state"], "uploaded", "{job}");
+    assert_eq!(job["state"], "ready", "{job}");
     let id = job["id"].as_str().unwrap();
-    let destination = job["outputs"]["upload"].as_str().unwrap();
-    let key = destination.strip_prefix("s3://streamdrop-uploads/").unwrap();
-    assert_eq!(sha256_file(&data.join("local-s3/streamdrop-uploads").join(key)), sha256_file(&clip));
+    let stored = |s3: &Value| {
+        let s3 = s3.as_str().unwrap_or_else(|| panic!("missing output in {job}"));
+        let (bucket, key) = s3.strip_prefix("s3://").unwrap().split_once('/').unwrap();
+        data.join("local-s3").join(bucket).join(key)
+    };
+    let outputs = &job["outputs"];
+    assert_eq!(sha256_file(&stored(&outputs["upload"])), sha256_file(&clip));
+    assert_eq!(sha256_file(&stored(&outputs["original"])), sha256_file(&clip), "the original is kept");
+    let master = std::fs::read_to_string(stored(&outputs["playlist"])).unwrap();
+    assert!(master.contains("#EXT-X-STREAM-INF"), "{master}");
+    assert!(stored(&outputs["poster"]).is_file());
 
     // A folder is refused with its reason, and records nothing.
     let out = run(streamdrop(&data).arg("submit").arg(tmp.path()).arg("--wait"));
@@ -164,11 +172,11 @@ fn submit_without_wait_queues_the_job_for_the_next_engine() {
 
     // `serve` runs the engine, which picks the job up.
     let (_server, _) = serve(&data, true);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
         let out = run(streamdrop(&data).args(["jobs", "--json"]));
         let jobs: Value = serde_json::from_slice(&out.stdout).unwrap();
-        if jobs[0]["state"] == "uploaded" {
+        if jobs[0]["state"] == "ready" {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "queued job never ran: {jobs}");

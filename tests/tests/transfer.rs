@@ -65,6 +65,7 @@ fn local_options(port: u16) -> LocalStackOptions {
     LocalStackOptions {
         bind: ([127, 0, 0, 1], port).into(),
         credentials: Some(LocalCredentials::new(KEY_ID, SECRET)),
+        ..LocalStackOptions::default()
     }
 }
 

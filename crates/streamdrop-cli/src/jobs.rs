@@ -8,7 +8,8 @@ use serde::Serialize;
 use streamdrop_core::engine::{record_job, EngineOptions};
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::store::Store;
-use streamdrop_core::{DataDir, Engine, JobView, LocalStack};
+use streamdrop_core::jobs::LiveProgress;
+use streamdrop_core::{DataDir, Engine, JobView, LocalStack, ObjectRef};
 
 use crate::output::json_line;
 
@@ -42,28 +43,30 @@ struct Submitted<'a> {
 
 pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
-    let store = Store::open(&data_dir.store_file())?;
+    let mut outputs = serde_json::json!({});
     let job = if args.wait {
         // This process hosts the engine until the job settles.
         let stack = LocalStack::start(&data_dir, LocalStackOptions::default()).await?;
-        let engine = Engine::start(store, stack.storage().clone(), EngineOptions::default())?;
+        let engine = stack.start_engine(&data_dir, EngineOptions::default())?;
         let report = engine.add_paths([args.file]);
         let result = match report.rejected.first() {
             Some(rejection) => Err(anyhow::anyhow!("{}: {}", rejection.path, rejection.reason)),
-            None => Ok(engine.settled(report.accepted[0].id).await?),
+            None => engine.settled(report.accepted[0].id).await.map_err(anyhow::Error::from),
         };
+        if let Ok(job) = &result {
+            if job.state == "ready" {
+                outputs = outputs_of(&engine, job).await?;
+            }
+        }
         stack.shutdown().await;
         result?
     } else {
+        let store = Store::open(&data_dir.store_file())?;
         let job = record_job(&store, &local_buckets(), args.file)
             .map_err(|rejection| anyhow::anyhow!("{}: {}", rejection.path, rejection.reason))?;
-        JobView::of(&job, None)
+        JobView::of(&job, &LiveProgress::default())
     };
     if args.json {
-        let outputs = match job.state.as_str() {
-            "uploaded" => serde_json::json!({ "upload": job.destination }),
-            _ => serde_json::json!({}),
-        };
         json_line(&Submitted { job: &job, outputs });
     } else {
         println!("{}\t{}\t{}", job.id, job.state, job.file_name);
@@ -74,10 +77,26 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Resu
     Ok(if job.state == "failed" { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+/// A ready job's results: what exists, by name.
+async fn outputs_of(engine: &Engine, job: &JobView) -> anyhow::Result<serde_json::Value> {
+    let out = engine.outputs(job.id)?;
+    let exists = |object: ObjectRef| {
+        let client = engine.storage().client.clone();
+        async move { client.head_object().bucket(&object.bucket).key(&object.key).send().await.is_ok().then_some(object.to_string()) }
+    };
+    Ok(serde_json::json!({
+        "upload": job.destination,
+        "original": out.original.to_string(),
+        "playlist": out.layout.master_playlist().to_string(),
+        "thumbnails": format!("s3://{}/{}", out.layout.bucket, out.layout.thumbnails_prefix()),
+        "poster": exists(out.layout.poster()).await,
+    }))
+}
+
 pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
     let store = Store::open(&data_dir.store_file())?;
-    let jobs = store.list()?.iter().map(|job| JobView::of(job, None)).collect::<Vec<_>>();
+    let jobs = store.list()?.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect::<Vec<_>>();
     if args.json {
         json_line(&jobs);
     } else if jobs.is_empty() {

@@ -2,11 +2,15 @@
 //! module that maps flags onto `streamdrop-core`.
 
 mod copy;
+mod connection;
 mod jobs;
+mod link;
 mod output;
 mod progress_bar;
 mod s3_args;
 mod serve;
+mod setup;
+mod sign;
 mod signals;
 mod units;
 mod upload;
@@ -39,6 +43,14 @@ enum Command {
     Submit(jobs::SubmitArgs),
     /// List jobs
     Jobs(jobs::ListArgs),
+    /// Print a playable signed link to a ready job (local mode: through the edge `serve` runs)
+    Link(link::Args),
+    /// Print a CloudFront signed URL: canned (--expires) or for a custom policy (--policy)
+    Sign(sign::Args),
+    /// AWS connections: keys in the OS keychain or an AWS profile; which one is active
+    Connection(connection::Args),
+    /// Create or check the AWS resources of a connection (--plan shows, --apply does)
+    Setup(setup::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +75,10 @@ fn main() -> ExitCode {
             Command::Copy(args) => copy::run(cli.data_dir, args).await,
             Command::Submit(args) => jobs::submit(cli.data_dir, args).await,
             Command::Jobs(args) => jobs::list(cli.data_dir, args).await,
+            Command::Link(args) => link::run(cli.data_dir, args).await,
+            Command::Sign(args) => sign::run(args),
+            Command::Connection(args) => connection::run(cli.data_dir, args).await,
+            Command::Setup(args) => setup::run(cli.data_dir, args).await,
         }
     });
     match result {

@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use streamdrop_core::engine::EngineOptions;
 use streamdrop_core::local::{LocalCredentials, LocalStackOptions};
-use streamdrop_core::store::Store;
-use streamdrop_core::{DataDir, Engine, LocalStack};
+use streamdrop_core::{DataDir, LocalStack};
 
 use crate::output::json_line;
 
@@ -27,6 +26,8 @@ pub struct Args {
 #[serde(rename_all = "camelCase")]
 struct Started<'a> {
     s3_endpoint: &'a str,
+    /// Serves the distribution bucket to signed requests, as CloudFront would.
+    edge_url: &'a str,
     access_key_id: &'a str,
     /// Only when generated for this run; never when it came from the environment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,13 +47,14 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     let options = LocalStackOptions {
         bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
         credentials: from_env,
+        ..LocalStackOptions::with_os_keychain()
     };
-    let store = Store::open(&data_dir.store_file())?;
     let stack = LocalStack::start(&data_dir, options).await?;
-    let _engine = Engine::start(store, stack.storage().clone(), EngineOptions::default())?;
+    let _engine = stack.start_engine(&data_dir, EngineOptions::default())?;
     let creds = stack.credentials();
     let started = Started {
         s3_endpoint: stack.endpoint(),
+        edge_url: stack.edge_url(),
         access_key_id: creds.access_key_id(),
         secret_access_key: generated.then(|| creds.secret_access_key()),
         data_dir: data_dir.path().display().to_string(),
@@ -63,6 +65,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     } else {
         println!("Streamdrop local stack");
         println!("  S3 endpoint:        {}", started.s3_endpoint);
+        println!("  signed-link edge:   {}", started.edge_url);
         println!("  access key id:      {}", started.access_key_id);
         match started.secret_access_key {
             Some(secret) => println!("  secret access key:  {secret}  (generated for this run; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to choose your own)"),

@@ -36,6 +36,26 @@ pub fn parse_rate(input: &str) -> Result<u64, String> {
     }
 }
 
+/// Parses a duration into seconds: `90m`, `1h`, `1d`, `7d`, `2w`, or bare seconds.
+pub fn parse_duration(input: &str) -> Result<u64, String> {
+    let s = input.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("{input:?} is not a duration: expected e.g. 1h, 1d, 7d or 3600"))?;
+    let unit_secs = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        other => return Err(format!("{input:?}: unknown unit {other:?}; use s, m, h, d or w")),
+    };
+    match number.checked_mul(unit_secs) {
+        Some(0) | None => Err(format!("{input:?}: a duration must be above zero and sensible")),
+        Some(secs) => Ok(secs),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +71,11 @@ mod tests {
         assert!(parse_size("ten").is_err());
         assert!(parse_size("5 parsecs").is_err());
         assert!(parse_rate("0/s").is_err());
+        assert_eq!(parse_duration("1h"), Ok(3600));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert_eq!(parse_duration("45"), Ok(45));
+        assert!(parse_duration("0h").is_err());
+        assert!(parse_duration("soon").is_err());
     }
 }

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::storage::ObjectRef;
+use crate::transcode::MediaInfo;
 use crate::transfer::Progress;
 
 /// A job's identity; stable across restarts.
@@ -41,37 +42,90 @@ impl FromStr for JobId {
     }
 }
 
-/// Where a job is in its life. A failure always carries its reason.
+/// The stages of the pipeline, in order: upload to the temporary bucket, copy
+/// to the distribution bucket (the original is kept there), transcode to HLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Upload,
+    Copy,
+    Transcode,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Upload => "upload",
+            Stage::Copy => "copy",
+            Stage::Transcode => "transcode",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Stage::Upload, Stage::Copy, Stage::Transcode].into_iter().find(|s| s.name() == name)
+    }
+
+    /// The stage after this one; `None` after the last.
+    pub fn next(self) -> Option<Self> {
+        match self {
+            Stage::Upload => Some(Stage::Copy),
+            Stage::Copy => Some(Stage::Transcode),
+            Stage::Transcode => None,
+        }
+    }
+}
+
+/// Where a job is in its life. Waiting and failed jobs know their stage, so a
+/// restart or a retry picks up exactly there; a failure always carries its reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
-    Queued,
+    /// Waiting for its turn at `stage`.
+    Queued { stage: Stage },
     Uploading,
-    /// Stopped by the user; keeps its partial upload and resumes where it stopped.
+    /// Stopped by the user during upload; keeps its partial upload and resumes where it stopped.
     Paused,
-    Uploaded,
-    Failed { reason: String },
+    Copying,
+    Transcoding,
+    /// Transcoded: the stream can be played and linked.
+    Ready,
+    Failed { stage: Stage, reason: String },
     /// Stopped by the user; its partial upload was removed.
     Cancelled,
 }
 
 impl JobState {
+    pub const QUEUED: JobState = JobState::Queued { stage: Stage::Upload };
+
     /// Whether the engine should (re)start this job on its own.
     pub fn is_unfinished(&self) -> bool {
-        matches!(self, JobState::Queued | JobState::Uploading)
+        matches!(self, JobState::Queued { .. } | JobState::Uploading | JobState::Copying | JobState::Transcoding)
     }
 
     /// Whether nothing more will happen to this job unless someone retries it.
     pub fn is_settled(&self) -> bool {
-        matches!(self, JobState::Uploaded | JobState::Failed { .. } | JobState::Cancelled)
+        matches!(self, JobState::Ready | JobState::Failed { .. } | JobState::Cancelled)
+    }
+
+    /// The stage this state is at, waits for, or failed in.
+    pub fn stage(&self) -> Option<Stage> {
+        match self {
+            JobState::Queued { stage } | JobState::Failed { stage, .. } => Some(*stage),
+            JobState::Uploading | JobState::Paused => Some(Stage::Upload),
+            JobState::Copying => Some(Stage::Copy),
+            JobState::Transcoding => Some(Stage::Transcode),
+            JobState::Ready | JobState::Cancelled => None,
+        }
     }
 
     /// The stable name used in the store and on the wire.
     pub fn name(&self) -> &'static str {
         match self {
-            JobState::Queued => "queued",
+            JobState::Queued { .. } => "queued",
             JobState::Uploading => "uploading",
             JobState::Paused => "paused",
-            JobState::Uploaded => "uploaded",
+            JobState::Copying => "copying",
+            JobState::Transcoding => "transcoding",
+            JobState::Ready => "ready",
             JobState::Failed { .. } => "failed",
             JobState::Cancelled => "cancelled",
         }
@@ -98,13 +152,31 @@ impl SourceFile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub id: JobId,
     pub source: SourceFile,
+    /// Where the upload stage puts the file: the temporary uploads bucket.
     pub destination: ObjectRef,
     pub created_ms: i64,
     pub state: JobState,
+    /// What the transcode stage learned and started, kept across restarts.
+    pub transcode: TranscodeRecord,
+}
+
+/// The transcode stage's memory: the probed source, and the backend's id for
+/// the submitted job so a restart polls it instead of submitting again.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TranscodeRecord {
+    pub media: Option<MediaInfo>,
+    pub backend_job_id: Option<String>,
+}
+
+/// Live progress of a running stage; in memory only.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LiveProgress {
+    pub upload: Option<Progress>,
+    pub transcode_percent: Option<u8>,
 }
 
 /// A job as the UI and `--json` consumers see it.
@@ -115,36 +187,40 @@ pub struct JobView {
     pub file_name: String,
     pub source_path: String,
     pub size: u64,
-    /// One of `queued`, `uploading`, `paused`, `uploaded`, `failed`, `cancelled`.
+    /// One of `queued`, `uploading`, `paused`, `copying`, `transcoding`, `ready`, `failed`, `cancelled`.
     pub state: String,
+    /// The stage the job is at, waits for, or failed in: `upload`, `copy`, `transcode`; `null` when ready or cancelled.
+    pub stage: Option<Stage>,
     pub bytes_done: u64,
     /// Smoothed upload rate while uploading.
     pub rate_bps: Option<u64>,
     pub eta_seconds: Option<u64>,
+    /// Transcode progress, 0–100, while transcoding (when the backend reports it).
+    pub transcode_percent: Option<u8>,
     pub error: Option<String>,
     pub created_at: i64,
     pub destination: String,
 }
 
 impl JobView {
-    /// The view of `job`, with live progress if it is uploading.
-    pub fn of(job: &Job, progress: Option<&Progress>) -> Self {
-        let live = progress.filter(|_| job.state == JobState::Uploading);
-        let bytes_done = match job.state {
-            JobState::Uploaded => job.source.size,
-            _ => live.map_or(0, |p| p.bytes_done),
-        };
+    /// The view of `job`, with its live progress.
+    pub fn of(job: &Job, live: &LiveProgress) -> Self {
+        let upload = live.upload.filter(|_| job.state == JobState::Uploading);
+        let uploaded = !matches!(job.state.stage(), Some(Stage::Upload)) && job.state != JobState::Cancelled;
+        let bytes_done = if uploaded { job.source.size } else { upload.map_or(0, |p| p.bytes_done) };
         Self {
             id: job.id,
             file_name: job.source.display_name(),
             source_path: job.source.path.display().to_string(),
             size: job.source.size,
             state: job.state.name().to_owned(),
+            stage: job.state.stage(),
             bytes_done,
-            rate_bps: live.and_then(|p| p.rate_bps),
-            eta_seconds: live.and_then(|p| p.eta_seconds),
+            rate_bps: upload.and_then(|p| p.rate_bps),
+            eta_seconds: upload.and_then(|p| p.eta_seconds),
+            transcode_percent: live.transcode_percent.filter(|_| job.state == JobState::Transcoding),
             error: match &job.state {
-                JobState::Failed { reason } => Some(reason.clone()),
+                JobState::Failed { reason, .. } => Some(reason.clone()),
                 _ => None,
             },
             created_at: job.created_ms,

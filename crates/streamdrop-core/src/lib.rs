@@ -15,9 +15,11 @@
 
 pub mod credentials;
 pub mod data_dir;
+pub mod edge;
 pub mod engine;
 pub mod intake;
 pub mod jobs;
+pub mod links;
 pub mod local;
 pub mod provisioning;
 pub mod signing;
@@ -28,6 +30,6 @@ pub mod transfer;
 
 pub use data_dir::DataDir;
 pub use engine::{Engine, EngineError};
-pub use jobs::{IntakeReport, JobId, JobState, JobView, Rejection};
+pub use jobs::{IntakeReport, JobId, JobState, JobView, Rejection, Stage};
 pub use local::LocalStack;
 pub use storage::ObjectRef;

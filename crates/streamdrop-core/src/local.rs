@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use aws_sdk_s3::config::Credentials;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -16,7 +17,16 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::credentials::{ConnectionName, MemorySecretStore, OsKeychain, SecretItem, SecretRef, SecretStore};
+use crate::edge::{Edge, EdgeError, EdgeOptions};
+use crate::engine::{Engine, EngineError, EngineOptions};
+use crate::links::Linker;
+use crate::signing::{HashAlgorithm, PrivateKey, PublicKeySet, SigningKey};
+use crate::store::StoreError;
 use crate::storage::{ensure_bucket, static_client, Buckets, Storage};
+use crate::store::Store;
+use crate::transcode::local_ffmpeg::work_root;
+use crate::transcode::{LocalFfmpeg, LocalFfmpegOptions};
 use crate::DataDir;
 
 /// Bucket names in local mode. AWS names come from the connection's settings.
@@ -72,17 +82,59 @@ impl fmt::Debug for LocalCredentials {
     }
 }
 
-#[derive(Debug, Clone)]
+/// The key pair id of the local edge's signing key.
+pub const LOCAL_KEY_PAIR_ID: &str = "STREAMDROPLOCAL";
+/// Remembers the local edge's port, so links made in one run still point at the edge in the next.
+const EDGE_PORT_FILE: &str = "local-edge.port";
+
+#[derive(Clone)]
 pub struct LocalStackOptions {
     /// Where the S3 server listens; port 0 picks a free one.
     pub bind: SocketAddr,
     /// `None` mints fresh credentials.
     pub credentials: Option<LocalCredentials>,
+    /// Where the local edge's private signing key lives. The default keeps it
+    /// in memory (tests, throwaway stacks); the app and CLI use the OS keychain,
+    /// so links stay valid across restarts.
+    pub secrets: Arc<dyn SecretStore>,
+    /// Whether to run the edge. A short-lived command that only makes links
+    /// (while `streamdrop serve` or the app runs the edge) leaves it off and
+    /// links to the edge's remembered address.
+    pub serve_edge: bool,
 }
 
 impl Default for LocalStackOptions {
     fn default() -> Self {
-        Self { bind: SocketAddr::from(([127, 0, 0, 1], 0)), credentials: None }
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            credentials: None,
+            secrets: Arc::new(MemorySecretStore::new()),
+            serve_edge: true,
+        }
+    }
+}
+
+impl LocalStackOptions {
+    /// Defaults, with the signing key in the OS keychain when there is one.
+    pub fn with_os_keychain() -> Self {
+        let secrets: Arc<dyn SecretStore> = match OsKeychain::open() {
+            Ok(keychain) => Arc::new(keychain),
+            Err(err) => {
+                tracing::warn!("{err}; local links will only work until Streamdrop stops");
+                Arc::new(MemorySecretStore::new())
+            }
+        };
+        Self { secrets, ..Self::default() }
+    }
+}
+
+impl fmt::Debug for LocalStackOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalStackOptions")
+            .field("bind", &self.bind)
+            .field("credentials", &self.credentials)
+            .field("secrets", &self.secrets.describe())
+            .finish()
     }
 }
 
@@ -94,6 +146,12 @@ pub enum LocalStackError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("the local S3 server refused to create bucket {bucket}: {source}")]
     Bucket { bucket: String, source: Box<aws_sdk_s3::Error> },
+    #[error("cannot get the local edge's signing key: {0}")]
+    SigningKey(String),
+    #[error("cannot start the local edge: {0}")]
+    Edge(#[from] EdgeError),
+    #[error("the local edge has never run on this data dir: start `streamdrop serve` or the app once, then make links")]
+    NoEdgeYet,
 }
 
 /// A running local stack. Dropping it stops the server; [`LocalStack::shutdown`]
@@ -102,6 +160,10 @@ pub struct LocalStack {
     endpoint: String,
     credentials: LocalCredentials,
     storage: Storage,
+    /// `None` once shut down, or when not served by this process.
+    edge: Option<Edge>,
+    edge_url: String,
+    signing_key: Arc<SigningKey>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -164,7 +226,19 @@ impl LocalStack {
         }
         tracing::info!(%endpoint, "local S3 server is running");
         let storage = Storage { client, target: "local".into(), buckets, endpoint_url: Some(endpoint.clone()) };
-        Ok(Self { endpoint, credentials, storage, stop: Some(stop_tx), task: Some(task) })
+
+        let signing_key = local_signing_key(options.secrets.as_ref()).map_err(LocalStackError::SigningKey)?;
+        let mut trusted = PublicKeySet::new();
+        trusted.insert(LOCAL_KEY_PAIR_ID, signing_key.public_key()).map_err(|e| LocalStackError::SigningKey(e.to_string()))?;
+        let (edge, edge_url) = if options.serve_edge {
+            let edge = start_edge(data_dir, &storage, trusted).await?;
+            let url = edge.base_url().to_owned();
+            (Some(edge), url)
+        } else {
+            let port = remembered_edge_port(data_dir).ok_or(LocalStackError::NoEdgeYet)?;
+            (None, format!("http://127.0.0.1:{port}"))
+        };
+        Ok(Self { endpoint, credentials, storage, edge, edge_url, signing_key: Arc::new(signing_key), stop: Some(stop_tx), task: Some(task) })
     }
 
     /// `http://127.0.0.1:PORT`
@@ -181,8 +255,31 @@ impl LocalStack {
         &self.storage
     }
 
+    /// `http://127.0.0.1:PORT` of the local edge, which serves the distribution
+    /// bucket to requests signed as CloudFront would require.
+    pub fn edge_url(&self) -> &str {
+        &self.edge_url
+    }
+
+    /// Makes links that play through this stack's edge.
+    pub fn linker(&self, data_dir: &DataDir) -> Result<Linker, StoreError> {
+        let store = Store::open(&data_dir.store_file())?;
+        Ok(Linker::new(self.storage.client.clone(), self.edge_url(), &self.storage.buckets.media, self.signing_key.clone(), store))
+    }
+
+    /// The engine for local mode: this stack's storage, the data dir's job
+    /// store, and ffmpeg on this machine for transcoding.
+    pub fn start_engine(&self, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
+        let store = Store::open(&data_dir.store_file())?;
+        let transcoder = LocalFfmpeg::new(self.storage.clone(), work_root(data_dir), LocalFfmpegOptions::default());
+        Engine::start(store, self.storage.clone(), Arc::new(transcoder), options)
+    }
+
     /// Stops accepting connections and waits (up to 5 s) for open ones to finish.
     pub async fn shutdown(mut self) {
+        if let Some(edge) = self.edge.take() {
+            edge.shutdown().await;
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -198,4 +295,51 @@ impl Drop for LocalStack {
             task.abort();
         }
     }
+}
+
+/// The local edge's signing key from `secrets`, made on first use. The private
+/// key never touches the disk.
+fn local_signing_key(secrets: &dyn SecretStore) -> Result<SigningKey, String> {
+    let secret = SecretRef::new(&ConnectionName::local(), SecretItem::CloudFrontSigningKey);
+    let pem = match secrets.get(&secret).map_err(|e| e.to_string())? {
+        Some(pem) => pem,
+        None => {
+            let key = PrivateKey::generate_rsa_2048().map_err(|e| e.to_string())?;
+            let pem = key.to_pkcs8_pem();
+            secrets.set(&secret, &pem).map_err(|e| e.to_string())?;
+            pem
+        }
+    };
+    SigningKey::from_pem(LOCAL_KEY_PAIR_ID, &pem, HashAlgorithm::Sha1).map_err(|e| e.to_string())
+}
+
+/// Starts the edge on the port it had last time when that port is free, so
+/// links made before a restart still reach it.
+async fn start_edge(data_dir: &DataDir, storage: &Storage, keys: PublicKeySet) -> Result<Edge, EdgeError> {
+    let port_file = data_dir.path().join(EDGE_PORT_FILE);
+    let remembered = remembered_edge_port(data_dir);
+    let start = |port: u16| {
+        let options = EdgeOptions { bind: SocketAddr::from(([127, 0, 0, 1], port)), ..EdgeOptions::default() };
+        Edge::start(storage.client.clone(), storage.buckets.media.clone(), keys.clone(), options)
+    };
+    let edge = match remembered {
+        Some(port) => match start(port).await {
+            Ok(edge) => edge,
+            Err(err) => {
+                tracing::warn!("the local edge's port {port} is taken ({err}); links made before now will not play");
+                start(0).await?
+            }
+        },
+        None => start(0).await?,
+    };
+    if remembered != Some(edge.addr().port()) {
+        if let Err(err) = std::fs::write(&port_file, edge.addr().port().to_string()) {
+            tracing::warn!("cannot remember the local edge's port in {}: {err}", port_file.display());
+        }
+    }
+    Ok(edge)
+}
+
+fn remembered_edge_port(data_dir: &DataDir) -> Option<u16> {
+    std::fs::read_to_string(data_dir.path().join(EDGE_PORT_FILE)).ok().and_then(|p| p.trim().parse().ok())
 }

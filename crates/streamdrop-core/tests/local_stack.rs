@@ -1,4 +1,5 @@
-//! The engine against the real embedded S3 server, over HTTP.
+//! The engine's pipeline against the real embedded S3 server over HTTP, with
+//! ffmpeg for the transcode stage.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,13 +9,25 @@ use streamdrop_core::engine::{record_job, EngineOptions};
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::store::Store;
 use streamdrop_core::transfer::TransferOptions;
-use streamdrop_core::{DataDir, Engine, LocalStack, ObjectRef};
+use streamdrop_core::{DataDir, Engine, JobId, JobView, LocalStack, ObjectRef, Stage};
 
 fn write_file(dir: &Path, name: &str, len: usize) -> PathBuf {
     let path = dir.join(name);
     // Varied bytes, so a misplaced part changes the digest.
     let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
     std::fs::write(&path, data).unwrap();
+    path
+}
+
+fn make_clip(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=25:duration=2"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg must be installed");
+    assert!(status.success());
     path
 }
 
@@ -51,20 +64,29 @@ fn small_parts() -> EngineOptions {
     EngineOptions {
         upload_concurrency: 2,
         transfer: TransferOptions { part_size: part, multipart_threshold: part, ..TransferOptions::default() },
+        poll_interval: Duration::from_millis(200),
     }
 }
 
-async fn settle(engine: &Engine, id: streamdrop_core::JobId) -> streamdrop_core::JobView {
-    tokio::time::timeout(Duration::from_secs(60), engine.settled(id)).await.expect("job did not settle in 60 s").unwrap()
+async fn settle(engine: &Engine, id: JobId) -> JobView {
+    tokio::time::timeout(Duration::from_secs(120), engine.settled(id)).await.expect("job did not settle in 120 s").unwrap()
+}
+
+/// Arbitrary bytes go through upload and copy, then fail the transcode stage
+/// with a clear reason, since they are not media.
+fn assert_refused_as_media(view: &JobView) {
+    assert_eq!((view.state.as_str(), view.stage), ("failed", Some(Stage::Transcode)), "{view:?}");
+    let reason = view.error.as_deref().unwrap_or_default();
+    let expected = if view.size == 0 { "the file is empty" } else { "not a video or audio file" };
+    assert!(reason.contains(expected), "{view:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn uploads_small_and_multipart_files_byte_for_byte() {
+async fn files_are_uploaded_and_copied_byte_for_byte() {
     let fx = fixture();
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
     assert!(stack.endpoint().starts_with("http://127.0.0.1:"), "{}", stack.endpoint());
-    let store = Store::open(&fx.data_dir.store_file()).unwrap();
-    let engine = Engine::start(store, stack.storage().clone(), small_parts()).unwrap();
+    let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
     let mut events = engine.subscribe();
 
     let small = write_file(&fx.files, "tiny clip é.mp4", 1000);
@@ -78,28 +100,48 @@ async fn uploads_small_and_multipart_files_byte_for_byte() {
 
     for (view, path) in report.accepted.iter().zip([&small, &large, &empty]) {
         let done = settle(&engine, view.id).await;
-        assert_eq!(done.state, "uploaded", "{done:?}");
+        assert_refused_as_media(&done);
         assert_eq!(done.bytes_done, done.size);
-        let object: ObjectRef = done.destination.parse().unwrap();
-        assert_eq!(object.bucket, "streamdrop-uploads");
-        assert!(object.key.ends_with(&done.file_name), "{}", object.key);
-        assert_eq!(object_sha256(&stack, &object).await, sha256_file(path), "object differs from {path:?}");
+        let upload: ObjectRef = done.destination.parse().unwrap();
+        assert_eq!(upload.bucket, "streamdrop-uploads");
+        assert!(upload.key.ends_with(&done.file_name), "{}", upload.key);
+        assert_eq!(object_sha256(&stack, &upload).await, sha256_file(path), "upload differs from {path:?}");
+        let original = engine.outputs(done.id).unwrap().original;
+        assert_eq!(original.bucket, "streamdrop-media");
+        assert_eq!(object_sha256(&stack, &original).await, sha256_file(path), "the kept original differs from {path:?}");
     }
 
     // The user's files are untouched.
     let after: Vec<_> = [&small, &large, &empty].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
     assert_eq!(before, after);
 
-    // Events told the story: the large file was seen uploading, then uploaded.
+    // Events told the story, stage by stage.
     let large_id = report.accepted[1].id;
     let mut states = Vec::new();
     while let Ok(view) = events.try_recv() {
-        if view.id == large_id {
+        if view.id == large_id && states.last() != Some(&view.state) {
             states.push(view.state);
         }
     }
-    assert_eq!(states.first().map(String::as_str), Some("uploading"), "{states:?}");
-    assert_eq!(states.last().map(String::as_str), Some("uploaded"), "{states:?}");
+    assert_eq!(states, ["uploading", "queued", "copying", "queued", "transcoding", "failed"], "{states:?}");
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clip_becomes_a_ready_hls_stream() {
+    let fx = fixture();
+    let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
+    let clip = make_clip(&fx.files, "interview.mp4");
+    let id = engine.add_paths([clip]).accepted[0].id;
+    let done = settle(&engine, id).await;
+    assert_eq!(done.state, "ready", "{done:?}");
+    assert_eq!(done.stage, None);
+    let layout = engine.outputs(id).unwrap().layout;
+    let master = stack.storage().client.get_object().bucket(&layout.bucket).key(layout.master_playlist().key).send().await.unwrap();
+    let master = String::from_utf8(master.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
+    assert!(master.starts_with("#EXTM3U") && master.contains("#EXT-X-STREAM-INF"), "{master}");
+    stack.storage().client.head_object().bucket(&layout.bucket).key(layout.poster().key).send().await.expect("a poster");
     stack.shutdown().await;
 }
 
@@ -107,7 +149,7 @@ async fn uploads_small_and_multipart_files_byte_for_byte() {
 async fn bad_items_are_rejected_one_by_one_and_do_not_stop_the_rest() {
     let fx = fixture();
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
-    let engine = Engine::start(Store::open(&fx.data_dir.store_file()).unwrap(), stack.storage().clone(), small_parts()).unwrap();
+    let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
 
     let good = write_file(&fx.files, "good.mp4", 2048);
     let folder = fx.files.join("a folder");
@@ -123,7 +165,7 @@ async fn bad_items_are_rejected_one_by_one_and_do_not_stop_the_rest() {
     assert_eq!(reasons[1].0, missing.display().to_string());
     assert!(reasons[1].1.contains("not found"), "{reasons:?}");
 
-    assert_eq!(settle(&engine, report.accepted[0].id).await.state, "uploaded");
+    assert_refused_as_media(&settle(&engine, report.accepted[0].id).await);
     // Rejected items never became jobs.
     assert_eq!(engine.jobs().unwrap().len(), 1);
     stack.shutdown().await;
@@ -133,48 +175,45 @@ async fn bad_items_are_rejected_one_by_one_and_do_not_stop_the_rest() {
 async fn a_job_that_fails_keeps_its_reason_and_others_still_finish() {
     let fx = fixture();
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
-    let engine = Engine::start(Store::open(&fx.data_dir.store_file()).unwrap(), stack.storage().clone(), small_parts()).unwrap();
 
     let doomed = write_file(&fx.files, "doomed.mov", 4096);
-    let fine = write_file(&fx.files, "fine.mov", 4096);
+    let fine = make_clip(&fx.files, "fine.mp4");
     // Record the doomed job, then change the file: the engine must refuse to mix versions.
     let store = Store::open(&fx.data_dir.store_file()).unwrap();
     let doomed_job = record_job(&store, &local_buckets(), doomed.clone()).unwrap();
     std::fs::write(&doomed, b"a different take").unwrap();
-    drop(engine);
-    let engine = Engine::start(store, stack.storage().clone(), small_parts()).unwrap();
+    let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
     let fine_id = engine.add_paths([fine]).accepted[0].id;
 
     let failed = settle(&engine, doomed_job.id).await;
-    assert_eq!(failed.state, "failed");
+    assert_eq!((failed.state.as_str(), failed.stage), ("failed", Some(Stage::Upload)));
     assert!(failed.error.as_deref().unwrap_or_default().contains("changed since it was added"), "{failed:?}");
-    assert_eq!(settle(&engine, fine_id).await.state, "uploaded");
+    assert_eq!(settle(&engine, fine_id).await.state, "ready");
     stack.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_survive_a_restart_and_queued_ones_resume() {
     let fx = fixture();
-    let clip = write_file(&fx.files, "queued.mov", 6 * 1024 * 1024);
+    let clip = make_clip(&fx.files, "queued.mp4");
     // Recorded while nothing runs, as `streamdrop submit` without --wait does.
     let queued = {
         let store = Store::open(&fx.data_dir.store_file()).unwrap();
         record_job(&store, &local_buckets(), clip.clone()).unwrap()
     };
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
-    let engine = Engine::start(Store::open(&fx.data_dir.store_file()).unwrap(), stack.storage().clone(), small_parts()).unwrap();
-    let done = settle(&engine, queued.id).await;
-    assert_eq!(done.state, "uploaded");
+    let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
+    assert_eq!(settle(&engine, queued.id).await.state, "ready");
     stack.shutdown().await;
 
-    // A new server on a new port over the same data dir still has the object and the job.
+    // A new server on a new port over the same data dir still has the objects and the job.
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
-    let engine = Engine::start(Store::open(&fx.data_dir.store_file()).unwrap(), stack.storage().clone(), small_parts()).unwrap();
+    let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
     let jobs = engine.jobs().unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0].state, "uploaded");
-    let object: ObjectRef = jobs[0].destination.parse().unwrap();
-    assert_eq!(object_sha256(&stack, &object).await, sha256_file(&clip));
+    assert_eq!(jobs[0].state, "ready");
+    let original = engine.outputs(jobs[0].id).unwrap().original;
+    assert_eq!(object_sha256(&stack, &original).await, sha256_file(&clip));
     stack.shutdown().await;
 }
 

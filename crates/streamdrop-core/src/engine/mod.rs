@@ -1,21 +1,26 @@
-//! The engine: takes paths, records jobs, runs them with bounded concurrency,
-//! lets people pause, resume, cancel and retry them, and reports every change
-//! as a [`JobView`] event. The desktop shell forwards those events to the
-//! window; the CLI prints them.
+//! The engine: takes paths, records jobs, runs each through the pipeline
+//! (upload → copy → transcode → ready, in `pipeline.rs`), lets people pause,
+//! resume, cancel and retry them, and reports every change as a [`JobView`]
+//! event. The desktop shell forwards those events to the window; the CLI
+//! prints them.
+
+mod pipeline;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::runtime::Handle;
 use tokio::sync::{broadcast, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::intake;
-use crate::jobs::{now_ms, IntakeReport, Job, JobId, JobState, JobView, Rejection};
+use crate::jobs::{now_ms, IntakeReport, Job, JobId, JobState, JobView, LiveProgress, Rejection, Stage, TranscodeRecord};
 use crate::storage::{Buckets, ObjectRef, Storage};
 use crate::store::{Store, StoreError, UploadKey};
-use crate::transfer::{Progress, Transfer, TransferControl, TransferError, TransferOptions};
+use crate::transcode::{OutputLayout, Transcoder};
+use crate::transfer::{TransferControl, TransferOptions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -29,14 +34,33 @@ pub enum EngineError {
 
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
-    /// Uploads running at once; the rest wait their turn as `queued`.
+    /// Uploads running at once (I/O-bound); the rest wait their turn as `queued`.
+    /// Transcodes have their own limit, set on the transcoder.
     pub upload_concurrency: usize,
     pub transfer: TransferOptions,
+    /// How often a submitted transcode is polled.
+    pub poll_interval: Duration,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { upload_concurrency: 2, transfer: TransferOptions::default() }
+        Self { upload_concurrency: 2, transfer: TransferOptions::default(), poll_interval: Duration::from_secs(2) }
+    }
+}
+
+/// Where a job's results live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobOutputs {
+    /// The original file, kept in the distribution bucket.
+    pub original: ObjectRef,
+    pub layout: OutputLayout,
+}
+
+impl JobOutputs {
+    /// Where `job`'s results go in the distribution bucket `media_bucket`.
+    pub fn of(job: &Job, media_bucket: &str) -> Self {
+        let layout = OutputLayout::for_job(media_bucket, job.id);
+        Self { original: layout.original(&job.source.display_name()), layout }
     }
 }
 
@@ -48,12 +72,13 @@ pub struct Engine {
 struct Inner {
     store: Store,
     storage: Storage,
+    transcoder: Arc<dyn Transcoder>,
     options: EngineOptions,
     runtime: Handle,
     events: broadcast::Sender<JobView>,
     upload_slots: Semaphore,
     /// Jobs with a live task, each with the control that identifies it. A task
-    /// writes its final state only while its entry is still current (not paused,
+    /// writes states only while its entry is still current (not paused,
     /// cancelled or replaced by a retry), under this lock.
     running: Mutex<HashMap<JobId, Running>>,
 }
@@ -61,18 +86,19 @@ struct Inner {
 struct Running {
     task: Option<JoinHandle<()>>,
     control: TransferControl,
-    progress: Option<Progress>,
+    live: LiveProgress,
 }
 
 impl Engine {
-    /// Starts the engine on the current Tokio runtime and resumes unfinished
-    /// jobs. Paused jobs stay paused until resumed.
-    pub fn start(store: Store, storage: Storage, options: EngineOptions) -> Result<Self, EngineError> {
+    /// Starts the engine on the current Tokio runtime and resumes every
+    /// unfinished job at its stage. Paused jobs stay paused until resumed.
+    pub fn start(store: Store, storage: Storage, transcoder: Arc<dyn Transcoder>, options: EngineOptions) -> Result<Self, EngineError> {
         let (events, _) = broadcast::channel(1024);
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
                 storage,
+                transcoder,
                 upload_slots: Semaphore::new(options.upload_concurrency.max(1)),
                 options,
                 runtime: Handle::current(),
@@ -93,6 +119,10 @@ impl Engine {
         &self.inner.storage
     }
 
+    pub fn transcoder_name(&self) -> &'static str {
+        self.inner.transcoder.name()
+    }
+
     /// Every change to a job, as it happens. Slow receivers may miss
     /// intermediate progress, never the latest state of a job they read afterwards.
     pub fn subscribe(&self) -> broadcast::Receiver<JobView> {
@@ -106,7 +136,7 @@ impl Engine {
         for path in paths {
             match record_job(&self.inner.store, &self.inner.storage.buckets, path) {
                 Ok(job) => {
-                    report.accepted.push(JobView::of(&job, None));
+                    report.accepted.push(JobView::of(&job, &LiveProgress::default()));
                     self.spawn(job);
                 }
                 Err(rejection) => report.rejected.push(rejection),
@@ -124,7 +154,12 @@ impl Engine {
         Ok(self.inner.view(&self.inner.load(id)?))
     }
 
-    /// Waits until the job is uploaded, failed, cancelled or paused, and returns it.
+    /// Where a job's original and transcoded outputs live (whether or not they exist yet).
+    pub fn outputs(&self, id: JobId) -> Result<JobOutputs, EngineError> {
+        Ok(JobOutputs::of(&self.inner.load(id)?, &self.inner.storage.buckets.media))
+    }
+
+    /// Waits until the job is ready, failed, cancelled or paused, and returns it.
     pub async fn settled(&self, id: JobId) -> Result<JobView, EngineError> {
         let mut events = self.subscribe();
         loop {
@@ -137,11 +172,12 @@ impl Engine {
         }
     }
 
-    /// Stops a queued or uploading job, keeping what was sent: resuming sends only the rest.
+    /// Stops a job that is waiting for or in its upload, keeping what was sent:
+    /// resuming sends only the rest.
     pub fn pause(&self, id: JobId) -> Result<JobView, EngineError> {
         let mut running = self.inner.lock_running();
         let mut job = self.inner.load(id)?;
-        if !job.state.is_unfinished() {
+        if !matches!(job.state, JobState::Queued { stage: Stage::Upload } | JobState::Uploading) {
             return Err(EngineError::NotNow { id, state: job.state.name(), action: "paused" });
         }
         // Dropping the task mid-part is safe: the journal only holds confirmed parts.
@@ -153,21 +189,25 @@ impl Engine {
 
     /// Puts a paused job back in the queue.
     pub fn resume(&self, id: JobId) -> Result<JobView, EngineError> {
-        self.requeue(id, |s| *s == JobState::Paused, "resumed")
+        self.requeue(id, "resumed", |state| (*state == JobState::Paused).then_some(Stage::Upload))
     }
 
-    /// Runs a failed or cancelled job again.
+    /// Runs a failed job again from the stage that failed, or a cancelled one from the start.
     pub fn retry(&self, id: JobId) -> Result<JobView, EngineError> {
-        self.requeue(id, |s| matches!(s, JobState::Failed { .. } | JobState::Cancelled), "retried")
+        self.requeue(id, "retried", |state| match state {
+            JobState::Failed { stage, .. } => Some(*stage),
+            JobState::Cancelled => Some(Stage::Upload),
+            _ => None,
+        })
     }
 
-    fn requeue(&self, id: JobId, allowed: impl Fn(&JobState) -> bool, action: &'static str) -> Result<JobView, EngineError> {
+    fn requeue(&self, id: JobId, action: &'static str, restart_at: impl Fn(&JobState) -> Option<Stage>) -> Result<JobView, EngineError> {
         let mut running = self.inner.lock_running();
         let mut job = self.inner.load(id)?;
-        if !allowed(&job.state) {
+        let Some(stage) = restart_at(&job.state) else {
             return Err(EngineError::NotNow { id, state: job.state.name(), action });
-        }
-        let view = self.inner.set_state(&mut job, JobState::Queued);
+        };
+        let view = self.inner.set_state(&mut job, JobState::Queued { stage });
         // A cancelled task may still be aborting its upload: the new one waits for it.
         let previous = running.remove(&id).and_then(|r| r.task);
         self.spawn_locked(&mut running, job, previous);
@@ -178,7 +218,7 @@ impl Engine {
     pub fn cancel(&self, id: JobId) -> Result<JobView, EngineError> {
         let mut running = self.inner.lock_running();
         let mut job = self.inner.load(id)?;
-        if matches!(job.state, JobState::Uploaded | JobState::Cancelled) {
+        if matches!(job.state, JobState::Ready | JobState::Cancelled) {
             return Err(EngineError::NotNow { id, state: job.state.name(), action: "cancelled" });
         }
         match running.get(&id) {
@@ -194,7 +234,7 @@ impl Engine {
                     inner.discard_partial_upload(&stale).await;
                     inner.leave(stale.id, &mine);
                 });
-                running.insert(id, Running { task: Some(task), control, progress: None });
+                running.insert(id, Running { task: Some(task), control, live: LiveProgress::default() });
             }
         }
         Ok(self.inner.set_state(&mut job, JobState::Cancelled))
@@ -216,7 +256,7 @@ impl Engine {
             }
             inner.run(job, mine).await
         });
-        running.insert(id, Running { task: Some(task), control, progress: None });
+        running.insert(id, Running { task: Some(task), control, live: LiveProgress::default() });
     }
 }
 
@@ -232,7 +272,8 @@ pub fn record_job(store: &Store, buckets: &Buckets, path: PathBuf) -> Result<Job
         destination: ObjectRef::new(&buckets.uploads, key),
         source,
         created_ms: now_ms(),
-        state: JobState::Queued,
+        state: JobState::QUEUED,
+        transcode: TranscodeRecord::default(),
     };
     store.insert(&job).map_err(|e| Rejection {
         path: path.display().to_string(),
@@ -250,14 +291,18 @@ impl Inner {
         self.store.get(id)?.ok_or(EngineError::UnknownJob(id))
     }
 
+    fn outputs(&self, job: &Job) -> JobOutputs {
+        JobOutputs::of(job, &self.storage.buckets.media)
+    }
+
     fn view(&self, job: &Job) -> JobView {
-        let progress = self.lock_running().get(&job.id).and_then(|r| r.progress);
-        self.view_with(job, progress.as_ref())
+        let live = self.lock_running().get(&job.id).map(|r| r.live).unwrap_or_default();
+        self.view_with(job, &live)
     }
 
     /// Like [`view`](Self::view), for callers that already hold the `running` lock.
-    fn view_with(&self, job: &Job, progress: Option<&Progress>) -> JobView {
-        let mut view = JobView::of(job, progress);
+    fn view_with(&self, job: &Job, live: &LiveProgress) -> JobView {
+        let mut view = JobView::of(job, live);
         if job.state == JobState::Paused {
             // What a resume will not send again: the parts the journal holds.
             view.bytes_done = self.journalled_bytes(job);
@@ -266,11 +311,14 @@ impl Inner {
     }
 
     fn journalled_bytes(&self, job: &Job) -> u64 {
-        let key = UploadKey { target: self.storage.target.clone(), dest: job.destination.clone(), source_path: job.source.path.clone() };
-        match self.store.find_upload(&key) {
+        match self.store.find_upload(&self.upload_key(job)) {
             Ok(Some(record)) => record.parts.iter().map(|p| p.size).sum(),
             _ => 0,
         }
+    }
+
+    fn upload_key(&self, job: &Job) -> UploadKey {
+        UploadKey { target: self.storage.target.clone(), dest: job.destination.clone(), source_path: job.source.path.clone() }
     }
 
     /// Records and announces a new state. Callers hold the `running` lock or own the job's task.
@@ -280,7 +328,7 @@ impl Inner {
             // The in-memory state still moves on; a restart will redo the work.
             tracing::error!(job = %job.id, "cannot record state {}: {err}", job.state.name());
         }
-        let view = self.view_with(job, None);
+        let view = self.view_with(job, &LiveProgress::default());
         let _ = self.events.send(view.clone());
         view
     }
@@ -298,59 +346,29 @@ impl Inner {
         }
     }
 
-    async fn run(&self, mut job: Job, control: TransferControl) {
-        let _slot = tokio::select! {
-            slot = self.upload_slots.acquire() => slot.expect("the semaphore is never closed"),
-            _ = control.cancelled() => return self.leave(job.id, &control),
-        };
-        {
-            let running = self.lock_running();
-            if !Self::is_current(&running, job.id, &control) || control.is_cancelled() {
-                drop(running);
-                return self.leave(job.id, &control);
-            }
-            self.set_state(&mut job, JobState::Uploading);
+    /// Moves a running job to `state` if its task is still current; false if it was
+    /// paused, cancelled or replaced meanwhile (then the state is not ours to write).
+    fn advance(&self, job: &mut Job, control: &TransferControl, state: JobState) -> bool {
+        let running = self.lock_running();
+        if !Self::is_current(&running, job.id, control) || control.is_cancelled() {
+            return false;
         }
-        let result = {
-            let report = |progress: Progress| {
-                let mut running = self.lock_running();
-                if let Some(entry) = running.get_mut(&job.id).filter(|r| r.control.same_as(&control)) {
-                    entry.progress = Some(progress);
-                    let _ = self.events.send(JobView::of(&job, Some(&progress)));
-                }
-            };
-            Transfer::new(&self.storage.client, &self.storage.target, &job.destination, &self.options.transfer, &self.store)
-                .with_control(control.clone())
-                .on_progress(&report)
-                .upload(&job.source)
-                .await
-        };
+        self.set_state(job, state);
+        true
+    }
 
-        let state = match result {
-            Ok(receipt) => {
-                tracing::info!(job = %job.id, parts = receipt.parts, resumed = receipt.resumed_parts, "uploaded to {}", job.destination);
-                JobState::Uploaded
-            }
-            Err(TransferError::Cancelled) => JobState::Cancelled,
-            Err(err) => {
-                tracing::warn!(job = %job.id, "upload failed: {err}");
-                JobState::Failed { reason: err.to_string() }
-            }
-        };
+    /// Updates a running job's live progress and announces it.
+    fn report(&self, job: &Job, control: &TransferControl, update: impl FnOnce(&mut LiveProgress)) {
         let mut running = self.lock_running();
-        if Self::is_current(&running, job.id, &control) {
-            running.remove(&job.id);
-            // A cancel already wrote its state; anything else is ours to record.
-            if !control.is_cancelled() {
-                self.set_state(&mut job, state);
-            }
+        if let Some(entry) = running.get_mut(&job.id).filter(|r| r.control.same_as(control)) {
+            update(&mut entry.live);
+            let _ = self.events.send(JobView::of(job, &entry.live));
         }
     }
 
     /// Aborts and forgets a journalled multipart upload of `job`, if there is one.
     async fn discard_partial_upload(&self, job: &Job) {
-        let key = UploadKey { target: self.storage.target.clone(), dest: job.destination.clone(), source_path: job.source.path.clone() };
-        let Ok(Some(record)) = self.store.find_upload(&key) else { return };
+        let Ok(Some(record)) = self.store.find_upload(&self.upload_key(job)) else { return };
         let aborted = self
             .storage
             .client

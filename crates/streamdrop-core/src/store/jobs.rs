@@ -3,16 +3,17 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{path_from_bytes, path_to_bytes, Store, StoreError};
-use crate::jobs::{now_ms, Job, JobId, JobState, SourceFile};
+use crate::jobs::{now_ms, Job, JobId, JobState, SourceFile, Stage, TranscodeRecord};
 use crate::storage::ObjectRef;
+use crate::transcode::MediaInfo;
 
 impl Store {
     pub fn insert(&self, job: &Job) -> Result<(), StoreError> {
-        let (state, failure) = encode_state(&job.state);
+        let (state, stage, failure) = encode_state(&job.state);
         self.conn().execute(
             "INSERT INTO jobs (id, source_path, source_size, source_mtime_ms, bucket, object_key,
-                               created_ms, state, failure, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               created_ms, state, stage, failure, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 job.id.to_string(),
                 path_to_bytes(&job.source.path),
@@ -22,6 +23,7 @@ impl Store {
                 job.destination.key,
                 job.created_ms,
                 state,
+                stage,
                 failure,
                 now_ms(),
             ],
@@ -30,10 +32,20 @@ impl Store {
     }
 
     pub fn set_state(&self, id: JobId, state: &JobState) -> Result<(), StoreError> {
-        let (name, failure) = encode_state(state);
+        let (name, stage, failure) = encode_state(state);
         self.conn().execute(
-            "UPDATE jobs SET state = ?2, failure = ?3, updated_ms = ?4 WHERE id = ?1",
-            params![id.to_string(), name, failure, now_ms()],
+            "UPDATE jobs SET state = ?2, stage = ?3, failure = ?4, updated_ms = ?5 WHERE id = ?1",
+            params![id.to_string(), name, stage, failure, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Records what the transcode stage learned or started (or clears it, to start over).
+    pub fn set_transcode(&self, id: JobId, record: &TranscodeRecord) -> Result<(), StoreError> {
+        let media = record.media.as_ref().map(|m| serde_json::to_string(m).expect("MediaInfo serializes"));
+        self.conn().execute(
+            "UPDATE jobs SET media_info = ?2, backend_job_id = ?3, updated_ms = ?4 WHERE id = ?1",
+            params![id.to_string(), media, record.backend_job_id, now_ms()],
         )?;
         Ok(())
     }
@@ -56,7 +68,7 @@ impl Store {
 }
 
 const SELECT_JOB: &str = "SELECT id, source_path, source_size, source_mtime_ms, bucket, object_key,
-                                 created_ms, state, failure FROM jobs";
+                                 created_ms, state, stage, failure, media_info, backend_job_id FROM jobs";
 
 struct RawJob {
     id: String,
@@ -67,7 +79,10 @@ struct RawJob {
     key: String,
     created_ms: i64,
     state: String,
+    stage: Option<String>,
     failure: Option<String>,
+    media_info: Option<String>,
+    backend_job_id: Option<String>,
 }
 
 fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -80,21 +95,34 @@ fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         key: row.get(5)?,
         created_ms: row.get(6)?,
         state: row.get(7)?,
-        failure: row.get(8)?,
+        stage: row.get(8)?,
+        failure: row.get(9)?,
+        media_info: row.get(10)?,
+        backend_job_id: row.get(11)?,
     })
 }
 
 fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt { id: raw.id.clone(), what: what.to_owned() };
     let id = raw.id.parse::<JobId>().map_err(|_| corrupt("id is not a UUID"))?;
-    let state = match (raw.state.as_str(), raw.failure) {
-        ("queued", _) => JobState::Queued,
-        ("uploading", _) => JobState::Uploading,
-        ("paused", _) => JobState::Paused,
-        ("uploaded", _) => JobState::Uploaded,
-        ("cancelled", _) => JobState::Cancelled,
-        ("failed", reason) => JobState::Failed { reason: reason.unwrap_or_else(|| "unknown failure".into()) },
+    let stage = || raw.stage.as_deref().and_then(Stage::parse).ok_or_else(|| corrupt("missing or unknown stage"));
+    let state = match raw.state.as_str() {
+        "queued" => JobState::Queued { stage: stage()? },
+        "uploading" => JobState::Uploading,
+        "paused" => JobState::Paused,
+        "copying" => JobState::Copying,
+        "transcoding" => JobState::Transcoding,
+        "ready" => JobState::Ready,
+        "failed" => JobState::Failed {
+            stage: stage()?,
+            reason: raw.failure.clone().unwrap_or_else(|| "unknown failure".into()),
+        },
+        "cancelled" => JobState::Cancelled,
         _ => return Err(corrupt("unknown state")),
+    };
+    let media = match &raw.media_info {
+        Some(json) => Some(serde_json::from_str::<MediaInfo>(json).map_err(|_| corrupt("unreadable media info"))?),
+        None => None,
     };
     Ok(Job {
         id,
@@ -106,15 +134,16 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
         destination: ObjectRef::new(raw.bucket, raw.key),
         created_ms: raw.created_ms,
         state,
+        transcode: TranscodeRecord { media, backend_job_id: raw.backend_job_id },
     })
 }
 
-fn encode_state(state: &JobState) -> (&'static str, Option<&str>) {
+fn encode_state(state: &JobState) -> (&'static str, Option<&'static str>, Option<&str>) {
     let failure = match state {
-        JobState::Failed { reason } => Some(reason.as_str()),
+        JobState::Failed { reason, .. } => Some(reason.as_str()),
         _ => None,
     };
-    (state.name(), failure)
+    (state.name(), state.stage().map(Stage::name), failure)
 }
 
 #[cfg(test)]
@@ -129,7 +158,8 @@ mod tests {
             source: SourceFile { path: PathBuf::from(format!("/videos/{name}")), size: 42, modified_ms: 7 },
             destination: ObjectRef::new("uploads", format!("k/{name}")),
             created_ms,
-            state: JobState::Queued,
+            state: JobState::QUEUED,
+            transcode: TranscodeRecord::default(),
         }
     }
 
@@ -142,13 +172,17 @@ mod tests {
             let store = Store::open(&path).unwrap();
             store.insert(&a).unwrap();
             store.insert(&b).unwrap();
-            store.set_state(a.id, &JobState::Failed { reason: "disk on fire".into() }).unwrap();
+            store.set_state(a.id, &JobState::Failed { stage: Stage::Copy, reason: "disk on fire".into() }).unwrap();
+            let media = MediaInfo { duration_secs: 2.5, video: None, has_audio: true };
+            store.set_transcode(b.id, &TranscodeRecord { media: Some(media), backend_job_id: Some("local-1".into()) }).unwrap();
         }
         let store = Store::open(&path).unwrap();
         let jobs = store.list().unwrap();
         assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b.id, a.id], "newest first");
-        assert_eq!(jobs[1].state, JobState::Failed { reason: "disk on fire".into() });
-        assert_eq!(jobs[0], b);
+        assert_eq!(jobs[1].state, JobState::Failed { stage: Stage::Copy, reason: "disk on fire".into() });
+        assert_eq!(jobs[0].source, b.source);
+        assert_eq!(jobs[0].transcode.backend_job_id.as_deref(), Some("local-1"));
+        assert_eq!(jobs[0].transcode.media.as_ref().map(|m| m.duration_secs), Some(2.5));
         assert_eq!(store.get(a.id).unwrap().unwrap().source, a.source);
         assert!(store.get(JobId::new()).unwrap().is_none());
     }

@@ -3,6 +3,7 @@
 //! secret is ever written to it.
 
 mod jobs;
+mod links;
 mod uploads;
 
 pub use uploads::{DonePart, UploadKey, UploadRecord};
@@ -76,6 +77,45 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE jobs (
     DROP TABLE jobs;
     ALTER TABLE jobs_v2 RENAME TO jobs;
     CREATE INDEX jobs_by_created ON jobs (created_ms);",
+    // The pipeline: copy and transcode stages after the upload, and what the
+    // transcode stage must remember across restarts.
+    "CREATE TABLE jobs_v3 (
+        id TEXT PRIMARY KEY NOT NULL,
+        source_path BLOB NOT NULL,
+        source_size INTEGER NOT NULL,
+        source_mtime_ms INTEGER NOT NULL,
+        bucket TEXT NOT NULL,
+        object_key TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN
+            ('queued', 'uploading', 'paused', 'copying', 'transcoding', 'ready', 'failed', 'cancelled')),
+        stage TEXT CHECK (stage IN ('upload', 'copy', 'transcode')),
+        failure TEXT,
+        media_info TEXT,
+        backend_job_id TEXT,
+        updated_ms INTEGER NOT NULL
+    );
+    INSERT INTO jobs_v3 (id, source_path, source_size, source_mtime_ms, bucket, object_key, created_ms,
+                         state, stage, failure, updated_ms)
+        SELECT id, source_path, source_size, source_mtime_ms, bucket, object_key, created_ms,
+               CASE state WHEN 'uploaded' THEN 'queued' ELSE state END,
+               CASE state WHEN 'uploaded' THEN 'copy' ELSE 'upload' END,
+               failure, updated_ms
+        FROM jobs;
+    DROP TABLE jobs;
+    ALTER TABLE jobs_v3 RENAME TO jobs;
+    CREATE INDEX jobs_by_created ON jobs (created_ms);",
+    // Links handed out, so the app can list them with their expiry. A signed
+    // URL is a shareable capability, not a key: the private key never comes here.
+    "CREATE TABLE links (
+        id TEXT PRIMARY KEY NOT NULL,
+        job_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('stream', 'poster', 'original', 'preview')),
+        url TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE INDEX links_by_job ON links (job_id, created_ms);",
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,35 @@
+//! `streamdrop link JOB_ID`: a playable signed link to a ready job, through
+//! the local edge that `streamdrop serve` or the app runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use streamdrop_core::links::LinkKind;
+use streamdrop_core::local::LocalStackOptions;
+use streamdrop_core::{DataDir, JobId, LocalStack};
+
+use crate::units::parse_duration;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    job_id: JobId,
+    /// How long the link works, e.g. 1h, 1d, 7d, 90m
+    #[arg(long, value_parser = parse_duration, default_value = "1d", value_name = "DURATION")]
+    expires_in: u64,
+    /// What the link opens: stream (the HLS master playlist), poster or original
+    #[arg(long, default_value = "stream")]
+    kind: LinkKind,
+}
+
+pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.kind != LinkKind::Preview, "preview links are made by the app's player");
+    let data_dir = DataDir::resolve(data_dir)?;
+    // The edge belongs to the running app or `streamdrop serve`; this command only writes and signs.
+    let options = LocalStackOptions { serve_edge: false, ..LocalStackOptions::with_os_keychain() };
+    let stack = LocalStack::start(&data_dir, options).await?;
+    let linker = stack.linker(&data_dir)?;
+    let result = linker.link_job(args.job_id, args.kind, args.expires_in).await;
+    stack.shutdown().await;
+    println!("{}", result?.url);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,171 @@
+//! Running one job through its stages: upload to the temporary bucket, copy to
+//! the distribution bucket (the original is kept), transcode to HLS. Each
+//! stage boundary is written to the store, so a restart resumes at the stage
+//! where the job was, and a failure names the stage a retry starts from.
+
+use std::time::Duration;
+
+use super::{Inner, JobOutputs};
+use crate::jobs::{Job, JobState, Stage, TranscodeRecord};
+use crate::storage::presigned_get;
+use crate::transcode::{ladder_for, probe, TranscodeError, TranscodeRequest, TranscodeStatus};
+use crate::transfer::{Progress, Transfer, TransferControl, TransferError};
+
+/// Why a stage stopped short.
+enum Stopped {
+    /// The user cancelled; the cancel already wrote the state.
+    Cancelled,
+    Failed(String),
+}
+
+impl From<TransferError> for Stopped {
+    fn from(err: TransferError) -> Self {
+        match err {
+            TransferError::Cancelled => Stopped::Cancelled,
+            other => Stopped::Failed(other.to_string()),
+        }
+    }
+}
+
+/// How long a source URL handed to ffprobe stays valid.
+const PROBE_URL_TTL: Duration = Duration::from_secs(600);
+
+impl Inner {
+    pub(super) async fn run(&self, mut job: Job, control: TransferControl) {
+        loop {
+            let Some(stage) = job.state.stage().filter(|_| job.state.is_unfinished()) else {
+                return self.leave(job.id, &control);
+            };
+            let outcome = match stage {
+                Stage::Upload => self.upload(&mut job, &control).await,
+                Stage::Copy => self.copy(&mut job, &control).await,
+                Stage::Transcode => self.transcode(&mut job, &control).await,
+            };
+            let next = match outcome {
+                Ok(()) => match stage.next() {
+                    Some(next) => JobState::Queued { stage: next },
+                    None => JobState::Ready,
+                },
+                Err(Stopped::Cancelled) => return self.leave(job.id, &control),
+                Err(Stopped::Failed(reason)) => {
+                    tracing::warn!(job = %job.id, stage = stage.name(), "failed: {reason}");
+                    JobState::Failed { stage, reason }
+                }
+            };
+            if !self.advance(&mut job, &control, next) {
+                return; // paused, cancelled or replaced meanwhile
+            }
+            if job.state.is_settled() {
+                return self.leave(job.id, &control);
+            }
+        }
+    }
+
+    async fn upload(&self, job: &mut Job, control: &TransferControl) -> Result<(), Stopped> {
+        let _slot = tokio::select! {
+            slot = self.upload_slots.acquire() => slot.expect("the semaphore is never closed"),
+            _ = control.cancelled() => return Err(Stopped::Cancelled),
+        };
+        if !self.advance(job, control, JobState::Uploading) {
+            return Err(Stopped::Cancelled);
+        }
+        let job = &*job;
+        let report = |progress: Progress| self.report(job, control, |live| live.upload = Some(progress));
+        let receipt = Transfer::new(&self.storage.client, &self.storage.target, &job.destination, &self.options.transfer, &self.store)
+            .with_control(control.clone())
+            .on_progress(&report)
+            .upload(&job.source)
+            .await?;
+        tracing::info!(job = %job.id, parts = receipt.parts, resumed = receipt.resumed_parts, "uploaded to {}", job.destination);
+        Ok(())
+    }
+
+    async fn copy(&self, job: &mut Job, control: &TransferControl) -> Result<(), Stopped> {
+        if !self.advance(job, control, JobState::Copying) {
+            return Err(Stopped::Cancelled);
+        }
+        let original = self.outputs(job).original;
+        Transfer::new(&self.storage.client, &self.storage.target, &original, &self.options.transfer, &self.store)
+            .with_control(control.clone())
+            .copy_from(&job.destination)
+            .await?;
+        Ok(())
+    }
+
+    async fn transcode(&self, job: &mut Job, control: &TransferControl) -> Result<(), Stopped> {
+        if !self.advance(job, control, JobState::Transcoding) {
+            return Err(Stopped::Cancelled);
+        }
+        if job.source.size == 0 {
+            return Err(Stopped::Failed("the file is empty: there is nothing to transcode".into()));
+        }
+        let JobOutputs { original, layout } = self.outputs(job);
+        let media = match job.transcode.media.clone() {
+            Some(media) => media,
+            None => {
+                let url = presigned_get(&self.storage.client, &original, PROBE_URL_TTL).await.map_err(Stopped::Failed)?;
+                let media = probe(&url).await.map_err(|e| Stopped::Failed(e.to_string()))?;
+                job.transcode.media = Some(media.clone());
+                self.remember(job);
+                media
+            }
+        };
+        let request = TranscodeRequest { job: job.id, source: original, ladder: ladder_for(&media), media, layout };
+        loop {
+            let backend_job_id = match job.transcode.backend_job_id.clone() {
+                Some(id) => id,
+                None => {
+                    let id = self.transcoder.submit(&request).await.map_err(|e| Stopped::Failed(e.to_string()))?;
+                    job.transcode.backend_job_id = Some(id.clone());
+                    self.remember(job);
+                    id
+                }
+            };
+            match self.follow(job, control, &backend_job_id, &request).await {
+                // The backend lost the job (a local transcode cut off by a restart): submit again.
+                Err(Followed::Unknown) => {
+                    job.transcode.backend_job_id = None;
+                    self.remember(job);
+                }
+                Err(Followed::Stopped(stopped)) => return Err(stopped),
+                Ok(()) => return Ok(()),
+            }
+        }
+    }
+
+    /// Polls a submitted transcode until it completes or fails.
+    async fn follow(&self, job: &Job, control: &TransferControl, backend_job_id: &str, request: &TranscodeRequest) -> Result<(), Followed> {
+        loop {
+            match self.transcoder.status(backend_job_id, request).await {
+                Ok(TranscodeStatus::Complete) => return Ok(()),
+                Ok(TranscodeStatus::Error { code, message }) => {
+                    let code = code.map(|c| format!(" ({c})")).unwrap_or_default();
+                    return Err(Followed::Stopped(Stopped::Failed(format!("{} failed{code}: {message}", self.transcoder.name()))));
+                }
+                Ok(TranscodeStatus::Progressing { percent }) => self.report(job, control, |live| live.transcode_percent = percent),
+                Ok(TranscodeStatus::Submitted) => {}
+                Err(TranscodeError::UnknownJob { .. }) => return Err(Followed::Unknown),
+                // The next poll may get through; the job is not failed by a network blip.
+                Err(TranscodeError::Transient { backend, message }) => tracing::warn!(job = %job.id, "{backend} poll failed: {message}"),
+                Err(other) => return Err(Followed::Stopped(Stopped::Failed(other.to_string()))),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.options.poll_interval) => {}
+                _ = control.cancelled() => return Err(Followed::Stopped(Stopped::Cancelled)),
+            }
+        }
+    }
+
+    /// Persists what the transcode stage learned, so a restart does not redo it.
+    fn remember(&self, job: &Job) {
+        let record: &TranscodeRecord = &job.transcode;
+        if let Err(err) = self.store.set_transcode(job.id, record) {
+            tracing::error!(job = %job.id, "cannot record transcode progress: {err}");
+        }
+    }
+}
+
+enum Followed {
+    Unknown,
+    Stopped(Stopped),
+}

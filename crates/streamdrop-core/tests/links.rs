@@ -1,0 +1,136 @@
+//! Signed playback links end to end in local mode: a job transcoded by ffmpeg,
+//! a link made, and the whole stream read through the local edge by that link
+//! alone; links that must not work get 403.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use streamdrop_core::engine::EngineOptions;
+use streamdrop_core::links::LinkKind;
+use streamdrop_core::local::LocalStackOptions;
+use streamdrop_core::{DataDir, Engine, JobId, LocalStack};
+
+fn make_clip(dir: &Path, name: &str, size: &str) -> PathBuf {
+    let path = dir.join(name);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", &format!("testsrc=size={size}:rate=25:duration=3")])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg must be installed");
+    assert!(status.success());
+    path
+}
+
+/// A plain HTTP/1.1 GET; returns the status and body.
+async fn get(url: &str) -> (u16, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut socket = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    socket.read_to_end(&mut response).await.unwrap();
+    let head_end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head") + 4;
+    let head = String::from_utf8_lossy(&response[..head_end]).into_owned();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, response[head_end..].to_vec())
+}
+
+fn uris(playlist: &str) -> Vec<String> {
+    playlist.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
+}
+
+async fn ready(engine: &Engine, id: JobId) {
+    let view = tokio::time::timeout(Duration::from_secs(180), engine.settled(id)).await.expect("settles").unwrap();
+    assert_eq!(view.state, "ready", "{view:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_link_plays_everything_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
+    let engine = stack.start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() }).unwrap();
+    let a_clip = make_clip(tmp.path(), "A take.mp4", "1280x720");
+    let b_clip = make_clip(tmp.path(), "B take.mp4", "320x180");
+    let report = engine.add_paths([a_clip.clone(), b_clip]);
+    let (a, b) = (report.accepted[0].id, report.accepted[1].id);
+    ready(&engine, a).await;
+    ready(&engine, b).await;
+
+    let linker = stack.linker(&data).unwrap();
+    let link = linker.link_job(a, LinkKind::Stream, 3600).await.unwrap();
+    assert!(link.url.starts_with(&format!("{}/jobs/{a}/links/", stack.edge_url())), "{}", link.url);
+    assert!(link.url.contains("Policy=") && link.url.contains("Signature=") && link.url.contains("Key-Pair-Id="));
+
+    // Every variant and every segment, by the link alone.
+    let (status, master) = get(&link.url).await;
+    assert_eq!(status, 200);
+    let master = String::from_utf8(master).unwrap();
+    let variants = uris(&master);
+    assert_eq!(variants.len(), 3, "720p, 540p and 360p: {master}");
+    let mut segments = 0;
+    for variant in &variants {
+        assert!(variant.contains("Signature="), "every URI carries the signature: {variant}");
+        let (status, body) = get(variant).await;
+        assert_eq!(status, 200, "{variant}");
+        for segment in uris(&String::from_utf8(body).unwrap()) {
+            let (status, bytes) = get(&segment).await;
+            assert_eq!(status, 200, "{segment}");
+            assert!(!bytes.is_empty());
+            segments += 1;
+        }
+    }
+    assert!(segments >= 3, "{segments}");
+
+    // A player reads the whole stream through the edge.
+    let played = tokio::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i", &link.url, "-map", "0", "-f", "null", "-"])
+        .output()
+        .await
+        .unwrap();
+    assert!(played.status.success(), "{}", String::from_utf8_lossy(&played.stderr));
+
+    // The listed links, poster and original.
+    assert_eq!(linker.list(a).unwrap().iter().map(|l| l.id.clone()).collect::<Vec<_>>(), [link.id.clone()]);
+    let original = linker.link_job(a, LinkKind::Original, 600).await.unwrap();
+    let (status, bytes) = get(&original.url).await;
+    assert_eq!(status, 200);
+    assert_eq!(Sha256::digest(&bytes), Sha256::digest(std::fs::read(&a_clip).unwrap()));
+    let poster = linker.link_job(a, LinkKind::Poster, 600).await.unwrap();
+    let (status, jpeg) = get(&poster.url).await;
+    assert_eq!((status, &jpeg[..2]), (200, &[0xff, 0xd8][..]));
+
+    // A's signature on B's path: refused.
+    let query = &link.url[link.url.find('?').unwrap()..];
+    let (status, _) = get(&format!("{}/jobs/{b}/hls/master.m3u8{query}", stack.edge_url())).await;
+    assert_eq!(status, 403, "a link must not open another job");
+
+    // A tampered signature: refused.
+    let tampered = link.url.replacen("Signature=", "Signature=A", 1);
+    assert_eq!(get(&tampered).await.0, 403);
+
+    // An expired link: refused once its second is up.
+    let short = linker.link_job(a, LinkKind::Stream, 1).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(get(&short.url).await.0, 403);
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_wait_for_a_ready_job() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
+    let engine = stack.start_engine(&data, EngineOptions::default()).unwrap();
+    let not_media = tmp.path().join("notes.txt");
+    std::fs::write(&not_media, "not a video").unwrap();
+    let id = engine.add_paths([not_media]).accepted[0].id;
+    let _ = tokio::time::timeout(Duration::from_secs(60), engine.settled(id)).await.unwrap();
+    let err = stack.linker(&data).unwrap().link_job(id, LinkKind::Stream, 60).await.unwrap_err();
+    assert!(err.to_string().contains("not ready"), "{err}");
+    stack.shutdown().await;
+}
