@@ -246,3 +246,50 @@ async fn raw_http_get(addr: &str, path: &str) -> String {
     socket.read_to_string(&mut response).await.unwrap();
     response
 }
+
+/// A restart finds each job where the last run left it (here: cut off mid-copy
+/// and mid-transcode, the transcoder's job lost with the process) and takes it
+/// on from that stage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_each_job_at_its_stage() {
+    use streamdrop_core::jobs::TranscodeRecord;
+    use streamdrop_core::JobState;
+
+    let fx = fixture();
+    let copy_clip = make_clip(&fx.files, "cut mid copy.mp4");
+    let transcode_clip = make_clip(&fx.files, "cut mid transcode.mp4");
+    let (copy_id, transcode_id, layouts) = {
+        let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+        let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
+        let ids: Vec<_> = engine.add_paths([copy_clip, transcode_clip]).accepted.iter().map(|v| v.id).collect();
+        for id in &ids {
+            assert_eq!(settle(&engine, *id).await.state, "ready");
+        }
+        let layouts: Vec<_> = ids.iter().map(|id| engine.outputs(*id).unwrap()).collect();
+        // Undo what the interrupted stages would not have finished.
+        let client = &stack.storage().client;
+        let delete = |key: String| client.delete_object().bucket("streamdrop-media").key(key).send();
+        delete(layouts[0].original.key.clone()).await.unwrap();
+        delete(layouts[0].layout.master_playlist().key).await.unwrap();
+        delete(layouts[1].layout.master_playlist().key).await.unwrap();
+        stack.shutdown().await;
+        (ids[0], ids[1], layouts)
+    };
+    let store = Store::open(&fx.data_dir.store_file()).unwrap();
+    store.set_state(copy_id, &JobState::Copying).unwrap();
+    store.set_transcode(copy_id, &TranscodeRecord::default()).unwrap();
+    store.set_state(transcode_id, &JobState::Transcoding).unwrap();
+    let lost = TranscodeRecord { backend_job_id: Some("local-lost-in-the-crash".into()), ..store.get(transcode_id).unwrap().unwrap().transcode };
+    store.set_transcode(transcode_id, &lost).unwrap();
+
+    let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
+    for id in [copy_id, transcode_id] {
+        assert_eq!(settle(&engine, id).await.state, "ready", "{id}");
+    }
+    let client = &stack.storage().client;
+    for key in [layouts[0].original.key.clone(), layouts[0].layout.master_playlist().key, layouts[1].layout.master_playlist().key] {
+        client.head_object().bucket("streamdrop-media").key(&key).send().await.unwrap_or_else(|e| panic!("{key} was not redone: {e:?}"));
+    }
+    stack.shutdown().await;
+}
