@@ -102,7 +102,7 @@ impl Transfer<'_> {
             self.attempt(body, request)
         })
         .await
-        .map_err(|e| self.gave_up("PutObject", e))?;
+        .map_err(|e| self.send_failed(source, "PutObject", e))?;
         Ok(UploadReceipt { etag: out.e_tag, parts: 0, bytes_sent: source.size, resumed_parts: 0, crc32c: crc, part_crcs: vec![] })
     }
 
@@ -366,7 +366,7 @@ impl Transfer<'_> {
             self.attempt(body, request)
         })
         .await
-        .map_err(|e| self.gave_up("UploadPart", e))?;
+        .map_err(|e| self.send_failed(source, "UploadPart", e))?;
         let part = DonePart { number, etag: out.e_tag.unwrap_or_default(), crc32c: crc, size };
         // Journal first: a kill right after this line loses nothing.
         self.journal.record_part(row, &part)?;
@@ -415,6 +415,15 @@ impl Transfer<'_> {
         let result = self.client.abort_multipart_upload().bucket(&self.dest.bucket).key(&self.dest.key).upload_id(upload_id).send().await;
         if let Err(err) = result {
             tracing::warn!("could not abort multipart upload {upload_id} of {}: {}", self.dest, aws_sdk_s3::error::DisplayErrorContext(&err));
+        }
+    }
+
+    /// A request that streamed the file failed: if the file changed under it
+    /// (truncated, rewritten), say that rather than what the broken body did to the request.
+    fn send_failed(&self, source: &SourceFile, action: &'static str, gave_up: GaveUp) -> TransferError {
+        match (&gave_up, file_changed(source)) {
+            (GaveUp::Failed { .. }, Ok(true)) => TransferError::SourceChanged { path: source.path.clone() },
+            _ => self.gave_up(action, gave_up),
         }
     }
 
