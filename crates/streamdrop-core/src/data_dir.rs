@@ -17,6 +17,16 @@ pub enum DataDirError {
     NoPlatformDir,
     #[error("cannot create the data directory {path}: {source}")]
     Create { path: PathBuf, source: std::io::Error },
+    #[error("another Streamdrop (the app or `streamdrop serve`) is already running jobs on {path}; stop it, or use another --data-dir")]
+    Busy { path: PathBuf },
+    #[error("cannot lock {path}: {source}")]
+    Lock { path: PathBuf, source: std::io::Error },
+}
+
+/// Proof that this process is the one running jobs on a data dir; released on drop.
+#[derive(Debug)]
+pub struct EngineLock {
+    _file: std::fs::File,
 }
 
 impl DataDir {
@@ -49,6 +59,19 @@ impl DataDir {
         self.0.join("streamdrop.sqlite3")
     }
 
+    /// Claims the data dir for one engine. Two engines on one store would run
+    /// every job twice and race on its state.
+    pub fn lock_for_engine(&self) -> Result<EngineLock, DataDirError> {
+        let path = self.0.join("engine.lock");
+        let lock_err = |source| DataDirError::Lock { path: path.clone(), source };
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_err)?;
+        match file.try_lock() {
+            Ok(()) => Ok(EngineLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::Busy { path: self.0.clone() }),
+            Err(std::fs::TryLockError::Error(source)) => Err(lock_err(source)),
+        }
+    }
+
     /// Object data of the embedded S3 server: one folder per bucket.
     pub fn local_storage_root(&self) -> PathBuf {
         self.0.join("local-s3")
@@ -67,5 +90,16 @@ mod tests {
         assert!(wanted.is_dir());
         assert_eq!(dir.path(), std::fs::canonicalize(&wanted).unwrap());
         assert!(dir.store_file().starts_with(dir.path()));
+    }
+
+    #[test]
+    fn one_engine_per_data_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::at(tmp.path()).unwrap();
+        let first = dir.lock_for_engine().unwrap();
+        let second = dir.lock_for_engine().unwrap_err();
+        assert!(second.to_string().contains("already running jobs"), "{second}");
+        drop(first);
+        dir.lock_for_engine().expect("free again once the first engine is gone");
     }
 }

@@ -27,6 +27,7 @@ use crate::storage::{ensure_bucket, static_client, Buckets, Storage};
 use crate::store::Store;
 use crate::transcode::local_ffmpeg::work_root;
 use crate::transcode::{LocalFfmpeg, LocalFfmpegOptions};
+use crate::data_dir::EngineLock;
 use crate::DataDir;
 
 /// Bucket names in local mode. AWS names come from the connection's settings.
@@ -164,6 +165,7 @@ pub struct LocalStack {
     edge: Option<Edge>,
     edge_url: String,
     signing_key: Arc<SigningKey>,
+    engine_lock: std::sync::Mutex<Option<EngineLock>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -238,7 +240,7 @@ impl LocalStack {
             let port = remembered_edge_port(data_dir).ok_or(LocalStackError::NoEdgeYet)?;
             (None, format!("http://127.0.0.1:{port}"))
         };
-        Ok(Self { endpoint, credentials, storage, edge, edge_url, signing_key: Arc::new(signing_key), stop: Some(stop_tx), task: Some(task) })
+        Ok(Self { endpoint, credentials, storage, edge, edge_url, signing_key: Arc::new(signing_key), engine_lock: Default::default(), stop: Some(stop_tx), task: Some(task) })
     }
 
     /// `http://127.0.0.1:PORT`
@@ -269,7 +271,19 @@ impl LocalStack {
 
     /// The engine for local mode: this stack's storage, the data dir's job
     /// store, and ffmpeg on this machine for transcoding.
+    /// The data dir stays claimed for this engine until the stack stops.
     pub fn start_engine(&self, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
+        // A process that just closed on this data dir (an app restart) may need a moment to let go.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let lock = loop {
+            match data_dir.lock_for_engine() {
+                Err(crate::data_dir::DataDirError::Busy { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(100))
+                }
+                other => break other?,
+            }
+        };
+        *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
         let store = Store::open(&data_dir.store_file())?;
         let transcoder = LocalFfmpeg::new(self.storage.clone(), work_root(data_dir), LocalFfmpegOptions::default());
         Engine::start(store, self.storage.clone(), Arc::new(transcoder), options)

@@ -293,3 +293,16 @@ async fn a_restart_resumes_each_job_at_its_stage() {
     }
     stack.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_engine_on_the_same_data_dir_is_refused() {
+    let fx = fixture();
+    let first = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    let _engine = first.start_engine(&fx.data_dir, small_parts()).unwrap();
+    let second = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    let err = second.start_engine(&fx.data_dir, small_parts()).err().expect("refused while the first runs");
+    assert!(err.to_string().contains("already running jobs"), "{err}");
+    first.shutdown().await;
+    second.start_engine(&fx.data_dir, small_parts()).expect("free once the first has stopped");
+    second.shutdown().await;
+}

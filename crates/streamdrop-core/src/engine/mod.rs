@@ -26,6 +26,8 @@ use crate::transfer::{TransferControl, TransferOptions};
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    DataDir(#[from] crate::data_dir::DataDirError),
     #[error("no job with id {0}")]
     UnknownJob(JobId),
     #[error("the job is {state}, so it cannot be {action}")]
