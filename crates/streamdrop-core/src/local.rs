@@ -229,7 +229,15 @@ impl LocalStack {
         tracing::info!(%endpoint, "local S3 server is running");
         let storage = Storage { client, target: "local".into(), buckets, endpoint_url: Some(endpoint.clone()) };
 
-        let signing_key = local_signing_key(options.secrets.as_ref()).map_err(LocalStackError::SigningKey)?;
+        // A locked or refusing keychain must not keep local mode from starting: the
+        // key then lives in memory, and links last until Streamdrop stops.
+        let signing_key = match local_signing_key(options.secrets.as_ref()) {
+            Ok(key) => key,
+            Err(err) => {
+                tracing::warn!("{err}; local links will only work until Streamdrop stops");
+                local_signing_key(&MemorySecretStore::new()).map_err(LocalStackError::SigningKey)?
+            }
+        };
         let mut trusted = PublicKeySet::new();
         trusted.insert(LOCAL_KEY_PAIR_ID, signing_key.public_key()).map_err(|e| LocalStackError::SigningKey(e.to_string()))?;
         let (edge, edge_url) = if options.serve_edge {

@@ -306,3 +306,33 @@ async fn a_second_engine_on_the_same_data_dir_is_refused() {
     second.start_engine(&fx.data_dir, small_parts()).expect("free once the first has stopped");
     second.shutdown().await;
 }
+
+/// A locked keychain must not keep local mode from starting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_keychain_does_not_stop_local_mode() {
+    use std::sync::Arc;
+    use streamdrop_core::credentials::{SecretRef, SecretStore, SecretStoreError};
+    use zeroize::Zeroizing;
+
+    struct Locked;
+    impl SecretStore for Locked {
+        fn get(&self, secret: &SecretRef) -> Result<Option<Zeroizing<String>>, SecretStoreError> {
+            Err(SecretStoreError::Locked { what: secret.label(), detail: "locked for the test".into() })
+        }
+        fn set(&self, secret: &SecretRef, _value: &str) -> Result<(), SecretStoreError> {
+            Err(SecretStoreError::Locked { what: secret.label(), detail: "locked for the test".into() })
+        }
+        fn delete(&self, _secret: &SecretRef) -> Result<bool, SecretStoreError> {
+            Ok(false)
+        }
+        fn describe(&self) -> String {
+            "a locked keychain".into()
+        }
+    }
+
+    let fx = fixture();
+    let options = LocalStackOptions { secrets: Arc::new(Locked), ..LocalStackOptions::default() };
+    let stack = LocalStack::start(&fx.data_dir, options).await.expect("starts with the key in memory");
+    assert!(stack.edge_url().starts_with("http://127.0.0.1:"));
+    stack.shutdown().await;
+}
