@@ -21,11 +21,7 @@ pub fn copy_source(src: &ObjectRef) -> String {
 impl Transfer<'_> {
     /// Copies `src` to this transfer's destination without the bytes leaving the server.
     pub async fn copy_from(&self, src: &ObjectRef) -> Result<CopyReceipt, TransferError> {
-        let head = retrying(&self.options.retry, &self.control, || async {
-            self.client.head_object().bucket(&src.bucket).key(&src.key).send().await.map_err(AttemptError::from_sdk)
-        })
-        .await
-        .map_err(|e| self.gave_up("HeadObject", e))?;
+        let head = self.head(src, false).await?;
         let size = head.content_length().unwrap_or(0).max(0) as u64;
         let counter = ByteCounter::default();
         let work = async {
@@ -49,7 +45,7 @@ impl Transfer<'_> {
             }
         };
         let receipt = self.reporting(size, &counter, work).await?;
-        self.verify_size(size).await?;
+        self.head_dest_of_size(size, "the source", false).await?;
         Ok(receipt)
     }
 
@@ -114,22 +110,6 @@ impl Transfer<'_> {
         .await
         .map_err(|e| self.gave_up("CompleteMultipartUpload", e))?;
         Ok(CopyReceipt { etag: out.e_tag, size, parts: plan.count() })
-    }
-
-    async fn verify_size(&self, expected: u64) -> Result<(), TransferError> {
-        let head = retrying(&self.options.retry, &self.control, || async {
-            self.client.head_object().bucket(&self.dest.bucket).key(&self.dest.key).send().await.map_err(AttemptError::from_sdk)
-        })
-        .await
-        .map_err(|e| self.gave_up("HeadObject", e))?;
-        let size = head.content_length().unwrap_or(-1);
-        if size != expected as i64 {
-            return Err(TransferError::Verification {
-                object: self.dest.to_string(),
-                detail: format!("the copy holds {size} bytes, the source {expected}"),
-            });
-        }
-        Ok(())
     }
 }
 

@@ -23,12 +23,16 @@ mod upload;
 use std::path::PathBuf;
 
 use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+use aws_sdk_s3::types::ChecksumMode;
 use aws_sdk_s3::Client;
 
 pub use control::{Cancelled, TransferControl};
 pub use plan::{part_size_for, PartPlan, DEFAULT_PART_SIZE, MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE};
 pub use progress::Progress;
 pub use retry::RetryPolicy;
+
+use retry::{retrying, AttemptError};
 
 use crate::storage::ObjectRef;
 use crate::store::{Store, StoreError};
@@ -143,5 +147,31 @@ impl<'a> Transfer<'a> {
     pub fn on_progress(mut self, progress: &'a (dyn Fn(Progress) + Send + Sync)) -> Self {
         self.progress = progress;
         self
+    }
+
+    /// HeadObject with retries; `checksums` asks the server to report the object's checksums.
+    async fn head(&self, object: &ObjectRef, checksums: bool) -> Result<HeadObjectOutput, TransferError> {
+        retrying(&self.options.retry, &self.control, || async {
+            let mut request = self.client.head_object().bucket(&object.bucket).key(&object.key);
+            if checksums {
+                request = request.checksum_mode(ChecksumMode::Enabled);
+            }
+            request.send().await.map_err(AttemptError::from_sdk)
+        })
+        .await
+        .map_err(|e| self.gave_up("HeadObject", e))
+    }
+
+    /// The destination's HEAD, once it holds exactly `expected` bytes (as `source` has).
+    async fn head_dest_of_size(&self, expected: u64, source: &str, checksums: bool) -> Result<HeadObjectOutput, TransferError> {
+        let head = self.head(self.dest, checksums).await?;
+        let size = head.content_length().unwrap_or(-1);
+        if size != expected as i64 {
+            return Err(TransferError::Verification {
+                object: self.dest.to_string(),
+                detail: format!("the server holds {size} bytes, {source} has {expected}"),
+            });
+        }
+        Ok(head)
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart};
 use futures_util::{StreamExt, TryStreamExt};
 
 
@@ -375,25 +375,7 @@ impl Transfer<'_> {
 
     /// Checks the object the server now holds: its size, and its CRC32C when the server reports one.
     async fn verify(&self, source: &SourceFile, receipt: &UploadReceipt) -> Result<(), TransferError> {
-        let head = retrying(&self.options.retry, &self.control, || async {
-            self.client
-                .head_object()
-                .bucket(&self.dest.bucket)
-                .key(&self.dest.key)
-                .checksum_mode(ChecksumMode::Enabled)
-                .send()
-                .await
-                .map_err(AttemptError::from_sdk)
-        })
-        .await
-        .map_err(|e| self.gave_up("HeadObject", e))?;
-        let size = head.content_length().unwrap_or(-1);
-        if size != source.size as i64 {
-            return Err(TransferError::Verification {
-                object: self.dest.to_string(),
-                detail: format!("the server holds {size} bytes, the file has {}", source.size),
-            });
-        }
+        let head = self.head_dest_of_size(source.size, "the file", true).await?;
         if let Some(reported) = head.checksum_crc32_c() {
             let full = to_header(receipt.crc32c);
             // Servers that keep the multipart "checksum of checksums" report it, some without the `-N`.
