@@ -76,6 +76,12 @@ impl DataDir {
     pub fn local_storage_root(&self) -> PathBuf {
         self.0.join("local-s3")
     }
+
+    /// What the embedded S3 server knows of multipart uploads in progress (part
+    /// checksums). Beside the object data, not in it: s3s-fs lists every folder there as a bucket.
+    pub fn local_part_ledger(&self) -> PathBuf {
+        self.0.join("local-s3-parts")
+    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,11 @@ pub struct RangeBody {
 }
 
 impl RangeBody {
+    /// Takes this attempt's bytes back from the transfer's total: they did not count.
+    pub fn take_back(&self) {
+        self.counter.sub(self.attempt.get());
+    }
+
     pub fn into_byte_stream(self) -> ByteStream {
         ByteStream::new(SdkBody::retryable(move || SdkBody::from_body_1_x(self.clone().stream())))
     }

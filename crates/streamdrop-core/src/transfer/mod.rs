@@ -11,7 +11,7 @@
 //! - `upload`, `copy`: the two operations.
 
 mod body;
-mod checksum;
+pub(crate) mod checksum;
 mod control;
 mod copy;
 mod limiter;
@@ -107,7 +107,7 @@ pub enum TransferError {
     TooLarge { size: u64 },
     #[error("S3 {action} failed for {object}: {message}")]
     S3 { action: &'static str, object: String, message: String },
-    #[error("{object} did not arrive intact: {detail}")]
+    #[error("{object} did not arrive intact ({detail}), so it does not count as transferred; try again")]
     Verification { object: String, detail: String },
     #[error("the transfer was cancelled")]
     Cancelled,

@@ -51,7 +51,7 @@ where
             let code = service.err().code().unwrap_or_default();
             status >= 500
                 || status == 429
-                || matches!(code, "SlowDown" | "Throttling" | "ThrottlingException" | "RequestTimeout" | "RequestTimeTooSkewed" | "InternalError")
+                || matches!(code, "SlowDown" | "BadDigest" | "Throttling" | "ThrottlingException" | "RequestTimeout" | "RequestTimeTooSkewed" | "InternalError")
         }
         _ => false,
     }

@@ -124,7 +124,7 @@ impl Transfer<'_> {
             _ = body.activity.stalled(stall) => Err(AttemptError::transient(format!("no progress for {} s; the connection stalled", stall.as_secs()))),
         };
         if outcome.is_err() {
-            body.counter.sub(body.attempt.get());
+            body.take_back();
         }
         outcome
     }
@@ -363,7 +363,21 @@ impl Transfer<'_> {
                 .customize()
                 .disable_payload_signing() // as for PutObject
                 .send();
-            self.attempt(body, request)
+            let sent = to_header(crc);
+            async move {
+                let attempt = body.clone();
+                let out = self.attempt(body, request).await?;
+                // A server that does not verify checksums may still say what it received.
+                match out.checksum_crc32_c() {
+                    Some(received) if received != sent => {
+                        attempt.take_back();
+                        Err(AttemptError::transient(format!(
+                            "the server received part {number} with CRC32C {received}, not {sent}: it was damaged on the way"
+                        )))
+                    }
+                    _ => Ok(out),
+                }
+            }
         })
         .await
         .map_err(|e| self.send_failed(source, "UploadPart", e))?;

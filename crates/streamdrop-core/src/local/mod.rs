@@ -1,7 +1,10 @@
-//! The local stack: an S3-compatible server (s3s with its file-system backend)
-//! embedded in the process, bound to 127.0.0.1 and always behind SigV4 auth.
+//! The local stack: an S3-compatible server (s3s with its file-system backend,
+//! plus the multipart checksum checks AWS makes: `checksums`) embedded in the
+//! process, bound to 127.0.0.1 and always behind SigV4 auth.
 //! It makes local mode work with no AWS account, and gives every test a real
 //! S3 server to talk to over HTTP.
+
+mod checksums;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -29,6 +32,7 @@ use crate::transcode::local_ffmpeg::work_root;
 use crate::transcode::{LocalFfmpeg, LocalFfmpegOptions};
 use crate::data_dir::EngineLock;
 use crate::DataDir;
+use checksums::ChecksummedFs;
 
 /// Bucket names in local mode. AWS names come from the connection's settings.
 pub const LOCAL_UPLOADS_BUCKET: &str = "streamdrop-uploads";
@@ -175,8 +179,7 @@ impl LocalStack {
         let root = data_dir.local_storage_root();
         let storage_err = |source| LocalStackError::Storage { path: root.clone(), source };
         std::fs::create_dir_all(&root).map_err(storage_err)?;
-        let fs = s3s_fs::FileSystem::new(&root)
-            .map_err(|e| storage_err(std::io::Error::other(format!("{e:?}"))))?;
+        let fs = ChecksummedFs::new(&root, &data_dir.local_part_ledger()).map_err(storage_err)?;
 
         let credentials = options.credentials.unwrap_or_else(LocalCredentials::generate);
         let service = {
