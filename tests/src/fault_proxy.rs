@@ -79,6 +79,10 @@ pub enum Fault {
     /// Forward the request; send the response head and the first
     /// `after_bytes` of its body, then reset the client's connection.
     ResetMidResponse { after_bytes: u64 },
+    /// Forward the request with one bit flipped in byte `at_byte` of its body
+    /// (counted from 0 as forwarded): damage in transit that only a checksum
+    /// catches. A shorter body passes unchanged.
+    CorruptBody { at_byte: u64 },
 }
 
 #[derive(Clone)]
@@ -580,6 +584,7 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Prox
         Some(Fault::ResetMidBody { after_bytes }) => forward(&conn, req, seq, Trip::Request(after_bytes)).await,
         Some(Fault::ResetMidResponse { after_bytes }) => forward(&conn, req, seq, Trip::Response(after_bytes)).await,
         Some(Fault::DropResponse) => forward(&conn, req, seq, Trip::DropResponse).await,
+        Some(Fault::CorruptBody { at_byte }) => forward(&conn, req, seq, Trip::Corrupt(at_byte)).await,
     }
 }
 
@@ -589,6 +594,7 @@ enum Trip {
     Request(u64),
     Response(u64),
     DropResponse,
+    Corrupt(u64),
 }
 
 /// Response headers that describe the upstream connection, not the message.
@@ -599,7 +605,10 @@ async fn forward(conn: &Conn, req: Request<Incoming>, seq: u64, trip: Trip) -> R
     let shared = conn.shared.clone();
     let (parts, body) = req.into_parts();
     let request_limit = if let Trip::Request(n) = trip { Some(n) } else { None };
-    let body = Tap::new(body, shared.clone(), seq, Direction::Request, request_limit, conn.killer.clone());
+    let mut body = Tap::new(body, shared.clone(), seq, Direction::Request, request_limit, conn.killer.clone());
+    if let Trip::Corrupt(at_byte) = trip {
+        body.corrupt_at = Some(at_byte);
+    }
     let upstream_req = Request::from_parts(parts, body.boxed_unsync());
 
     let mut sender = match take_sender(conn).await {
@@ -628,7 +637,7 @@ async fn forward(conn: &Conn, req: Request<Incoming>, seq: u64, trip: Trip) -> R
             conn.killer.fire();
             return never_answer().await;
         }
-        Trip::None | Trip::Response(_) => {}
+        Trip::None | Trip::Response(_) | Trip::Corrupt(_) => {}
     }
 
     let (mut parts, body) = response.into_parts();
@@ -710,6 +719,8 @@ struct Tap<B> {
     passed: u64,
     tripped: bool,
     killer: Arc<Killer>,
+    /// Offset of the byte to damage, if any.
+    corrupt_at: Option<u64>,
 }
 
 impl<B> Tap<B> {
@@ -721,7 +732,7 @@ impl<B> Tap<B> {
         limit: Option<u64>,
         killer: Arc<Killer>,
     ) -> Self {
-        Self { inner, shared, seq, direction, limit, passed: 0, tripped: false, killer }
+        Self { inner, shared, seq, direction, limit, passed: 0, tripped: false, killer, corrupt_at: None }
     }
 
     fn count(&mut self, n: u64) {
@@ -760,6 +771,14 @@ where
         };
         match frame.into_data() {
             Ok(mut data) => {
+                if let Some(at) = this.corrupt_at {
+                    if (this.passed..this.passed + data.len() as u64).contains(&at) {
+                        let mut damaged = data.to_vec();
+                        damaged[(at - this.passed) as usize] ^= 0x01;
+                        data = Bytes::from(damaged);
+                        this.corrupt_at = None;
+                    }
+                }
                 if let Some(limit) = this.limit {
                     let room = limit.saturating_sub(this.passed);
                     if data.len() as u64 >= room {

@@ -359,7 +359,7 @@ fn start_echo_upstream(runtime: &tokio::runtime::Runtime) -> SocketAddr {
                         req.headers().get("transfer-encoding").and_then(|v| v.to_str().ok()).unwrap_or("-"),
                     );
                     let body = req.into_body().collect().await?.to_bytes();
-                    let text = format!("{head} body={}", body.len());
+                    let text = format!("{head} body={} crc32c={:08x}", body.len(), crc32c::crc32c(&body));
                     Ok::<_, hyper::Error>(hyper::Response::new(Full::new(bytes::Bytes::from(text))))
                 });
                 let io = hyper_util::rt::TokioIo::new(socket);
@@ -448,7 +448,8 @@ fn one_keep_alive_connection_carries_expect_continue_an_injected_error_and_chunk
     };
     let (status, echoed) = put_expecting("/bucket/one?x-id=PutObject");
     assert_eq!(status, 200);
-    assert_eq!(echoed, format!("PUT /bucket/one?x-id=PutObject host={host} expect=100-continue te=- body=300000"));
+    let crc = crc32c::crc32c(&body);
+    assert_eq!(echoed, format!("PUT /bucket/one?x-id=PutObject host={host} expect=100-continue te=- body=300000 crc32c={crc:08x}"));
 
     proxy.inject(Match::put_object(), Fault::Status(503, "SlowDown"), 1);
     let (status, error) = put_expecting("/bucket/two");
@@ -456,19 +457,30 @@ fn one_keep_alive_connection_carries_expect_continue_an_injected_error_and_chunk
     assert!(error.contains("<Error><Code>SlowDown</Code><Message>"), "{error}");
 
     let mut writer = reader.get_ref().try_clone().unwrap();
-    write!(writer, "PUT /bucket/three HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
-    for chunk in [&body[..1000], &body[1000..70_000], &body[70_000..]] {
-        write!(writer, "{:x}\r\n", chunk.len()).unwrap();
-        writer.write_all(chunk).unwrap();
-        writer.write_all(b"\r\n").unwrap();
-    }
-    writer.write_all(b"0\r\n\r\n").unwrap();
-    let (status, echoed) = read_response(&mut reader, false);
+    let mut put_chunked = |path: &str| {
+        write!(writer, "PUT {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+        for chunk in [&body[..1000], &body[1000..70_000], &body[70_000..]] {
+            write!(writer, "{:x}\r\n", chunk.len()).unwrap();
+            writer.write_all(chunk).unwrap();
+            writer.write_all(b"\r\n").unwrap();
+        }
+        writer.write_all(b"0\r\n\r\n").unwrap();
+        read_response(&mut reader, false)
+    };
+    let (status, echoed) = put_chunked("/bucket/three");
     assert_eq!(status, 200);
-    assert_eq!(echoed, format!("PUT /bucket/three host={host} expect=- te=chunked body=300000"));
+    assert_eq!(echoed, format!("PUT /bucket/three host={host} expect=- te=chunked body=300000 crc32c={crc:08x}"));
 
-    write!(writer, "GET /bucket/one HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
-    assert_eq!(read_response(&mut reader, false), (200, format!("GET /bucket/one host={host} expect=- te=- body=0")));
+    // Damage lands on exactly one bit of the byte asked for, here the first of a chunk.
+    proxy.inject(Match::put_object(), Fault::CorruptBody { at_byte: 70_000 }, 1);
+    let (status, echoed) = put_chunked("/bucket/four");
+    let mut damaged = body.clone();
+    damaged[70_000] ^= 1;
+    assert_eq!(status, 200);
+    assert_eq!(echoed, format!("PUT /bucket/four host={host} expect=- te=chunked body=300000 crc32c={:08x}", crc32c::crc32c(&damaged)));
+
+    write!(reader.get_ref(), "GET /bucket/one HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut reader, false), (200, format!("GET /bucket/one host={host} expect=- te=- body=0 crc32c={:08x}", crc32c::crc32c(b""))));
 
     let seen = proxy.requests();
     let summary: Vec<_> = seen.iter().map(|r| (r.connection, r.method.as_str(), r.path.as_str(), r.status)).collect();
@@ -478,11 +490,12 @@ fn one_keep_alive_connection_carries_expect_continue_an_injected_error_and_chunk
             (0, "PUT", "/bucket/one", Some(200)),
             (0, "PUT", "/bucket/two", Some(503)),
             (0, "PUT", "/bucket/three", Some(200)),
+            (0, "PUT", "/bucket/four", Some(200)),
             (0, "GET", "/bucket/one", Some(200)),
         ]
     );
     assert_eq!(seen[0].query, "x-id=PutObject");
-    assert!(seen[..3].iter().all(|r| r.body_bytes == 300_000), "{seen:#?}");
+    assert!(seen[..4].iter().all(|r| r.body_bytes == 300_000), "{seen:#?}");
 }
 
 #[test]

@@ -237,6 +237,131 @@ async fn throttling_resets_and_stalls_are_retried_part_by_part() {
     assert_eq!((tries(1), tries(2), tries(3), tries(4), tries(5), tries(6)), (1, 3, 2, 2, 2, 1));
 }
 
+/// A part damaged between client and server is refused by the embedded
+/// server's checksum check (400 BadDigest, as AWS does), and that part alone is
+/// sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_damaged_in_transit_is_refused_by_the_embedded_server_and_resent_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::local(tmp.path()).await;
+    let (proxy, file, key) = damage_part_2(&server, tmp.path());
+    let result = json(&run(upload_cmd(&tmp.path().join("client"), &server, &proxy.endpoint(), &file, key)).await);
+    assert_eq!(result["parts"], 4);
+    assert_eq!(proxy.pending_faults(), 0, "the damage was done");
+    let part2 = proxy.requests_matching(&Match::upload_part_number(2));
+    let statuses: Vec<_> = part2.iter().map(|r| r.upstream_status).collect();
+    assert_eq!(statuses, [Some(400), Some(200)], "the damaged part was refused, then resent");
+    assert_eq!(part2[0].body_bytes, 5 * MIB, "the damaged copy reached the server in full");
+    for n in [1, 3, 4] {
+        assert_eq!(proxy.requests_matching(&Match::upload_part_number(n)).len(), 1, "part {n} went once");
+    }
+    assert_eq!(object_sha256(&server.client(), key).await, sha256_file(&file));
+}
+
+/// moto stores parts without checking them. The damage is then caught when the
+/// finished object's CRC32C is checked: the upload fails clearly, and the same
+/// command uploads the file again whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_damaged_in_transit_on_moto_fails_the_check_of_the_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::moto().await;
+    let (proxy, file, key) = damage_part_2(&server, tmp.path());
+    let data = tmp.path().join("client");
+    let out = run(upload_cmd(&data, &server, &proxy.endpoint(), &file, key)).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a damaged object must not count as uploaded");
+    assert!(stderr.contains("did not arrive intact") && stderr.contains("CRC32C"), "{stderr}");
+
+    let result = json(&run(upload_cmd(&data, &server, &proxy.endpoint(), &file, key)).await);
+    assert_eq!(result["bytes_sent"], 17 * MIB, "{result}");
+    assert_eq!(object_sha256(&server.client(), key).await, sha256_file(&file));
+}
+
+/// A proxy in front of `server` that damages one byte of part 2, once; and a 4-part file.
+fn damage_part_2(server: &Server, dir: &Path) -> (FaultProxy, PathBuf, &'static str) {
+    let upstream = server.endpoint().trim_start_matches("http://").parse().unwrap();
+    let proxy = FaultProxy::start(upstream);
+    proxy.inject(Match::upload_part_number(2), Fault::CorruptBody { at_byte: 3 * MIB + 17 }, 1);
+    let file = make_file(dir, "damaged in transit.mov", 17 * MIB);
+    (proxy, file, "damaged/damaged in transit.mov")
+}
+
+/// The embedded server holds multipart uploads to AWS's checksum rules (s3s-fs
+/// alone stores any part and reports no checksum for the object).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_server_checks_multipart_checksums_as_aws_does() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart};
+    use base64::Engine as _;
+    let b64 = |crc: u32| base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes());
+
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::local(tmp.path()).await;
+    let client = server.client();
+    let key = "checks/clip.mov";
+    let part1: Vec<u8> = (0..5 * MIB).map(|i| (i % 253) as u8).collect();
+    let part2: Vec<u8> = (0..MIB + 3).map(|i| (i % 241) as u8).collect();
+    let whole = [part1.as_slice(), part2.as_slice()].concat();
+
+    // An object already there, with a checksum of its own, that the upload replaces.
+    client.put_object().bucket(BUCKET).key(key).body(ByteStream::from_static(b"old")).checksum_algorithm(ChecksumAlgorithm::Sha256).send().await.unwrap();
+
+    let upload = client.create_multipart_upload().bucket(BUCKET).key(key).checksum_algorithm(ChecksumAlgorithm::Crc32C).checksum_type(ChecksumType::FullObject).send().await.unwrap();
+    let upload_id = upload.upload_id().unwrap();
+    let send_part = |number: i32, body: &[u8], crc: String| {
+        client.upload_part().bucket(BUCKET).key(key).upload_id(upload_id).part_number(number).checksum_crc32_c(crc).body(ByteStream::from(body.to_vec())).send()
+    };
+
+    // A part whose bytes do not match its declared CRC32C is refused and not stored.
+    let refused = send_part(1, &part1, b64(crc32c::crc32c(&part1) ^ 1)).await.unwrap_err();
+    assert_eq!(refused.as_service_error().and_then(|e| e.meta().code()), Some("BadDigest"), "{refused:?}");
+    let listed = client.list_parts().bucket(BUCKET).key(key).upload_id(upload_id).send().await.unwrap();
+    assert!(listed.parts().is_empty(), "a refused part is not stored: {listed:?}");
+
+    let sent1 = send_part(1, &part1, b64(crc32c::crc32c(&part1))).await.unwrap();
+    assert_eq!(sent1.checksum_crc32_c(), Some(b64(crc32c::crc32c(&part1)).as_str()));
+    // The value may also come after the body, in the aws-chunked trailer.
+    let part2_file = tmp.path().join("part2");
+    std::fs::write(&part2_file, &part2).unwrap();
+    let sent2 = client.upload_part().bucket(BUCKET).key(key).upload_id(upload_id).part_number(2).checksum_algorithm(ChecksumAlgorithm::Crc32C).body(ByteStream::from_path(&part2_file).await.unwrap()).send().await.unwrap();
+    assert_eq!(sent2.checksum_crc32_c(), Some(b64(crc32c::crc32c(&part2)).as_str()));
+
+    // ListParts tells what each stored part is, which resuming relies on.
+    let listed = client.list_parts().bucket(BUCKET).key(key).upload_id(upload_id).send().await.unwrap();
+    let seen: Vec<_> = listed.parts().iter().map(|p| (p.part_number(), p.size(), p.e_tag().map(str::to_owned), p.checksum_crc32_c().map(str::to_owned))).collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(1), Some(part1.len() as i64), sent1.e_tag().map(str::to_owned), Some(b64(crc32c::crc32c(&part1)))),
+            (Some(2), Some(part2.len() as i64), sent2.e_tag().map(str::to_owned), Some(b64(crc32c::crc32c(&part2)))),
+        ]
+    );
+
+    let completed = |crc1: u32| {
+        CompletedMultipartUpload::builder()
+            .parts(CompletedPart::builder().part_number(1).e_tag(sent1.e_tag().unwrap()).checksum_crc32_c(b64(crc1)).build())
+            .parts(CompletedPart::builder().part_number(2).e_tag(sent2.e_tag().unwrap()).build())
+            .build()
+    };
+    let complete = |parts: CompletedMultipartUpload, object_crc: u32| {
+        client.complete_multipart_upload().bucket(BUCKET).key(key).upload_id(upload_id).multipart_upload(parts).checksum_crc32_c(b64(object_crc)).checksum_type(ChecksumType::FullObject).send()
+    };
+    let whole_crc = crc32c::crc32c(&whole);
+    let wrong_part = complete(completed(crc32c::crc32c(&part2)), whole_crc).await.unwrap_err();
+    assert_eq!(wrong_part.as_service_error().and_then(|e| e.meta().code()), Some("InvalidPart"), "{wrong_part:?}");
+    let wrong_whole = complete(completed(crc32c::crc32c(&part1)), whole_crc ^ 1).await.unwrap_err();
+    assert_eq!(wrong_whole.as_service_error().and_then(|e| e.meta().code()), Some("BadDigest"), "{wrong_whole:?}");
+
+    let done = complete(completed(crc32c::crc32c(&part1)), whole_crc).await.unwrap();
+    assert_eq!(done.checksum_crc32_c(), Some(b64(whole_crc).as_str()));
+    assert_eq!(done.checksum_type(), Some(&ChecksumType::FullObject));
+    let head = client.head_object().bucket(BUCKET).key(key).checksum_mode(ChecksumMode::Enabled).send().await.unwrap();
+    assert_eq!(head.checksum_crc32_c(), Some(b64(whole_crc).as_str()), "the object's CRC32C is on record");
+    assert_eq!(head.checksum_sha256(), None, "the replaced object's checksum is gone");
+    assert_eq!(head.content_length(), Some(whole.len() as i64));
+    assert!(std::fs::read_dir(tmp.path().join("server/local-s3-parts")).unwrap().next().is_none(), "the ledger forgets finished uploads");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_modified_mid_upload_is_never_mixed_with_its_old_version() {
     let tmp = tempfile::tempdir().unwrap();
