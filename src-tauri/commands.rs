@@ -97,7 +97,7 @@ fn retry_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> 
 /// A signed stream URL for the app's own player.
 #[tauri::command]
 async fn preview_url(state: State<'_, AppState>, job_id: String) -> Result<String, String> {
-    let link = state.linker.preview_job(parse_id(&job_id)?).await.map_err(|e| e.to_string())?;
+    let link = state.linker()?.preview_job(parse_id(&job_id)?).await.map_err(|e| e.to_string())?;
     Ok(link.url)
 }
 
@@ -107,18 +107,19 @@ async fn create_link(state: State<'_, AppState>, job_id: String, kind: String, e
     if kind == LinkKind::Preview {
         return Err("preview links are made by the player".into());
     }
-    state.linker.link_job(parse_id(&job_id)?, kind, expires_in_seconds).await.map_err(|e| e.to_string())
+    state.linker()?.link_job(parse_id(&job_id)?, kind, expires_in_seconds).await.map_err(|e| e.to_string())
 }
 
 #[tauri::command]
 fn list_links(state: State<'_, AppState>, job_id: String) -> Result<Vec<LinkView>, String> {
-    state.linker.list(parse_id(&job_id)?).map_err(|e| e.to_string())
+    state.linker()?.list(parse_id(&job_id)?).map_err(|e| e.to_string())
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct AppStatus {
     mode: &'static str,
+    connection: String,
     s3_endpoint: String,
     data_dir: String,
 }
@@ -127,7 +128,8 @@ struct AppStatus {
 fn app_status(state: State<'_, AppState>) -> AppStatus {
     let storage = state.engine.storage();
     AppStatus {
-        mode: "local",
+        mode: if state.is_local { "local" } else { "aws" },
+        connection: state.connection.clone(),
         s3_endpoint: storage.endpoint_url.clone().unwrap_or_default(),
         data_dir: state.data_dir.path().display().to_string(),
     }

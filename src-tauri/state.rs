@@ -1,5 +1,5 @@
-//! What the shell holds while the app runs: the engine and, in local mode, the
-//! embedded stack it talks to.
+//! What the shell holds while the app runs: the active connection's stack (in
+//! local mode, the embedded one), its engine and its linker.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -7,30 +7,49 @@ use std::path::PathBuf;
 use streamdrop_core::engine::EngineOptions;
 use streamdrop_core::links::Linker;
 use streamdrop_core::local::LocalStackOptions;
-use streamdrop_core::{DataDir, Engine, JobView, LocalStack};
+use streamdrop_core::stack::AwsStackOptions;
+use streamdrop_core::{DataDir, Engine, JobView, Stack};
 use tauri::{AppHandle, Emitter};
 use tokio::sync::{broadcast, Mutex};
 
 pub struct AppState {
     pub engine: Engine,
-    pub linker: Linker,
+    /// Why links cannot be made, when they cannot (an AWS connection whose
+    /// signing key is not in this machine's keychain): jobs still run.
+    linker: Result<Linker, String>,
     pub data_dir: DataDir,
-    local: Mutex<Option<LocalStack>>,
+    pub connection: String,
+    pub is_local: bool,
+    stack: Mutex<Option<Stack>>,
 }
 
 impl AppState {
     pub async fn start(data_dir_flag: Option<PathBuf>) -> Result<Self, Box<dyn std::error::Error>> {
         let data_dir = DataDir::resolve(data_dir_flag)?;
-        let local = LocalStack::start(&data_dir, LocalStackOptions::with_os_keychain()).await?;
-        let engine = local.start_engine(&data_dir, EngineOptions::default())?;
-        let linker = local.linker(&data_dir)?;
-        Ok(Self { engine, linker, data_dir, local: Mutex::new(Some(local)) })
+        let stack = Stack::open_active(&data_dir, LocalStackOptions::with_os_keychain(), AwsStackOptions::with_os_keychain()).await?;
+        let engine = stack.start_engine(&data_dir, EngineOptions::default())?;
+        let linker = stack.linker(&data_dir).await.map_err(|e| e.to_string());
+        if let Err(why) = &linker {
+            tracing::warn!("links cannot be made: {why}");
+        }
+        Ok(Self {
+            engine,
+            linker,
+            data_dir,
+            connection: stack.connection().to_string(),
+            is_local: matches!(stack, Stack::Local(_)),
+            stack: Mutex::new(Some(stack)),
+        })
     }
 
-    /// Stops the local stack so in-flight requests end cleanly before exit.
+    pub fn linker(&self) -> Result<&Linker, String> {
+        self.linker.as_ref().map_err(Clone::clone)
+    }
+
+    /// Stops the stack so in-flight requests end cleanly before exit.
     pub async fn shutdown(&self) {
-        if let Some(local) = self.local.lock().await.take() {
-            local.shutdown().await;
+        if let Some(stack) = self.stack.lock().await.take() {
+            stack.shutdown().await;
         }
     }
 }

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use streamdrop_core::credentials::{AwsKeys, ConnectionName, OsKeychain, SecretItem, SecretRef, SecretStore};
-use streamdrop_e2e::built_binary;
 use streamdrop_e2e::moto::MotoServer;
+use streamdrop_e2e::transcoder_standin::{JobStep, TranscoderStandIn};
+use streamdrop_e2e::{built_binary, make_clip};
 
 /// Refuses to touch a keychain that is not the throwaway one.
 fn throwaway_keychain() {
@@ -120,7 +121,7 @@ fn keychain_entries_land_in_the_secret_service_and_go_away() {
 
 #[test]
 #[ignore = "needs a throwaway Secret Service: scripts/test-all.sh runs it"]
-fn the_readme_flow_connects_sets_up_against_moto_and_removes() {
+fn the_readme_flow_connects_sets_up_runs_a_job_on_moto_and_removes() {
     throwaway_keychain();
     let moto = MotoServer::start();
     let tmp = tempfile::tempdir().unwrap();
@@ -178,6 +179,28 @@ fn the_readme_flow_connects_sets_up_against_moto_and_removes() {
     }
     let settings = std::fs::read_to_string(data.join("settings.json")).unwrap();
     assert!(settings.contains(&key_pair_id), "{settings}");
+
+    // The whole pipeline on this connection, headless: upload, copy, MediaConvert
+    // (the stand-in, reached through the AWS SDKs' own endpoint variable), and a
+    // link through the distribution, signed with the key from the keychain.
+    let standin = TranscoderStandIn::start();
+    standin.script_next_job(vec![JobStep::Progressing { percent: 50 }, JobStep::Complete]);
+    let clip = make_clip(tmp.path(), "C003 street.mp4", 1);
+    let submitted = run_ok(sd().env("AWS_ENDPOINT_URL_MEDIACONVERT", standin.endpoint()).arg("submit").arg(&clip).args(["--wait", "--json"]));
+    let job: serde_json::Value = serde_json::from_slice(&submitted.stdout).unwrap();
+    let id = job["id"].as_str().expect("a job id").to_owned();
+    assert_eq!(job["state"], "ready", "{job}");
+    assert_eq!(job["connection"], name);
+    assert_eq!(job["outputs"]["original"], format!("s3://streamdrop-readme-media/jobs/{id}/original/C003 street.mp4"));
+    assert_eq!(job["outputs"]["playlist"], format!("s3://streamdrop-readme-media/jobs/{id}/hls/master.m3u8"));
+    let create = &standin.requests_to("POST", "/2017-08-29/jobs")[0];
+    assert_eq!(create.body["settings"]["inputs"][0]["fileInput"], job["outputs"]["original"]);
+    let jobs: serde_json::Value = serde_json::from_slice(&run_ok(sd().args(["jobs", "--json"])).stdout).unwrap();
+    assert_eq!(jobs[0]["connection"], name, "{jobs}");
+    let link = stdout(&run_ok(sd().args(["link", &id, "--kind", "original", "--expires-in", "1h"])));
+    let domain = report["distribution"]["domain"].as_str().expect("distribution domain");
+    assert!(link.starts_with(&format!("https://{domain}/jobs/{id}/original/C003%20street.mp4?")), "{link}");
+    assert!(link.contains(&format!("Key-Pair-Id={key_pair_id}")), "{link}");
 
     // Removal takes the secrets with it.
     let removed = run_ok(sd().args(["connection", "remove", name]));

@@ -5,11 +5,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use streamdrop_core::credentials::{Connection, Settings};
 use streamdrop_core::engine::{record_job, EngineOptions};
-use streamdrop_core::local::{local_buckets, LocalStackOptions};
-use streamdrop_core::store::Store;
 use streamdrop_core::jobs::LiveProgress;
-use streamdrop_core::{DataDir, Engine, JobView, LocalStack, ObjectRef};
+use streamdrop_core::links::find_poster;
+use streamdrop_core::local::{local_buckets, LocalStackOptions};
+use streamdrop_core::stack::AwsStackOptions;
+use streamdrop_core::storage::Buckets;
+use streamdrop_core::store::Store;
+use streamdrop_core::{DataDir, Engine, JobView, Stack};
 
 use crate::output::json_line;
 
@@ -18,7 +22,8 @@ pub struct SubmitArgs {
     /// The file to add; it is only read
     file: PathBuf,
     /// Wait until the job has finished, and exit non-zero if it failed. Without it
-    /// the job stays queued until the app or `streamdrop serve` runs on this data dir
+    /// the job stays queued until an engine on its connection runs on this data
+    /// dir: the app, a later `submit --wait`, or (Local) `streamdrop serve`
     #[arg(long)]
     wait: bool,
     /// Print one JSON line with the job
@@ -41,12 +46,13 @@ struct Submitted<'a> {
     outputs: serde_json::Value,
 }
 
+/// Runs the whole pipeline on the active connection (`streamdrop connection use`).
 pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
     let mut outputs = serde_json::json!({});
     let job = if args.wait {
         // This process hosts the engine until the job settles.
-        let stack = LocalStack::start(&data_dir, LocalStackOptions::default()).await?;
+        let stack = Stack::open_active(&data_dir, LocalStackOptions::default(), AwsStackOptions::with_os_keychain()).await?;
         let engine = stack.start_engine(&data_dir, EngineOptions::default())?;
         let report = engine.add_paths([args.file]);
         let result = match report.rejected.first() {
@@ -61,8 +67,18 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Resu
         stack.shutdown().await;
         result?
     } else {
+        let settings = Settings::load(&data_dir)?;
+        let buckets = match settings.active() {
+            Connection::Local => local_buckets(),
+            Connection::Aws(aws) => {
+                let resources = aws.resources.as_ref().ok_or_else(|| {
+                    anyhow::anyhow!("connection {:?} has no buckets yet: run `streamdrop setup --apply`", aws.name.as_str())
+                })?;
+                Buckets { uploads: resources.upload_bucket.clone(), media: resources.media_bucket.clone() }
+            }
+        };
         let store = Store::open(&data_dir.store_file())?;
-        let job = record_job(&store, &local_buckets(), args.file)
+        let job = record_job(&store, settings.active_name(), &buckets, args.file)
             .map_err(|rejection| anyhow::anyhow!("{}: {}", rejection.path, rejection.reason))?;
         JobView::of(&job, &LiveProgress::default())
     };
@@ -80,16 +96,13 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Resu
 /// A ready job's results: what exists, by name.
 async fn outputs_of(engine: &Engine, job: &JobView) -> anyhow::Result<serde_json::Value> {
     let out = engine.outputs(job.id)?;
-    let exists = |object: ObjectRef| {
-        let client = engine.storage().client.clone();
-        async move { client.head_object().bucket(&object.bucket).key(&object.key).send().await.is_ok().then_some(object.to_string()) }
-    };
+    let poster = find_poster(&engine.storage().client, &out.layout).await;
     Ok(serde_json::json!({
         "upload": job.destination,
         "original": out.original.to_string(),
         "playlist": out.layout.master_playlist().to_string(),
         "thumbnails": format!("s3://{}/{}", out.layout.bucket, out.layout.thumbnails_prefix()),
-        "poster": exists(out.layout.poster()).await,
+        "poster": poster.map(|p| p.to_string()),
     }))
 }
 
@@ -103,7 +116,7 @@ pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<E
         println!("no jobs yet: add one with `streamdrop submit FILE`");
     } else {
         for job in &jobs {
-            println!("{}\t{:<9}\t{:>12}\t{}", job.id, job.state, job.size, job.file_name);
+            println!("{}\t{:<9}\t{:>12}\t{}\t{}", job.id, job.state, job.size, job.connection, job.file_name);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,12 +1,15 @@
-//! `streamdrop link JOB_ID`: a playable signed link to a ready job, through
-//! the local edge that `streamdrop serve` or the app runs.
+//! `streamdrop link JOB_ID`: a playable signed link to a ready job, on the
+//! job's connection: through CloudFront, or (Local) the local edge that
+//! `streamdrop serve` or the app runs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use streamdrop_core::links::LinkKind;
 use streamdrop_core::local::LocalStackOptions;
-use streamdrop_core::{DataDir, JobId, LocalStack};
+use streamdrop_core::stack::AwsStackOptions;
+use streamdrop_core::store::Store;
+use streamdrop_core::{DataDir, JobId, Stack};
 
 use crate::units::parse_duration;
 
@@ -25,10 +28,15 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     anyhow::ensure!(args.kind != LinkKind::Preview, "preview links are made by the app's player");
     let data_dir = DataDir::resolve(data_dir)?;
     // The edge belongs to the running app or `streamdrop serve`; this command only writes and signs.
-    let options = LocalStackOptions { serve_edge: false, ..LocalStackOptions::with_os_keychain() };
-    let stack = LocalStack::start(&data_dir, options).await?;
-    let linker = stack.linker(&data_dir)?;
-    let result = linker.link_job(args.job_id, args.kind, args.expires_in).await;
+    let local = LocalStackOptions { serve_edge: false, ..LocalStackOptions::with_os_keychain() };
+    let job = Store::open(&data_dir.store_file())?
+        .get(args.job_id)?
+        .ok_or_else(|| anyhow::anyhow!("no job with id {}", args.job_id))?;
+    let stack = Stack::open_named(&data_dir, &job.connection, local, AwsStackOptions::with_os_keychain()).await?;
+    let result = match stack.linker(&data_dir).await {
+        Ok(linker) => linker.link_job(args.job_id, args.kind, args.expires_in).await,
+        Err(err) => Err(err),
+    };
     stack.shutdown().await;
     println!("{}", result?.url);
     Ok(ExitCode::SUCCESS)

@@ -72,6 +72,21 @@ impl DataDir {
         }
     }
 
+    /// Like [`lock_for_engine`](Self::lock_for_engine), waiting up to 5 s:
+    /// a process that just closed on this data dir (an app restart) may need
+    /// a moment to let go.
+    pub fn claim_for_engine(&self) -> Result<EngineLock, DataDirError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match self.lock_for_engine() {
+                Err(DataDirError::Busy { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(100))
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Object data of the embedded S3 server: one folder per bucket.
     pub fn local_storage_root(&self) -> PathBuf {
         self.0.join("local-s3")

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::credentials::ConnectionName;
 use crate::storage::ObjectRef;
 use crate::transcode::MediaInfo;
 use crate::transfer::Progress;
@@ -155,6 +156,9 @@ impl SourceFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     pub id: JobId,
+    /// The connection whose storage and transcoder run the job. Only an engine
+    /// on that connection touches it.
+    pub connection: ConnectionName,
     pub source: SourceFile,
     /// Where the upload stage puts the file: the temporary uploads bucket.
     pub destination: ObjectRef,
@@ -200,6 +204,8 @@ pub struct JobView {
     pub error: Option<String>,
     pub created_at: i64,
     pub destination: String,
+    /// The connection the job runs on (`Local`, or an AWS connection's name).
+    pub connection: String,
 }
 
 impl JobView {
@@ -225,6 +231,7 @@ impl JobView {
             },
             created_at: job.created_ms,
             destination: job.destination.to_string(),
+            connection: job.connection.to_string(),
         }
     }
 }

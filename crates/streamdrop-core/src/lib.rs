@@ -11,6 +11,7 @@
 //! - [`local`]: the embedded local stack (an s3s server) that makes local mode work offline.
 //! - [`transfer`]: moving bytes into S3.
 //! - [`engine`]: queues jobs, runs them, and reports progress as events.
+//! - [`stack`]: what a connection's jobs run on (the local stack, or an AWS connection's services).
 //! - [`transcode`], [`signing`], [`credentials`], [`provisioning`]: later stages of the flow.
 
 pub mod credentials;
@@ -23,6 +24,7 @@ pub mod links;
 pub mod local;
 pub mod provisioning;
 pub mod signing;
+pub mod stack;
 pub mod storage;
 pub mod store;
 pub mod transcode;
@@ -32,4 +34,5 @@ pub use data_dir::DataDir;
 pub use engine::{Engine, EngineError};
 pub use jobs::{IntakeReport, JobId, JobState, JobView, Rejection, Stage};
 pub use local::LocalStack;
+pub use stack::Stack;
 pub use storage::ObjectRef;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use streamdrop_core::credentials::ConnectionName;
 use streamdrop_core::engine::{record_job, EngineOptions};
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::store::Store;
@@ -180,7 +181,7 @@ async fn a_job_that_fails_keeps_its_reason_and_others_still_finish() {
     let fine = make_clip(&fx.files, "fine.mp4");
     // Record the doomed job, then change the file: the engine must refuse to mix versions.
     let store = Store::open(&fx.data_dir.store_file()).unwrap();
-    let doomed_job = record_job(&store, &local_buckets(), doomed.clone()).unwrap();
+    let doomed_job = record_job(&store, &ConnectionName::local(), &local_buckets(), doomed.clone()).unwrap();
     std::fs::write(&doomed, b"a different take").unwrap();
     let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
     let fine_id = engine.add_paths([fine]).accepted[0].id;
@@ -199,7 +200,7 @@ async fn jobs_survive_a_restart_and_queued_ones_resume() {
     // Recorded while nothing runs, as `streamdrop submit` without --wait does.
     let queued = {
         let store = Store::open(&fx.data_dir.store_file()).unwrap();
-        record_job(&store, &local_buckets(), clip.clone()).unwrap()
+        record_job(&store, &ConnectionName::local(), &local_buckets(), clip.clone()).unwrap()
     };
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
     let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();

@@ -46,6 +46,8 @@ export interface JobView {
   createdAt: number;
   /** "s3://bucket/key" */
   destination: string;
+  /** The connection the job runs on. */
+  connection: string;
 }
 
 /** What a share link points at: the HLS stream, the poster image, or the original upload. */
@@ -75,6 +77,9 @@ export interface IntakeReport {
 
 export interface AppStatus {
   mode: 'local' | 'aws';
+  /** The active connection's name ("Local" in local mode). */
+  connection: string;
+  /** Empty when an AWS connection uses AWS's own endpoints. */
   s3Endpoint: string;
   dataDir: string;
 }

@@ -27,6 +27,7 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
     error: null,
     createdAt,
     destination: `s3://bucket/${id}.mp4`,
+    connection: 'Local',
     ...extra,
   };
 }

@@ -3,14 +3,17 @@ import { statusLine } from './status';
 
 describe('statusLine', () => {
   it('describes local mode with its storage endpoint', () => {
-    expect(statusLine({ mode: 'local', s3Endpoint: 'http://127.0.0.1:41234', dataDir: '/d' })).toBe(
-      'Local mode · storage at http://127.0.0.1:41234',
-    );
+    expect(
+      statusLine({ mode: 'local', connection: 'Local', s3Endpoint: 'http://127.0.0.1:41234', dataDir: '/d' }),
+    ).toBe('Local mode · storage at http://127.0.0.1:41234');
   });
 
-  it('describes AWS mode', () => {
+  it('names the AWS connection, and its endpoint only when it has its own', () => {
+    expect(statusLine({ mode: 'aws', connection: 'Production', s3Endpoint: '', dataDir: '/d' })).toBe(
+      'AWS · Production',
+    );
     expect(
-      statusLine({ mode: 'aws', s3Endpoint: 'https://s3.eu-west-1.amazonaws.com', dataDir: '/d' }),
-    ).toBe('AWS mode · storage at https://s3.eu-west-1.amazonaws.com');
+      statusLine({ mode: 'aws', connection: 'Staging', s3Endpoint: 'https://minio.example.com', dataDir: '/d' }),
+    ).toBe('AWS · Staging · storage at https://minio.example.com');
   });
 });

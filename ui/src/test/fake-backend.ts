@@ -14,6 +14,7 @@ export interface FakeBackend {
 
 export const LOCAL_STATUS: AppStatus = {
   mode: 'local',
+  connection: 'Local',
   s3Endpoint: 'http://127.0.0.1:9000',
   dataDir: '/home/editor/.local/share/streamdrop',
 };
@@ -92,6 +93,7 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
     error: null,
     createdAt: 1_700_000_000_000 + seq * 1000,
     destination: `s3://streamdrop-local/ingest/${fileName}`,
+    connection: 'Local',
     ...overrides,
   };
 }

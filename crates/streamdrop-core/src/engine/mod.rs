@@ -15,6 +15,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{broadcast, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::credentials::ConnectionName;
 use crate::intake;
 use crate::jobs::{now_ms, IntakeReport, Job, JobId, JobState, JobView, LiveProgress, Rejection, Stage, TranscodeRecord};
 use crate::storage::{Buckets, ObjectRef, Storage};
@@ -32,6 +33,8 @@ pub enum EngineError {
     UnknownJob(JobId),
     #[error("the job is {state}, so it cannot be {action}")]
     NotNow { id: JobId, state: &'static str, action: &'static str },
+    #[error("job {id} runs on connection {connection:?}: switch to it (`streamdrop connection use`) to act on it")]
+    OtherConnection { id: JobId, connection: String },
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +76,8 @@ pub struct Engine {
 
 struct Inner {
     store: Store,
+    /// Only this connection's jobs are run here.
+    connection: ConnectionName,
     storage: Storage,
     transcoder: Arc<dyn Transcoder>,
     options: EngineOptions,
@@ -92,13 +97,21 @@ struct Running {
 }
 
 impl Engine {
-    /// Starts the engine on the current Tokio runtime and resumes every
-    /// unfinished job at its stage. Paused jobs stay paused until resumed.
-    pub fn start(store: Store, storage: Storage, transcoder: Arc<dyn Transcoder>, options: EngineOptions) -> Result<Self, EngineError> {
+    /// Starts the engine for `connection`'s jobs on the current Tokio runtime
+    /// and resumes each unfinished one at its stage. Paused jobs stay paused
+    /// until resumed; other connections' jobs are listed, never run.
+    pub fn start(
+        store: Store,
+        connection: ConnectionName,
+        storage: Storage,
+        transcoder: Arc<dyn Transcoder>,
+        options: EngineOptions,
+    ) -> Result<Self, EngineError> {
         let (events, _) = broadcast::channel(1024);
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
+                connection,
                 storage,
                 transcoder,
                 upload_slots: Semaphore::new(options.upload_concurrency.max(1)),
@@ -109,7 +122,7 @@ impl Engine {
             }),
         };
         for job in engine.inner.store.list()? {
-            if job.state.is_unfinished() {
+            if job.state.is_unfinished() && job.connection == engine.inner.connection {
                 engine.spawn(job);
             }
         }
@@ -136,7 +149,7 @@ impl Engine {
     pub fn add_paths(&self, paths: impl IntoIterator<Item = PathBuf>) -> IntakeReport {
         let mut report = IntakeReport::default();
         for path in paths {
-            match record_job(&self.inner.store, &self.inner.storage.buckets, path) {
+            match record_job(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, path) {
                 Ok(job) => {
                     report.accepted.push(JobView::of(&job, &LiveProgress::default()));
                     self.spawn(job);
@@ -158,7 +171,7 @@ impl Engine {
 
     /// Where a job's original and transcoded outputs live (whether or not they exist yet).
     pub fn outputs(&self, id: JobId) -> Result<JobOutputs, EngineError> {
-        Ok(JobOutputs::of(&self.inner.load(id)?, &self.inner.storage.buckets.media))
+        Ok(JobOutputs::of(&self.inner.load_own(id)?, &self.inner.storage.buckets.media))
     }
 
     /// Waits until the job is ready, failed, cancelled or paused, and returns it.
@@ -178,7 +191,7 @@ impl Engine {
     /// resuming sends only the rest.
     pub fn pause(&self, id: JobId) -> Result<JobView, EngineError> {
         let mut running = self.inner.lock_running();
-        let mut job = self.inner.load(id)?;
+        let mut job = self.inner.load_own(id)?;
         if !matches!(job.state, JobState::Queued { stage: Stage::Upload } | JobState::Uploading) {
             return Err(EngineError::NotNow { id, state: job.state.name(), action: "paused" });
         }
@@ -205,7 +218,7 @@ impl Engine {
 
     fn requeue(&self, id: JobId, action: &'static str, restart_at: impl Fn(&JobState) -> Option<Stage>) -> Result<JobView, EngineError> {
         let mut running = self.inner.lock_running();
-        let mut job = self.inner.load(id)?;
+        let mut job = self.inner.load_own(id)?;
         let Some(stage) = restart_at(&job.state) else {
             return Err(EngineError::NotNow { id, state: job.state.name(), action });
         };
@@ -219,7 +232,7 @@ impl Engine {
     /// Stops a job for good and removes its partial upload from the server.
     pub fn cancel(&self, id: JobId) -> Result<JobView, EngineError> {
         let mut running = self.inner.lock_running();
-        let mut job = self.inner.load(id)?;
+        let mut job = self.inner.load_own(id)?;
         if matches!(job.state, JobState::Ready | JobState::Cancelled) {
             return Err(EngineError::NotNow { id, state: job.state.name(), action: "cancelled" });
         }
@@ -262,15 +275,17 @@ impl Engine {
     }
 }
 
-/// Checks `path` and records it as a queued job uploading to `buckets`. The one
-/// place jobs are made: the engine runs them at once, `streamdrop submit`
-/// without `--wait` leaves them for the next engine to run.
-pub fn record_job(store: &Store, buckets: &Buckets, path: PathBuf) -> Result<Job, Rejection> {
+/// Checks `path` and records it as a queued job of `connection`, uploading to
+/// `buckets`. The one place jobs are made: the engine runs them at once,
+/// `streamdrop submit` without `--wait` leaves them for the next engine on
+/// that connection to run.
+pub fn record_job(store: &Store, connection: &ConnectionName, buckets: &Buckets, path: PathBuf) -> Result<Job, Rejection> {
     let source = intake::inspect(&path)?;
     let id = JobId::new();
     let key = format!("uploads/{id}/{}", source.display_name());
     let job = Job {
         id,
+        connection: connection.clone(),
         destination: ObjectRef::new(&buckets.uploads, key),
         source,
         created_ms: now_ms(),
@@ -291,6 +306,15 @@ impl Inner {
 
     fn load(&self, id: JobId) -> Result<Job, EngineError> {
         self.store.get(id)?.ok_or(EngineError::UnknownJob(id))
+    }
+
+    /// A job this engine may act on: one of its connection's.
+    fn load_own(&self, id: JobId) -> Result<Job, EngineError> {
+        let job = self.load(id)?;
+        if job.connection != self.connection {
+            return Err(EngineError::OtherConnection { id, connection: job.connection.to_string() });
+        }
+        Ok(job)
     }
 
     fn outputs(&self, job: &Job) -> JobOutputs {

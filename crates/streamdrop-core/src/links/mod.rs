@@ -19,10 +19,12 @@ use aws_sdk_s3::Client;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::credentials::ConnectionName;
 use crate::engine::JobOutputs;
 use crate::jobs::{now_ms, JobId, JobState};
 use crate::signing::{query_string, sign_url, Policy, SignedQuery, SigningKey};
 use crate::storage::ObjectRef;
+use crate::transcode::OutputLayout;
 use crate::store::{Store, StoreError};
 
 /// What a link opens.
@@ -89,6 +91,21 @@ pub enum LinkError {
     NoPoster,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the job runs on connection {0:?}; its links are made there")]
+    OtherConnection(String),
+    #[error(transparent)]
+    Connection(#[from] crate::credentials::ConnectionError),
+}
+
+/// The job's poster image, if the transcode made one. Backends name it
+/// differently (`poster.jpg`, MediaConvert's `poster.0000000.jpg`), so it is
+/// looked up by the prefix every backend shares.
+pub async fn find_poster(client: &Client, layout: &OutputLayout) -> Option<ObjectRef> {
+    let prefix = format!("{}/poster", layout.prefix);
+    let listed = client.list_objects_v2().bucket(&layout.bucket).prefix(&prefix).send().await.ok()?;
+    let mut keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".jpg")).collect();
+    keys.sort_unstable();
+    keys.first().map(|key| ObjectRef::new(&layout.bucket, *key))
 }
 
 /// The longest link lifetime offered.
@@ -97,6 +114,8 @@ pub const MAX_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 /// Makes links for one edge (CloudFront, or the local edge) with one signing key.
 pub struct Linker {
     client: Client,
+    /// Whose jobs these links are for: another connection's outputs are in other buckets.
+    connection: ConnectionName,
     /// `https://dxxxx.cloudfront.net` or `http://127.0.0.1:PORT`, no trailing slash.
     base_url: String,
     /// The distribution bucket the edge serves.
@@ -112,8 +131,15 @@ impl fmt::Debug for Linker {
 }
 
 impl Linker {
-    pub fn new(client: Client, base_url: &str, bucket: &str, key: Arc<SigningKey>, store: Store) -> Self {
-        Self { client, base_url: base_url.trim_end_matches('/').to_owned(), bucket: bucket.to_owned(), key, store }
+    pub fn new(
+        client: Client,
+        connection: ConnectionName,
+        base_url: &str,
+        bucket: &str,
+        key: Arc<SigningKey>,
+        store: Store,
+    ) -> Self {
+        Self { client, connection, base_url: base_url.trim_end_matches('/').to_owned(), bucket: bucket.to_owned(), key, store }
     }
 
     pub fn base_url(&self) -> &str {
@@ -136,6 +162,9 @@ impl Linker {
 
     fn ready_outputs(&self, id: JobId) -> Result<JobOutputs, LinkError> {
         let job = self.store.get(id)?.ok_or(LinkError::UnknownJob(id))?;
+        if job.connection != self.connection {
+            return Err(LinkError::OtherConnection(job.connection.to_string()));
+        }
         if job.state != JobState::Ready {
             return Err(LinkError::NotReady);
         }
@@ -152,10 +181,7 @@ impl Linker {
         let url = match kind {
             LinkKind::Stream | LinkKind::Preview => self.stream(outputs, &id, expires).await?,
             LinkKind::Poster => {
-                let poster = outputs.layout.poster();
-                if self.client.head_object().bucket(&poster.bucket).key(&poster.key).send().await.is_err() {
-                    return Err(LinkError::NoPoster);
-                }
+                let poster = find_poster(&self.client, &outputs.layout).await.ok_or(LinkError::NoPoster)?;
                 self.object(&poster, expires)?
             }
             LinkKind::Original => self.object(&outputs.original, expires)?,

@@ -277,27 +277,24 @@ impl LocalStack {
     /// Makes links that play through this stack's edge.
     pub fn linker(&self, data_dir: &DataDir) -> Result<Linker, StoreError> {
         let store = Store::open(&data_dir.store_file())?;
-        Ok(Linker::new(self.storage.client.clone(), self.edge_url(), &self.storage.buckets.media, self.signing_key.clone(), store))
+        Ok(Linker::new(
+            self.storage.client.clone(),
+            ConnectionName::local(),
+            self.edge_url(),
+            &self.storage.buckets.media,
+            self.signing_key.clone(),
+            store,
+        ))
     }
 
     /// The engine for local mode: this stack's storage, the data dir's job
     /// store, and ffmpeg on this machine for transcoding.
     /// The data dir stays claimed for this engine until the stack stops.
     pub fn start_engine(&self, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
-        // A process that just closed on this data dir (an app restart) may need a moment to let go.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let lock = loop {
-            match data_dir.lock_for_engine() {
-                Err(crate::data_dir::DataDirError::Busy { .. }) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(100))
-                }
-                other => break other?,
-            }
-        };
-        *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
+        *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(data_dir.claim_for_engine()?);
         let store = Store::open(&data_dir.store_file())?;
         let transcoder = LocalFfmpeg::new(self.storage.clone(), work_root(data_dir), LocalFfmpegOptions::default());
-        Engine::start(store, self.storage.clone(), Arc::new(transcoder), options)
+        Engine::start(store, ConnectionName::local(), self.storage.clone(), Arc::new(transcoder), options)
     }
 
     /// Stops accepting connections and waits (up to 5 s) for open ones to finish.

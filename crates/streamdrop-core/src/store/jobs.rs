@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{path_from_bytes, path_to_bytes, Store, StoreError};
+use crate::credentials::ConnectionName;
 use crate::jobs::{now_ms, Job, JobId, JobState, SourceFile, Stage, TranscodeRecord};
 use crate::storage::ObjectRef;
 use crate::transcode::MediaInfo;
@@ -12,8 +13,8 @@ impl Store {
         let (state, stage, failure) = encode_state(&job.state);
         self.conn().execute(
             "INSERT INTO jobs (id, source_path, source_size, source_mtime_ms, bucket, object_key,
-                               created_ms, state, stage, failure, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                               created_ms, state, stage, failure, updated_ms, connection)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 job.id.to_string(),
                 path_to_bytes(&job.source.path),
@@ -26,6 +27,7 @@ impl Store {
                 stage,
                 failure,
                 now_ms(),
+                job.connection.as_str(),
             ],
         )?;
         Ok(())
@@ -68,7 +70,7 @@ impl Store {
 }
 
 const SELECT_JOB: &str = "SELECT id, source_path, source_size, source_mtime_ms, bucket, object_key,
-                                 created_ms, state, stage, failure, media_info, backend_job_id FROM jobs";
+                                 created_ms, state, stage, failure, media_info, backend_job_id, connection FROM jobs";
 
 struct RawJob {
     id: String,
@@ -83,6 +85,7 @@ struct RawJob {
     failure: Option<String>,
     media_info: Option<String>,
     backend_job_id: Option<String>,
+    connection: String,
 }
 
 fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -99,6 +102,7 @@ fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         failure: row.get(9)?,
         media_info: row.get(10)?,
         backend_job_id: row.get(11)?,
+        connection: row.get(12)?,
     })
 }
 
@@ -124,8 +128,10 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
         Some(json) => Some(serde_json::from_str::<MediaInfo>(json).map_err(|_| corrupt("unreadable media info"))?),
         None => None,
     };
+    let connection = ConnectionName::new(raw.connection.clone()).map_err(|_| corrupt("invalid connection name"))?;
     Ok(Job {
         id,
+        connection,
         source: SourceFile {
             path: path_from_bytes(raw.source_path),
             size: u64::try_from(raw.source_size).map_err(|_| corrupt("negative size"))?,
@@ -155,6 +161,7 @@ mod tests {
     fn job(name: &str, created_ms: i64) -> Job {
         Job {
             id: JobId::new(),
+            connection: ConnectionName::local(),
             source: SourceFile { path: PathBuf::from(format!("/videos/{name}")), size: 42, modified_ms: 7 },
             destination: ObjectRef::new("uploads", format!("k/{name}")),
             created_ms,
@@ -167,7 +174,8 @@ mod tests {
     fn jobs_and_states_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jobs.sqlite3");
-        let (a, b) = (job("a.mov", 1), job("b é.mov", 2));
+        let (a, mut b) = (job("a.mov", 1), job("b é.mov", 2));
+        b.connection = ConnectionName::new("Production AWS").unwrap();
         {
             let store = Store::open(&path).unwrap();
             store.insert(&a).unwrap();
@@ -181,6 +189,7 @@ mod tests {
         assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b.id, a.id], "newest first");
         assert_eq!(jobs[1].state, JobState::Failed { stage: Stage::Copy, reason: "disk on fire".into() });
         assert_eq!(jobs[0].source, b.source);
+        assert_eq!((jobs[0].connection.as_str(), jobs[1].connection.as_str()), ("Production AWS", "Local"));
         assert_eq!(jobs[0].transcode.backend_job_id.as_deref(), Some("local-1"));
         assert_eq!(jobs[0].transcode.media.as_ref().map(|m| m.duration_secs), Some(2.5));
         assert_eq!(store.get(a.id).unwrap().unwrap().source, a.source);

@@ -116,6 +116,9 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE jobs (
         created_ms INTEGER NOT NULL
     );
     CREATE INDEX links_by_job ON links (job_id, created_ms);",
+    // Jobs belong to a connection: an engine on another one must not run them
+    // (its buckets are other buckets). Jobs made before connections were Local's.
+    "ALTER TABLE jobs ADD COLUMN connection TEXT NOT NULL DEFAULT 'Local';",
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,179 @@
+//! The job pipeline on an AWS connection: moto's server for S3, IAM and
+//! CloudFront (set up by `streamdrop setup`'s code), and the transcoder
+//! stand-in for MediaConvert and Elastic Transcoder, so every SDK client talks
+//! real HTTP. Keys live in an in-memory secret store here; the CLI flow with
+//! the OS keychain is in `keychain.rs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_s3::config::{Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use streamdrop_core::credentials::{
+    AwsAuth, AwsConnection, AwsKeys, ConnectionName, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings,
+    TranscoderKind,
+};
+use streamdrop_core::engine::{record_job, EngineOptions};
+use streamdrop_core::links::LinkKind;
+use streamdrop_core::local::{local_buckets, LocalStackOptions};
+use streamdrop_core::provisioning::{self, Mode, SetupOptions};
+use streamdrop_core::stack::AwsStackOptions;
+use streamdrop_core::store::Store;
+use streamdrop_core::{DataDir, EngineError, JobState, Stack};
+use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
+use streamdrop_e2e::transcoder_standin::{JobStep, TranscoderStandIn};
+use streamdrop_e2e::{make_clip, sha256_file};
+
+const CONNECTION: &str = "Moto";
+const PREFIX: &str = "streamdrop-acme";
+
+/// A data dir whose active connection is moto, set up by `streamdrop setup`'s
+/// code with `transcoder`, and the secrets that connection uses.
+async fn set_up(moto: &MotoServer, transcoder: TranscoderKind) -> (tempfile::TempDir, DataDir, Arc<MemorySecretStore>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let mut settings = Settings::default();
+    settings
+        .add(AwsConnection {
+            name: ConnectionName::new(CONNECTION).unwrap(),
+            auth: AwsAuth::Keys,
+            region: MOTO_REGION.into(),
+            endpoint_url: Some(moto.endpoint()),
+            resources: None,
+        })
+        .unwrap();
+    settings.set_active(CONNECTION).unwrap();
+    settings.save(&data).unwrap();
+    let secrets = Arc::new(MemorySecretStore::new());
+    let keys = AwsKeys::new(MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY, None);
+    let name = ConnectionName::new(CONNECTION).unwrap();
+    secrets.set(&SecretRef::new(&name, SecretItem::AwsKeys), &keys.to_keychain_value()).unwrap();
+    let options = SetupOptions { name_prefix: Some(PREFIX.into()), transcoder: Some(transcoder), ..SetupOptions::default() };
+    let shared: Arc<dyn SecretStore> = secrets.clone();
+    let report = provisioning::run(&data, None, shared, &options, Mode::Apply).await.expect("setup starts");
+    assert!(report.error.is_none(), "setup failed: {:?}", report.error);
+    (tmp, data, secrets)
+}
+
+fn aws_options(secrets: &Arc<MemorySecretStore>, standin: &TranscoderStandIn) -> AwsStackOptions {
+    AwsStackOptions { secrets: secrets.clone(), transcoder_endpoint_url: Some(standin.endpoint()) }
+}
+
+fn fast_polls() -> EngineOptions {
+    EngineOptions { poll_interval: Duration::from_millis(100), ..EngineOptions::default() }
+}
+
+fn s3(moto: &MotoServer) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version_latest()
+        .region(Region::new(MOTO_REGION))
+        .endpoint_url(moto.endpoint())
+        .force_path_style(true)
+        .credentials_provider(Credentials::new(MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY, None, None, "test"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+async fn sha256_of(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let object = client.get_object().bucket(bucket).key(key).send().await.unwrap_or_else(|e| panic!("get s3://{bucket}/{key}: {e:?}"));
+    let bytes = object.body.collect().await.unwrap().into_bytes();
+    Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_and_links_through_cloudfront() {
+    let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
+    let (tmp, data, secrets) = set_up(&moto, TranscoderKind::MediaConvert).await;
+    let settings = Settings::load(&data).unwrap();
+    let resources = settings.get_aws(CONNECTION).unwrap().resources.clone().unwrap();
+    let distribution = resources.distribution.clone().expect("setup made a distribution");
+    let (uploads, media) = (resources.upload_bucket.clone(), resources.media_bucket.clone());
+
+    // A Local job queued earlier in the same data dir: not this engine's to run.
+    let store = Store::open(&data.store_file()).unwrap();
+    let local_clip = make_clip(tmp.path(), "local only.mp4", 1);
+    let local_job = record_job(&store, &ConnectionName::local(), &local_buckets(), local_clip).unwrap();
+
+    let standin = TranscoderStandIn::start();
+    standin.script_next_job(vec![JobStep::Progressing { percent: 40 }, JobStep::Complete]);
+    let stack = Stack::open_active(&data, LocalStackOptions::default(), aws_options(&secrets, &standin)).await.unwrap();
+    assert_eq!(stack.connection().as_str(), CONNECTION);
+    let engine = stack.start_engine(&data, fast_polls()).unwrap();
+    assert_eq!(engine.transcoder_name(), "mediaconvert");
+
+    let clip = make_clip(tmp.path(), "A001 interview.mp4", 2);
+    let report = engine.add_paths([clip.clone()]);
+    let id = report.accepted[0].id;
+    assert_eq!(report.accepted[0].connection, CONNECTION);
+    let job = tokio::time::timeout(Duration::from_secs(60), engine.settled(id)).await.expect("settles").unwrap();
+    assert_eq!(job.state, "ready", "{job:?}");
+
+    // Upload into the temporary bucket, then a copy into the distribution bucket, both whole.
+    let s3 = s3(&moto);
+    let original = format!("jobs/{id}/original/A001 interview.mp4");
+    assert_eq!(job.destination, format!("s3://{uploads}/uploads/{id}/A001 interview.mp4"));
+    assert_eq!(sha256_of(&s3, &uploads, &format!("uploads/{id}/A001 interview.mp4")).await, sha256_file(&clip));
+    assert_eq!(sha256_of(&s3, &media, &original).await, sha256_file(&clip));
+
+    // MediaConvert got the original, the role setup made, and the job's output folder.
+    let creates = standin.requests_to("POST", "/2017-08-29/jobs");
+    assert_eq!(creates.len(), 1, "{:?}", standin.requests());
+    let role = match &resources.transcoder {
+        streamdrop_core::credentials::Transcoder::MediaConvert { role_arn: Some(role) } => role.clone(),
+        other => panic!("transcoder {other:?}"),
+    };
+    assert_eq!(creates[0].body["role"], role.as_str());
+    assert_eq!(creates[0].body["settings"]["inputs"][0]["fileInput"], format!("s3://{media}/{original}"));
+    let groups = creates[0].body["settings"]["outputGroups"].as_array().unwrap();
+    let hls = groups.iter().find(|g| g["outputGroupSettings"]["type"] == "HLS_GROUP_SETTINGS").unwrap();
+    assert_eq!(hls["outputGroupSettings"]["hlsGroupSettings"]["destination"], format!("s3://{media}/jobs/{id}/hls/master"));
+
+    // The Local job was left alone, and this engine will not act on it.
+    assert_eq!(store.get(local_job.id).unwrap().unwrap().state, JobState::QUEUED);
+    assert!(matches!(engine.pause(local_job.id), Err(EngineError::OtherConnection { .. })));
+
+    // Links go through the distribution, signed with the key pair setup made.
+    // MediaConvert's outputs, as it names them (the stand-in writes none).
+    let put = |key: String, body: &'static str| s3.put_object().bucket(&media).key(key).body(ByteStream::from_static(body.as_bytes())).send();
+    put(format!("jobs/{id}/hls/master.m3u8"), "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nmaster_360p.m3u8\n").await.unwrap();
+    put(format!("jobs/{id}/hls/master_360p.m3u8"), "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:2.0,\nmaster_360p_00001.ts\n#EXT-X-ENDLIST\n").await.unwrap();
+    put(format!("jobs/{id}/poster.0000000.jpg"), "jpeg").await.unwrap();
+    let linker = stack.linker(&data).await.unwrap();
+    let base = format!("https://{}/jobs/{id}/", distribution.domain);
+    let stream = linker.link_job(id, LinkKind::Stream, 3600).await.unwrap();
+    assert!(stream.url.starts_with(&format!("{base}links/")), "{}", stream.url);
+    assert!(stream.url.contains(&format!("Key-Pair-Id={}", distribution.key_pair_id)), "{}", stream.url);
+    let poster = linker.link_job(id, LinkKind::Poster, 3600).await.unwrap();
+    assert!(poster.url.starts_with(&format!("{base}poster.0000000.jpg?")), "the poster is found under MediaConvert's name: {}", poster.url);
+    assert!(linker.link_job(local_job.id, LinkKind::Stream, 60).await.is_err(), "another connection's job");
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_detail_fails_the_job() {
+    let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
+    let (tmp, data, secrets) = set_up(&moto, TranscoderKind::ElasticTranscoder).await;
+    let standin = TranscoderStandIn::start();
+    standin.script_next_job(vec![
+        JobStep::Progressing { percent: 0 },
+        JobStep::Error { code: "4000".into(), message: "The input file is truncated".into() },
+    ]);
+    let stack = Stack::open_active(&data, LocalStackOptions::default(), aws_options(&secrets, &standin)).await.unwrap();
+    let engine = stack.start_engine(&data, fast_polls()).unwrap();
+    assert_eq!(engine.transcoder_name(), "elastic-transcoder");
+
+    let clip = make_clip(tmp.path(), "B002.mp4", 1);
+    let id = engine.add_paths([clip]).accepted[0].id;
+    let job = tokio::time::timeout(Duration::from_secs(60), engine.settled(id)).await.expect("settles").unwrap();
+    assert_eq!(job.state, "failed", "{job:?}");
+    assert_eq!(job.stage.map(|s| s.name()), Some("transcode"));
+    let error = job.error.unwrap_or_default();
+    assert!(error.contains("4000") && error.contains("The input file is truncated"), "{error}");
+
+    // The pipeline was made by name on the first job, as in the original design.
+    let pipelines = standin.pipelines();
+    assert_eq!(pipelines.len(), 1, "{pipelines:?}");
+    assert_eq!(pipelines[0]["Name"], format!("{PREFIX}-pipeline"));
+    stack.shutdown().await;
+}
