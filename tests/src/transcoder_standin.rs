@@ -8,10 +8,12 @@
 //! |---|---|---|
 //! | MediaConvert | CreateJob | `POST /2017-08-29/jobs` → 201 `{"job": {...}}` |
 //! | MediaConvert | GetJob | `GET /2017-08-29/jobs/{id}` → `{"job": {...}}` |
+//! | MediaConvert | CancelJob | `DELETE /2017-08-29/jobs/{id}` → 202 `{}` (later polls: `CANCELED`) |
 //! | Elastic Transcoder | ListPipelines | `GET /2012-09-25/pipelines?PageToken=` → `{"Pipelines": [...], "NextPageToken"}` |
 //! | Elastic Transcoder | CreatePipeline | `POST /2012-09-25/pipelines` → 201 `{"Pipeline": {...}}` |
 //! | Elastic Transcoder | CreateJob | `POST /2012-09-25/jobs` → 201 `{"Job": {...}}` |
 //! | Elastic Transcoder | ReadJob | `GET /2012-09-25/jobs/{Id}` → `{"Job": {...}}` |
+//! | Elastic Transcoder | CancelJob | `DELETE /2012-09-25/jobs/{Id}` → 202 `{}` (later reads: `Canceled`) |
 //!
 //! Errors are restJson1 errors: the status, an `x-amzn-ErrorType` header and
 //! `{"message": …}`. Every request is recorded ([`RecordedRequest`]) with its
@@ -217,6 +219,22 @@ struct ScriptedJob {
 impl ScriptedJob {
     fn new(job: Value, script: Option<Vec<JobStep>>) -> Self {
         Self { job, steps: script.unwrap_or_default().into(), current: JobStep::Submitted, polls: 0 }
+    }
+
+    /// CancelJob: every later poll answers `Canceled`. As with the services, a
+    /// job that has ended cannot be cancelled, and with `only_waiting` (Elastic
+    /// Transcoder) neither can one that has started.
+    fn cancel(&mut self, only_waiting: bool) -> bool {
+        let cancellable = match self.current {
+            JobStep::Submitted => true,
+            JobStep::Progressing { .. } => !only_waiting,
+            JobStep::Complete | JobStep::Canceled | JobStep::Error { .. } => false,
+        };
+        if !cancellable {
+            return false;
+        }
+        self.steps = VecDeque::from([JobStep::Canceled]);
+        true
     }
 
     fn advance(&mut self) -> JobStep {
@@ -589,6 +607,11 @@ fn mediaconvert(state: &mut State, method: &str, path: &str, body: &Value) -> An
             job.insert("status".into(), json!(status));
             json_answer(200, json!({ "job": scripted.job }))
         }
+        ("DELETE", ["jobs", id]) => match state.mediaconvert_jobs.get_mut(*id).map(|job| job.cancel(false)) {
+            None => error_answer(404, "NotFoundException", &format!("The job {id} was not found")),
+            Some(true) => json_answer(202, json!({})),
+            Some(false) => error_answer(409, "ConflictException", &format!("The job {id} has already ended")),
+        },
         _ => error_answer(404, "NotFoundException", &format!("no MediaConvert operation at {method} {path}")),
     }
 }
@@ -758,6 +781,11 @@ fn elastic_transcoder(state: &mut State, method: &str, path: &str, query: &str, 
             }
             json_answer(200, json!({ "Job": scripted.job }))
         }
+        ("DELETE", ["jobs", id]) => match state.et_jobs.get_mut(*id).map(|job| job.cancel(true)) {
+            None => error_answer(404, "ResourceNotFoundException", &format!("The specified job was not found: jobId={id}.")),
+            Some(true) => json_answer(202, json!({})),
+            Some(false) => error_answer(409, "ResourceInUseException", &format!("The job {id} can no longer be cancelled")),
+        },
         _ => error_answer(
             404,
             "ResourceNotFoundException",

@@ -177,3 +177,30 @@ async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_deta
     assert_eq!(pipelines[0]["Name"], format!("{PREFIX}-pipeline"));
     stack.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_job_while_mediaconvert_runs_it_cancels_the_mediaconvert_job() {
+    let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
+    let (tmp, data, secrets) = set_up(&moto, TranscoderKind::MediaConvert).await;
+    let standin = TranscoderStandIn::start();
+    standin.script_next_job(vec![JobStep::Progressing { percent: 10 }]);
+    let stack = Stack::open_active(&data, LocalStackOptions::default(), aws_options(&secrets, &standin)).await.unwrap();
+    let engine = stack.start_engine(&data, fast_polls()).unwrap();
+    let id = engine.add_paths([make_clip(tmp.path(), "D004.mp4", 1)]).accepted[0].id;
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while standin.requests_to("POST", "/2017-08-29/jobs").is_empty() || engine.job(id).unwrap().transcode_percent.is_none() {
+        assert!(std::time::Instant::now() < deadline, "never got to transcoding: {:?}", engine.job(id).unwrap());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(engine.cancel(id).unwrap().state, "cancelled");
+    let store = Store::open(&data.store_file()).unwrap();
+    let backend_id = store.get(id).unwrap().unwrap().transcode.backend_job_id.expect("the MediaConvert job id is on record");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while standin.requests_to("DELETE", &format!("/2017-08-29/jobs/{backend_id}")).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no CancelJob: {:?}", standin.requests());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(engine.job(id).unwrap().state, "cancelled");
+    stack.shutdown().await;
+}

@@ -244,6 +244,31 @@ async fn mediaconvert_status_follows_get_job() {
 }
 
 #[tokio::test]
+async fn mediaconvert_cancel_stops_a_running_job_and_an_ended_one_is_no_error() {
+    let standin = TranscoderStandIn::start();
+    let transcoder = mediaconvert(&standin);
+    let req = request(ladder());
+    standin.script_next_job(vec![JobStep::Progressing { percent: 10 }]);
+    let id = transcoder.submit(&req).await.unwrap();
+    assert!(matches!(transcoder.status(&id, &req).await.unwrap(), TranscodeStatus::Progressing { .. }));
+    transcoder.cancel(&id).await.expect("CancelJob succeeds");
+    assert_eq!(standin.requests_to("DELETE", &format!("/2017-08-29/jobs/{id}")).len(), 1, "one CancelJob");
+    match transcoder.status(&id, &req).await.unwrap() {
+        TranscodeStatus::Error { code, .. } => assert_eq!(code.as_deref(), Some("CANCELED")),
+        other => panic!("after CancelJob: {other:?}"),
+    }
+    // Cancelling again (the job has ended) or a job MediaConvert does not know: nothing left to stop.
+    transcoder.cancel(&id).await.expect("an ended job");
+    transcoder.cancel("1234567890123-nosuch").await.expect("an unknown job");
+    // Trouble reaching the service is reported.
+    standin.fail_next(Service::MediaConvert, Some("DELETE"), "/jobs", HttpAnswer::json_error(403, "ForbiddenException", "not allowed"), 1);
+    match transcoder.cancel(&id).await {
+        Err(TranscodeError::Rejected { message, .. }) => assert!(message.contains("not allowed"), "{message}"),
+        other => panic!("a refused CancelJob: {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn mediaconvert_audio_only_makes_one_audio_output_and_no_images() {
     let standin = TranscoderStandIn::start();
     let transcoder = mediaconvert(&standin);
@@ -526,6 +551,14 @@ async fn elastic_transcoder_status_follows_read_job() {
         Err(TranscodeError::UnknownJob { .. }) => {}
         other => panic!("unknown job: {other:?}"),
     }
+
+    // CancelJob stops a job that has not started; one already over is no error.
+    standin.script_next_job(vec![JobStep::Submitted]);
+    let waiting = transcoder.submit(&req).await.expect("submit");
+    transcoder.cancel(&waiting).await.expect("CancelJob");
+    assert_eq!(standin.requests_to("DELETE", &format!("/2012-09-25/jobs/{waiting}")).len(), 1);
+    assert!(matches!(transcoder.status(&waiting, &req).await.unwrap(), TranscodeStatus::Error { .. }));
+    transcoder.cancel(&id).await.expect("a completed job");
 
     // An ordinary validation error is the request's fault, not the service being gone.
     standin.fail_next(

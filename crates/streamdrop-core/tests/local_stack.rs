@@ -146,6 +146,49 @@ async fn a_clip_becomes_a_ready_hls_stream() {
     stack.shutdown().await;
 }
 
+/// Processes whose working directory is under `dir` (ffmpeg runs in its job's work dir).
+fn processes_in(dir: &Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_during_a_local_transcode_stops_ffmpeg() {
+    let fx = fixture();
+    let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
+    // Long enough that the transcode is still running when the cancel comes.
+    let clip = fx.files.join("long take.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=60"])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let id = engine.add_paths([clip]).accepted[0].id;
+    let work_dir = fx.data_dir.path().join("transcode-work").join(id.to_string());
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while processes_in(&work_dir).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "ffmpeg never started: {:?}", engine.job(id).unwrap());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(engine.job(id).unwrap().state, "transcoding");
+    assert_eq!(engine.cancel(id).unwrap().state, "cancelled");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !processes_in(&work_dir).is_empty() || work_dir.exists() {
+        assert!(std::time::Instant::now() < deadline, "ffmpeg still runs after the cancel: {:?}", processes_in(&work_dir));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(engine.job(id).unwrap().state, "cancelled");
+    stack.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_items_are_rejected_one_by_one_and_do_not_stop_the_rest() {
     let fx = fixture();

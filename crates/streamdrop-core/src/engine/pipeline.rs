@@ -151,7 +151,13 @@ impl Inner {
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.options.poll_interval) => {}
-                _ = control.cancelled() => return Err(Followed::Stopped(Stopped::Cancelled)),
+                _ = control.cancelled() => {
+                    // Best effort: a job left running only costs time (and, in the cloud, money).
+                    if let Err(err) = self.transcoder.cancel(backend_job_id).await {
+                        tracing::warn!(job = %job.id, "could not stop {} job {backend_job_id}: {err}", self.transcoder.name());
+                    }
+                    return Err(Followed::Stopped(Stopped::Cancelled));
+                }
             }
         }
     }

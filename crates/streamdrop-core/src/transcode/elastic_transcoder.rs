@@ -336,6 +336,23 @@ impl Transcoder for ElasticTranscoder {
     ) -> BoxFuture<'a, Result<TranscodeStatus, TranscodeError>> {
         Box::pin(self.poll(backend_job_id))
     }
+
+    fn cancel<'a>(&'a self, backend_job_id: &'a str) -> BoxFuture<'a, Result<(), TranscodeError>> {
+        Box::pin(async move {
+            match self.client.cancel_job().id(backend_job_id).send().await {
+                Ok(_) => Ok(()),
+                Err(err) => {
+                    let failure = classify(&err);
+                    // Elastic Transcoder cancels only jobs still waiting (409 ResourceInUse
+                    // otherwise); a started job runs to its end, and its outputs are left unused.
+                    if matches!(failure.status, Some(404 | 409)) {
+                        return Ok(());
+                    }
+                    Err(map_failure(failure))
+                }
+            }
+        })
+    }
 }
 
 fn pipeline_info(pipeline: &Pipeline) -> Result<PipelineInfo, TranscodeError> {

@@ -40,7 +40,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
 
 use super::probe::{clean_ffmpeg_log, ffmpeg_input_arg};
@@ -106,6 +106,8 @@ pub mod codes {
     /// ffmpeg succeeded but an expected output is missing.
     pub const OUTPUT_MISSING: &str = "output-missing";
     pub const INTERNAL: &str = "internal";
+    /// The job was cancelled; ffmpeg was stopped.
+    pub const CANCELLED: &str = "cancelled";
 }
 
 /// Transcodes with ffmpeg on this machine. Cheap to clone; clones share jobs.
@@ -126,6 +128,8 @@ struct Inner {
 struct Entry {
     job: JobId,
     status: TranscodeStatus,
+    /// Stops the run (waiting for its turn, or ffmpeg itself) when sent.
+    cancel: Option<oneshot::Sender<()>>,
 }
 
 impl LocalFfmpeg {
@@ -149,6 +153,7 @@ impl LocalFfmpeg {
 
     fn start(&self, request: &TranscodeRequest) -> Result<String, TranscodeError> {
         validate(request)?;
+        let (cancel, cancelled) = oneshot::channel();
         let id = {
             let mut jobs = self.inner.jobs.lock().unwrap();
             // A second submit of a job that is still running joins it: two runs would share a work dir.
@@ -156,14 +161,21 @@ impl LocalFfmpeg {
                 return Ok(id.clone());
             }
             let id = format!("local-{}", uuid::Uuid::new_v4());
-            jobs.insert(id.clone(), Entry { job: request.job, status: TranscodeStatus::Submitted });
+            jobs.insert(id.clone(), Entry { job: request.job, status: TranscodeStatus::Submitted, cancel: Some(cancel) });
             id
         };
         let inner = self.inner.clone();
         let request = request.clone();
         let task_id = id.clone();
-        tokio::spawn(async move { run_job(inner, task_id, request).await });
+        tokio::spawn(async move { run_job(inner, task_id, request, cancelled).await });
         Ok(id)
+    }
+
+    fn stop(&self, backend_job_id: &str) {
+        let cancel = self.inner.jobs.lock().unwrap().get_mut(backend_job_id).and_then(|e| e.cancel.take());
+        if let Some(cancel) = cancel {
+            let _ = cancel.send(());
+        }
     }
 
     fn lookup(&self, backend_job_id: &str, job: JobId) -> Result<TranscodeStatus, TranscodeError> {
@@ -186,6 +198,14 @@ impl Transcoder for LocalFfmpeg {
 
     fn status<'a>(&'a self, backend_job_id: &'a str, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<TranscodeStatus, TranscodeError>> {
         async move { self.lookup(backend_job_id, request.job) }.boxed()
+    }
+
+    fn cancel<'a>(&'a self, backend_job_id: &'a str) -> BoxFuture<'a, Result<(), TranscodeError>> {
+        async move {
+            self.stop(backend_job_id);
+            Ok(())
+        }
+        .boxed()
     }
 }
 
@@ -420,25 +440,34 @@ impl Inner {
     }
 }
 
-async fn run_job(inner: Arc<Inner>, id: String, request: TranscodeRequest) {
+async fn run_job(inner: Arc<Inner>, id: String, request: TranscodeRequest, mut cancelled: oneshot::Receiver<()>) {
+    let cancel_status = || TranscodeStatus::Error { code: Some(codes::CANCELLED.into()), message: "the transcode was cancelled".into() };
     // The semaphore is never closed, so acquiring cannot fail.
-    let _permit = inner.permits.clone().acquire_owned().await.ok();
+    let _permit = tokio::select! {
+        permit = inner.permits.clone().acquire_owned() => permit.ok(),
+        Ok(()) = &mut cancelled => return inner.set(&id, cancel_status()),
+    };
     let percent = (request.media.duration_secs > 0.0).then_some(0);
     inner.set(&id, TranscodeStatus::Progressing { percent });
     let dir = inner.work_root.join(request.job.to_string());
-    let outcome = AssertUnwindSafe(work(&inner, &id, &request, &dir)).catch_unwind().await;
+    // Cancelling drops the work, and with it ffmpeg (killed on drop) and any transfer in flight.
+    let outcome = tokio::select! {
+        outcome = AssertUnwindSafe(work(&inner, &id, &request, &dir)).catch_unwind() => Some(outcome),
+        Ok(()) = &mut cancelled => None,
+    };
     if let Err(err) = tokio::fs::remove_dir_all(&dir).await {
         if err.kind() != std::io::ErrorKind::NotFound {
             tracing::warn!(job = %request.job, "could not remove the transcode work dir {}: {err}", dir.display());
         }
     }
     let status = match outcome {
-        Ok(Ok(())) => TranscodeStatus::Complete,
-        Ok(Err(failure)) => {
+        None => cancel_status(),
+        Some(Ok(Ok(()))) => TranscodeStatus::Complete,
+        Some(Ok(Err(failure))) => {
             tracing::warn!(job = %request.job, code = failure.code, "local transcode failed: {}", failure.message);
             TranscodeStatus::Error { code: Some(failure.code.to_owned()), message: failure.message }
         }
-        Err(_) => TranscodeStatus::Error { code: Some(codes::INTERNAL.into()), message: "the local transcoder crashed on this file".into() },
+        Some(Err(_)) => TranscodeStatus::Error { code: Some(codes::INTERNAL.into()), message: "the local transcoder crashed on this file".into() },
     };
     inner.set(&id, status);
 }

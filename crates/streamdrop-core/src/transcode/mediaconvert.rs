@@ -214,6 +214,22 @@ impl Transcoder for MediaConvert {
     ) -> BoxFuture<'a, Result<TranscodeStatus, TranscodeError>> {
         Box::pin(self.poll(backend_job_id))
     }
+
+    fn cancel<'a>(&'a self, backend_job_id: &'a str) -> BoxFuture<'a, Result<(), TranscodeError>> {
+        Box::pin(async move {
+            match self.client.cancel_job().id(backend_job_id).send().await {
+                Ok(_) => Ok(()),
+                Err(err) => {
+                    let failure = classify(&err);
+                    // 409: the job already ended; 404: it is gone. Either way it no longer runs.
+                    if matches!(failure.status, Some(404 | 409)) {
+                        return Ok(());
+                    }
+                    Err(failure.into_error(BACKEND))
+                }
+            }
+        })
+    }
 }
 
 fn clamp_percent(percent: i32) -> u8 {
