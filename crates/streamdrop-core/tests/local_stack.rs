@@ -189,6 +189,54 @@ async fn cancelling_during_a_local_transcode_stops_ffmpeg() {
     stack.shutdown().await;
 }
 
+/// A Streamdrop killed outright (SIGKILL) leaves its ffmpeg running; the next
+/// engine on the data dir stops it, and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_stops_the_ffmpeg_a_killed_predecessor_left_running() {
+    let fx = fixture();
+    let job_dir = fx.data_dir.path().join("transcode-work").join(JobId::new().to_string());
+    std::fs::create_dir_all(&job_dir).unwrap();
+    // Both end on their own after a minute, and are killed by their guards if the test fails.
+    let mut orphan = Reaped(
+        std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi", "-i", "testsrc=rate=5:duration=60"])
+            .args(["-f", "null", "-"])
+            .current_dir(&job_dir)
+            .spawn()
+            .unwrap(),
+    );
+    let mut bystander = Reaped(std::process::Command::new("sleep").arg("60").current_dir(&job_dir).spawn().unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !processes_in(&job_dir).contains(&orphan.0.id()) {
+        assert!(std::time::Instant::now() < deadline, "the orphan ffmpeg never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    let _engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = orphan.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the orphan ffmpeg still runs");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(!status.success(), "killed, not finished: {status:?}");
+    assert!(bystander.0.try_wait().unwrap().is_none(), "a process that is not ffmpeg is left alone");
+    stack.shutdown().await;
+}
+
+/// A child process killed and reaped when dropped.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_items_are_rejected_one_by_one_and_do_not_stop_the_rest() {
     let fx = fixture();

@@ -20,7 +20,9 @@ use crate::intake;
 use crate::jobs::{now_ms, IntakeReport, Job, JobId, JobState, JobView, LiveProgress, Rejection, Stage, TranscodeRecord};
 use crate::storage::{Buckets, ObjectRef, Storage};
 use crate::store::{Store, StoreError, UploadKey};
-use crate::transcode::{OutputLayout, Transcoder};
+use crate::data_dir::EngineLock;
+use crate::transcode::{local_ffmpeg, OutputLayout, Transcoder};
+use crate::DataDir;
 use crate::transfer::{TransferControl, TransferOptions};
 
 #[derive(Debug, thiserror::Error)]
@@ -273,6 +275,18 @@ impl Engine {
         });
         running.insert(id, Running { task: Some(task), control, live: LiveProgress::default() });
     }
+}
+
+/// What starting an engine on `data_dir` takes first: the claim on it (held
+/// until the returned lock drops), its job store, and no ffmpeg left running
+/// by a predecessor that was killed.
+pub(crate) fn claim(data_dir: &DataDir) -> Result<(EngineLock, Store), EngineError> {
+    let lock = data_dir.claim_for_engine()?;
+    let stopped = local_ffmpeg::stop_orphans(&local_ffmpeg::work_root(data_dir));
+    if stopped > 0 {
+        tracing::warn!("stopped {stopped} ffmpeg run(s) left by a Streamdrop that did not stop cleanly");
+    }
+    Ok((lock, Store::open(&data_dir.store_file())?))
 }
 
 /// Checks `path` and records it as a queued job of `connection`, uploading to

@@ -291,8 +291,8 @@ impl LocalStack {
     /// store, and ffmpeg on this machine for transcoding.
     /// The data dir stays claimed for this engine until the stack stops.
     pub fn start_engine(&self, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
-        *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(data_dir.claim_for_engine()?);
-        let store = Store::open(&data_dir.store_file())?;
+        let (lock, store) = crate::engine::claim(data_dir)?;
+        *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
         let transcoder = LocalFfmpeg::new(self.storage.clone(), work_root(data_dir), LocalFfmpegOptions::default());
         Engine::start(store, ConnectionName::local(), self.storage.clone(), Arc::new(transcoder), options)
     }

@@ -114,8 +114,8 @@ impl AwsStack {
 
     /// The engine for this connection's jobs; the data dir stays claimed while the stack lives.
     pub fn start_engine(&self, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
-        *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(data_dir.claim_for_engine()?);
-        let store = Store::open(&data_dir.store_file())?;
+        let (lock, store) = crate::engine::claim(data_dir)?;
+        *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
         Engine::start(store, self.connection.name.clone(), self.storage.clone(), Arc::clone(&self.transcoder), options)
     }
 

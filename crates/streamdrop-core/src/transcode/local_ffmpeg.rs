@@ -86,6 +86,28 @@ impl Default for LocalFfmpegOptions {
     }
 }
 
+/// Stops ffmpeg runs that a Streamdrop killed outright (SIGKILL, a crash)
+/// left behind: ffmpeg processes working in a job folder under `work_root`.
+/// Call it only while holding the data dir's engine lock: then no live engine
+/// owns them. Returns how many were stopped.
+#[cfg(target_os = "linux")]
+pub fn stop_orphans(work_root: &Path) -> usize {
+    let work_root = work_root.canonicalize().unwrap_or_else(|_| work_root.to_owned());
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
+    let pids = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok());
+    let orphans = pids.filter(|pid| {
+        let is_ffmpeg = std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|name| name.trim_end() == "ffmpeg");
+        is_ffmpeg && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(&work_root))
+    });
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    orphans.filter(|&pid| unsafe { libc::kill(pid, libc::SIGKILL) } == 0).count()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn stop_orphans(_work_root: &Path) -> usize {
+    0
+}
+
 /// Error codes in [`TranscodeStatus::Error`].
 pub mod codes {
     /// ffmpeg is not installed (or not at the configured path).
