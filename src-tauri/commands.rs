@@ -122,6 +122,7 @@ struct AppStatus {
     connection: String,
     s3_endpoint: String,
     data_dir: String,
+    notices: Vec<String>,
 }
 
 #[tauri::command]
@@ -132,6 +133,7 @@ fn app_status(state: State<'_, AppState>) -> AppStatus {
         connection: state.connection.clone(),
         s3_endpoint: storage.endpoint_url.clone().unwrap_or_default(),
         data_dir: state.data_dir.path().display().to_string(),
+        notices: state.notices.clone(),
     }
 }
 

@@ -20,6 +20,8 @@ pub struct AppState {
     pub data_dir: DataDir,
     pub connection: String,
     pub is_local: bool,
+    /// Shown to people when the window opens.
+    pub notices: Vec<String>,
     stack: Mutex<Option<Stack>>,
 }
 
@@ -29,8 +31,10 @@ impl AppState {
         let stack = Stack::open_active(&data_dir, LocalStackOptions::with_os_keychain(), AwsStackOptions::with_os_keychain()).await?;
         let engine = stack.start_engine(&data_dir, EngineOptions::default())?;
         let linker = stack.linker(&data_dir).await.map_err(|e| e.to_string());
+        let mut notices = stack.notices();
         if let Err(why) = &linker {
             tracing::warn!("links cannot be made: {why}");
+            notices.push(format!("Links cannot be made: {why}"));
         }
         Ok(Self {
             engine,
@@ -38,6 +42,7 @@ impl AppState {
             data_dir,
             connection: stack.connection().to_string(),
             is_local: matches!(stack, Stack::Local(_)),
+            notices,
             stack: Mutex::new(Some(stack)),
         })
     }

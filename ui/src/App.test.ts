@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import type { IntakeReport, JobView } from './lib/ipc';
-import { fakeBackend, makeJob, resetBackend, settle } from './test/fake-backend';
+import { LOCAL_STATUS, fakeBackend, makeJob, resetBackend, settle } from './test/fake-backend';
 
 afterEach(() => resetBackend(cleanup));
 
@@ -29,6 +29,17 @@ describe('App', () => {
     expect(screen.getByTestId('app-status').textContent).toBe(
       'Local mode · storage at http://127.0.0.1:9000',
     );
+  });
+
+  it('shows what the backend says people should know as notices', async () => {
+    fakeBackend({
+      app_status: () => ({
+        ...LOCAL_STATUS,
+        notices: ['the keychain is locked; links made now stop working when Streamdrop quits'],
+      }),
+    });
+    await renderApp();
+    expect(screen.getByTestId('notice').textContent).toContain('links made now stop working when Streamdrop quits');
   });
 
   it('renders the initial list from list_jobs, newest first', async () => {

@@ -426,5 +426,12 @@ async fn a_refusing_keychain_does_not_stop_local_mode() {
     let options = LocalStackOptions { secrets: Arc::new(Locked), ..LocalStackOptions::default() };
     let stack = LocalStack::start(&fx.data_dir, options).await.expect("starts with the key in memory");
     assert!(stack.edge_url().starts_with("http://127.0.0.1:"));
+    // People are told, in the app's notices, what that means for their links.
+    let notices = stack.notices().join("\n");
+    assert!(notices.contains("locked for the test") && notices.contains("stop working when Streamdrop quits"), "{notices}");
     stack.shutdown().await;
+
+    let fine = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    assert!(fine.notices().is_empty(), "{:?}", fine.notices());
+    fine.shutdown().await;
 }

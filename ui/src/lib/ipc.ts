@@ -82,6 +82,8 @@ export interface AppStatus {
   /** Empty when an AWS connection uses AWS's own endpoints. */
   s3Endpoint: string;
   dataDir: string;
+  /** How the backend runs that people should know, e.g. links that will not outlive the app. */
+  notices: string[];
 }
 
 export const EVENT_JOB_UPDATED = 'job-updated';

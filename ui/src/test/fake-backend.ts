@@ -17,6 +17,7 @@ export const LOCAL_STATUS: AppStatus = {
   connection: 'Local',
   s3Endpoint: 'http://127.0.0.1:9000',
   dataDir: '/home/editor/.local/share/streamdrop',
+  notices: [],
 };
 
 export const EMPTY_REPORT: IntakeReport = { accepted: [], rejected: [] };

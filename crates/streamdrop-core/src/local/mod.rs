@@ -120,16 +120,10 @@ impl Default for LocalStackOptions {
 }
 
 impl LocalStackOptions {
-    /// Defaults, with the signing key in the OS keychain when there is one.
+    /// Defaults, with the signing key in the OS keychain. Without one, the
+    /// stack still starts, with the key in memory and a notice saying so.
     pub fn with_os_keychain() -> Self {
-        let secrets: Arc<dyn SecretStore> = match OsKeychain::open() {
-            Ok(keychain) => Arc::new(keychain),
-            Err(err) => {
-                tracing::warn!("{err}; local links will only work until Streamdrop stops");
-                Arc::new(MemorySecretStore::new())
-            }
-        };
-        Self { secrets, ..Self::default() }
+        Self { secrets: OsKeychain::open_shared(), ..Self::default() }
     }
 }
 
@@ -169,6 +163,8 @@ pub struct LocalStack {
     edge: Option<Edge>,
     edge_url: String,
     signing_key: Arc<SigningKey>,
+    /// What people should know about how this stack runs (e.g. links that will not outlive it).
+    notices: Vec<String>,
     engine_lock: std::sync::Mutex<Option<EngineLock>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -232,12 +228,15 @@ impl LocalStack {
         tracing::info!(%endpoint, "local S3 server is running");
         let storage = Storage { client, target: "local".into(), buckets, endpoint_url: Some(endpoint.clone()) };
 
-        // A locked or refusing keychain must not keep local mode from starting: the
-        // key then lives in memory, and links last until Streamdrop stops.
+        // A missing, locked or refusing keychain must not keep local mode from starting:
+        // the key then lives in memory, and links last until Streamdrop stops.
+        let mut notices = Vec::new();
         let signing_key = match local_signing_key(options.secrets.as_ref()) {
             Ok(key) => key,
             Err(err) => {
-                tracing::warn!("{err}; local links will only work until Streamdrop stops");
+                let notice = format!("{err}; links made now stop working when Streamdrop quits");
+                tracing::warn!("{notice}");
+                notices.push(notice);
                 local_signing_key(&MemorySecretStore::new()).map_err(LocalStackError::SigningKey)?
             }
         };
@@ -251,7 +250,23 @@ impl LocalStack {
             let port = remembered_edge_port(data_dir).ok_or(LocalStackError::NoEdgeYet)?;
             (None, format!("http://127.0.0.1:{port}"))
         };
-        Ok(Self { endpoint, credentials, storage, edge, edge_url, signing_key: Arc::new(signing_key), engine_lock: Default::default(), stop: Some(stop_tx), task: Some(task) })
+        Ok(Self {
+            endpoint,
+            credentials,
+            storage,
+            edge,
+            edge_url,
+            signing_key: Arc::new(signing_key),
+            notices,
+            engine_lock: Default::default(),
+            stop: Some(stop_tx),
+            task: Some(task),
+        })
+    }
+
+    /// What people should know about how this stack runs, one sentence each.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     /// `http://127.0.0.1:PORT`

@@ -69,6 +69,14 @@ impl Stack {
         }
     }
 
+    /// What people should know about how the stack runs, one sentence each.
+    pub fn notices(&self) -> Vec<String> {
+        match self {
+            Stack::Local(local) => local.notices().to_vec(),
+            Stack::Aws(_) => Vec::new(),
+        }
+    }
+
     pub fn storage(&self) -> &Storage {
         match self {
             Stack::Local(local) => local.storage(),
