@@ -66,6 +66,10 @@ use crate::signing::{
 /// allows these.
 pub const WEBVIEW_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
 
+/// The webview's origin under `tauri dev` (the Vite dev server, `devUrl` in
+/// tauri.conf.json). Debug builds of the local edge allow it too.
+pub const DEV_SERVER_ORIGIN: &str = "http://localhost:5173";
+
 /// How long preflight results may be cached by the browser, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 /// Response headers scripts may read besides the CORS-safelisted ones
@@ -87,12 +91,14 @@ pub struct EdgeOptions {
     pub cors_origins: Vec<String>,
 }
 
-/// Loopback on a free port; CORS for the desktop webview ([`WEBVIEW_ORIGINS`]).
+/// Loopback on a free port; CORS for the desktop webview ([`WEBVIEW_ORIGINS`],
+/// and in debug builds [`DEV_SERVER_ORIGIN`], so `tauri dev` previews play).
 impl Default for EdgeOptions {
     fn default() -> Self {
+        let dev = cfg!(debug_assertions).then_some(DEV_SERVER_ORIGIN);
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            cors_origins: WEBVIEW_ORIGINS.iter().map(|origin| (*origin).to_owned()).collect(),
+            cors_origins: WEBVIEW_ORIGINS.iter().copied().chain(dev).map(str::to_owned).collect(),
         }
     }
 }

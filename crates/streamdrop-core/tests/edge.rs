@@ -430,7 +430,9 @@ async fn cors_for_the_webview_origins() {
     assert!(preflight.header("access-control-max-age").is_some());
     assert!(preflight.header("vary").is_some_and(|v| v.contains("Origin")), "{preflight:?}");
 
-    for origin in ["tauri://localhost", "http://tauri.localhost"] {
+    // The webview's origins, and (in debug builds, which tests are) `tauri dev`'s Vite server.
+    assert!(cfg!(debug_assertions));
+    for origin in ["tauri://localhost", "http://tauri.localhost", "http://localhost:5173"] {
         let got = request("GET", &url, &[("Origin", origin)]).await;
         assert_eq!(got.status, 200);
         assert_eq!(got.header("access-control-allow-origin"), Some(origin), "{got:?}");

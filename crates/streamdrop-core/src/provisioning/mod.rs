@@ -45,9 +45,8 @@ use crate::credentials::{
 };
 use crate::DataDir;
 
-/// Origins the app's webview loads media from (Tauri's custom protocol:
-/// `tauri://localhost` on macOS and Linux, `http://tauri.localhost` on Windows).
-pub const WEBVIEW_ORIGINS: [&str; 2] = ["tauri://localhost", "http://tauri.localhost"];
+/// The distribution's CORS allows the app's webview, as the local edge does.
+pub use crate::edge::WEBVIEW_ORIGINS;
 /// The role Elastic Transcoder's console used to make; the legacy backend expects this name.
 pub const ELASTIC_TRANSCODER_ROLE: &str = "Elastic_Transcoder_Default_Role";
 
