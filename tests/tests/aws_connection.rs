@@ -5,62 +5,79 @@
 //! the OS keychain is in `keychain.rs`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
-use streamdrop_core::credentials::{
-    AwsAuth, AwsConnection, AwsKeys, ConnectionName, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings,
-    TranscoderKind,
-};
+use streamdrop_core::credentials::{ConnectionName, MemorySecretStore, SecretStore, Settings, TranscoderKind};
 use streamdrop_core::engine::{record_job, EngineOptions};
 use streamdrop_core::links::LinkKind;
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::provisioning::{self, Mode, SetupOptions};
 use streamdrop_core::stack::AwsStackOptions;
 use streamdrop_core::store::Store;
-use streamdrop_core::{DataDir, EngineError, JobState, Stack};
+use streamdrop_core::{DataDir, Engine, EngineError, JobId, JobState, JobView, Stack};
 use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 use streamdrop_e2e::transcoder_standin::{JobStep, TranscoderStandIn};
 use streamdrop_e2e::{make_clip, sha256_file};
 
-const CONNECTION: &str = "Moto";
+mod common;
+
+use common::{aws_connection, CONNECTION};
+
 const PREFIX: &str = "streamdrop-acme";
 
-/// A data dir whose active connection is moto, set up by `streamdrop setup`'s
-/// code with `transcoder`, and the secrets that connection uses.
-async fn set_up(moto: &MotoServer, transcoder: TranscoderKind) -> (tempfile::TempDir, DataDir, Arc<MemorySecretStore>) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::at(tmp.path().join("data")).unwrap();
-    let mut settings = Settings::default();
-    settings
-        .add(AwsConnection {
-            name: ConnectionName::new(CONNECTION).unwrap(),
-            auth: AwsAuth::Keys,
-            region: MOTO_REGION.into(),
-            endpoint_url: Some(moto.endpoint()),
-            resources: None,
-        })
-        .unwrap();
-    settings.set_active(CONNECTION).unwrap();
-    settings.save(&data).unwrap();
-    let secrets = Arc::new(MemorySecretStore::new());
-    let keys = AwsKeys::new(MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY, None);
-    let name = ConnectionName::new(CONNECTION).unwrap();
-    secrets.set(&SecretRef::new(&name, SecretItem::AwsKeys), &keys.to_keychain_value()).unwrap();
-    let options = SetupOptions { name_prefix: Some(PREFIX.into()), transcoder: Some(transcoder), ..SetupOptions::default() };
-    let shared: Arc<dyn SecretStore> = secrets.clone();
-    let report = provisioning::run(&data, None, shared, &options, Mode::Apply).await.expect("setup starts");
-    assert!(report.error.is_none(), "setup failed: {:?}", report.error);
-    (tmp, data, secrets)
+/// moto set up by `streamdrop setup`'s code with one transcoder, the stand-in
+/// scripted for the first job, and the engine of the active connection.
+struct Site {
+    moto: MotoServer,
+    tmp: tempfile::TempDir,
+    data: DataDir,
+    standin: TranscoderStandIn,
+    stack: Stack,
+    engine: Engine,
 }
 
-fn aws_options(secrets: &Arc<MemorySecretStore>, standin: &TranscoderStandIn) -> AwsStackOptions {
-    AwsStackOptions { secrets: secrets.clone(), transcoder_endpoint_url: Some(standin.endpoint()) }
+impl Site {
+    async fn start(transcoder: TranscoderKind, first_job: Vec<JobStep>) -> Site {
+        let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::at(tmp.path().join("data")).unwrap();
+        let secrets: Arc<MemorySecretStore> = aws_connection(&data, &moto.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+        let options = SetupOptions { name_prefix: Some(PREFIX.into()), transcoder: Some(transcoder), ..SetupOptions::default() };
+        let shared: Arc<dyn SecretStore> = secrets.clone();
+        let report = provisioning::run(&data, None, shared, &options, Mode::Apply).await.expect("setup starts");
+        assert!(report.error.is_none(), "setup failed: {:?}", report.error);
+
+        let standin = TranscoderStandIn::start();
+        standin.script_next_job(first_job);
+        let aws = AwsStackOptions { secrets, transcoder_endpoint_url: Some(standin.endpoint()) };
+        let stack = Stack::open_active(&data, LocalStackOptions::default(), aws).await.unwrap();
+        assert_eq!(stack.connection().as_str(), CONNECTION);
+        let polls_often = EngineOptions { poll_interval: Duration::from_millis(100), ..EngineOptions::default() };
+        let engine = stack.start_engine(&data, polls_often).unwrap();
+        Site { moto, tmp, data, standin, stack, engine }
+    }
+
+    fn add_clip(&self, name: &str) -> (JobId, std::path::PathBuf) {
+        let clip = make_clip(self.tmp.path(), name, 1);
+        let report = self.engine.add_paths([clip.clone()]);
+        assert_eq!(report.accepted[0].connection, CONNECTION);
+        (report.accepted[0].id, clip)
+    }
+
+    async fn settled(&self, id: JobId) -> JobView {
+        tokio::time::timeout(Duration::from_secs(60), self.engine.settled(id)).await.expect("settles").unwrap()
+    }
 }
 
-fn fast_polls() -> EngineOptions {
-    EngineOptions { poll_interval: Duration::from_millis(100), ..EngineOptions::default() }
+/// Waits up to `seconds` for `done`, naming `what` if it never is.
+async fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} did not happen in {seconds} s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn s3(moto: &MotoServer) -> aws_sdk_s3::Client {
@@ -83,42 +100,30 @@ async fn sha256_of(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_and_links_through_cloudfront() {
-    let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
-    let (tmp, data, secrets) = set_up(&moto, TranscoderKind::MediaConvert).await;
-    let settings = Settings::load(&data).unwrap();
-    let resources = settings.get_aws(CONNECTION).unwrap().resources.clone().unwrap();
+    // A Local job queued earlier in the same data dir: not this engine's to run.
+    let site = Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 40 }, JobStep::Complete]).await;
+    let store = Store::open(&site.data.store_file()).unwrap();
+    let local_clip = make_clip(site.tmp.path(), "local only.mp4", 1);
+    let local_job = record_job(&store, &ConnectionName::local(), &local_buckets(), local_clip).unwrap();
+    let resources = Settings::load(&site.data).unwrap().get_aws(CONNECTION).unwrap().resources.clone().unwrap();
     let distribution = resources.distribution.clone().expect("setup made a distribution");
     let (uploads, media) = (resources.upload_bucket.clone(), resources.media_bucket.clone());
+    assert_eq!(site.engine.transcoder_name(), "mediaconvert");
 
-    // A Local job queued earlier in the same data dir: not this engine's to run.
-    let store = Store::open(&data.store_file()).unwrap();
-    let local_clip = make_clip(tmp.path(), "local only.mp4", 1);
-    let local_job = record_job(&store, &ConnectionName::local(), &local_buckets(), local_clip).unwrap();
-
-    let standin = TranscoderStandIn::start();
-    standin.script_next_job(vec![JobStep::Progressing { percent: 40 }, JobStep::Complete]);
-    let stack = Stack::open_active(&data, LocalStackOptions::default(), aws_options(&secrets, &standin)).await.unwrap();
-    assert_eq!(stack.connection().as_str(), CONNECTION);
-    let engine = stack.start_engine(&data, fast_polls()).unwrap();
-    assert_eq!(engine.transcoder_name(), "mediaconvert");
-
-    let clip = make_clip(tmp.path(), "A001 interview.mp4", 2);
-    let report = engine.add_paths([clip.clone()]);
-    let id = report.accepted[0].id;
-    assert_eq!(report.accepted[0].connection, CONNECTION);
-    let job = tokio::time::timeout(Duration::from_secs(60), engine.settled(id)).await.expect("settles").unwrap();
+    let (id, clip) = site.add_clip("A001 interview.mp4");
+    let job = site.settled(id).await;
     assert_eq!(job.state, "ready", "{job:?}");
 
     // Upload into the temporary bucket, then a copy into the distribution bucket, both whole.
-    let s3 = s3(&moto);
+    let s3 = s3(&site.moto);
     let original = format!("jobs/{id}/original/A001 interview.mp4");
     assert_eq!(job.destination, format!("s3://{uploads}/uploads/{id}/A001 interview.mp4"));
     assert_eq!(sha256_of(&s3, &uploads, &format!("uploads/{id}/A001 interview.mp4")).await, sha256_file(&clip));
     assert_eq!(sha256_of(&s3, &media, &original).await, sha256_file(&clip));
 
     // MediaConvert got the original, the role setup made, and the job's output folder.
-    let creates = standin.requests_to("POST", "/2017-08-29/jobs");
-    assert_eq!(creates.len(), 1, "{:?}", standin.requests());
+    let creates = site.standin.requests_to("POST", "/2017-08-29/jobs");
+    assert_eq!(creates.len(), 1, "{:?}", site.standin.requests());
     let role = match &resources.transcoder {
         streamdrop_core::credentials::Transcoder::MediaConvert { role_arn: Some(role) } => role.clone(),
         other => panic!("transcoder {other:?}"),
@@ -131,7 +136,7 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
 
     // The Local job was left alone, and this engine will not act on it.
     assert_eq!(store.get(local_job.id).unwrap().unwrap().state, JobState::QUEUED);
-    assert!(matches!(engine.pause(local_job.id), Err(EngineError::OtherConnection { .. })));
+    assert!(matches!(site.engine.pause(local_job.id), Err(EngineError::OtherConnection { .. })));
 
     // Links go through the distribution, signed with the key pair setup made.
     // MediaConvert's outputs, as it names them (the stand-in writes none).
@@ -139,7 +144,7 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     put(format!("jobs/{id}/hls/master.m3u8"), "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nmaster_360p.m3u8\n").await.unwrap();
     put(format!("jobs/{id}/hls/master_360p.m3u8"), "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:2.0,\nmaster_360p_00001.ts\n#EXT-X-ENDLIST\n").await.unwrap();
     put(format!("jobs/{id}/poster.0000000.jpg"), "jpeg").await.unwrap();
-    let linker = stack.linker(&data).await.unwrap();
+    let linker = site.stack.linker(&site.data).await.unwrap();
     let base = format!("https://{}/jobs/{id}/", distribution.domain);
     let stream = linker.link_job(id, LinkKind::Stream, 3600).await.unwrap();
     assert!(stream.url.starts_with(&format!("{base}links/")), "{}", stream.url);
@@ -147,60 +152,39 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     let poster = linker.link_job(id, LinkKind::Poster, 3600).await.unwrap();
     assert!(poster.url.starts_with(&format!("{base}poster.0000000.jpg?")), "the poster is found under MediaConvert's name: {}", poster.url);
     assert!(linker.link_job(local_job.id, LinkKind::Stream, 60).await.is_err(), "another connection's job");
-    stack.shutdown().await;
+    site.stack.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_detail_fails_the_job() {
-    let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
-    let (tmp, data, secrets) = set_up(&moto, TranscoderKind::ElasticTranscoder).await;
-    let standin = TranscoderStandIn::start();
-    standin.script_next_job(vec![
-        JobStep::Progressing { percent: 0 },
-        JobStep::Error { code: "4000".into(), message: "The input file is truncated".into() },
-    ]);
-    let stack = Stack::open_active(&data, LocalStackOptions::default(), aws_options(&secrets, &standin)).await.unwrap();
-    let engine = stack.start_engine(&data, fast_polls()).unwrap();
-    assert_eq!(engine.transcoder_name(), "elastic-transcoder");
-
-    let clip = make_clip(tmp.path(), "B002.mp4", 1);
-    let id = engine.add_paths([clip]).accepted[0].id;
-    let job = tokio::time::timeout(Duration::from_secs(60), engine.settled(id)).await.expect("settles").unwrap();
+    let truncated = JobStep::Error { code: "4000".into(), message: "The input file is truncated".into() };
+    let site = Site::start(TranscoderKind::ElasticTranscoder, vec![JobStep::Progressing { percent: 0 }, truncated]).await;
+    assert_eq!(site.engine.transcoder_name(), "elastic-transcoder");
+    let (id, _) = site.add_clip("B002.mp4");
+    let job = site.settled(id).await;
     assert_eq!(job.state, "failed", "{job:?}");
     assert_eq!(job.stage.map(|s| s.name()), Some("transcode"));
     let error = job.error.unwrap_or_default();
     assert!(error.contains("4000") && error.contains("The input file is truncated"), "{error}");
 
     // The pipeline was made by name on the first job, as in the original design.
-    let pipelines = standin.pipelines();
+    let pipelines = site.standin.pipelines();
     assert_eq!(pipelines.len(), 1, "{pipelines:?}");
     assert_eq!(pipelines[0]["Name"], format!("{PREFIX}-pipeline"));
-    stack.shutdown().await;
+    site.stack.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_job_while_mediaconvert_runs_it_cancels_the_mediaconvert_job() {
-    let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
-    let (tmp, data, secrets) = set_up(&moto, TranscoderKind::MediaConvert).await;
-    let standin = TranscoderStandIn::start();
-    standin.script_next_job(vec![JobStep::Progressing { percent: 10 }]);
-    let stack = Stack::open_active(&data, LocalStackOptions::default(), aws_options(&secrets, &standin)).await.unwrap();
-    let engine = stack.start_engine(&data, fast_polls()).unwrap();
-    let id = engine.add_paths([make_clip(tmp.path(), "D004.mp4", 1)]).accepted[0].id;
+    let site = Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 10 }]).await;
+    let (id, _) = site.add_clip("D004.mp4");
+    wait_for("MediaConvert progress", 60, || site.engine.job(id).unwrap().transcode_percent.is_some()).await;
+    assert_eq!(site.engine.cancel(id).unwrap().state, "cancelled");
 
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while standin.requests_to("POST", "/2017-08-29/jobs").is_empty() || engine.job(id).unwrap().transcode_percent.is_none() {
-        assert!(std::time::Instant::now() < deadline, "never got to transcoding: {:?}", engine.job(id).unwrap());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(engine.cancel(id).unwrap().state, "cancelled");
-    let store = Store::open(&data.store_file()).unwrap();
+    let store = Store::open(&site.data.store_file()).unwrap();
     let backend_id = store.get(id).unwrap().unwrap().transcode.backend_job_id.expect("the MediaConvert job id is on record");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while standin.requests_to("DELETE", &format!("/2017-08-29/jobs/{backend_id}")).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no CancelJob: {:?}", standin.requests());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(engine.job(id).unwrap().state, "cancelled");
-    stack.shutdown().await;
+    let cancel_job = format!("/2017-08-29/jobs/{backend_id}");
+    wait_for("CancelJob", 10, || !site.standin.requests_to("DELETE", &cancel_job).is_empty()).await;
+    assert_eq!(site.engine.job(id).unwrap().state, "cancelled");
+    site.stack.shutdown().await;
 }

@@ -24,7 +24,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use streamdrop_core::credentials::{
-    AwsAuth, AwsConnection, AwsKeys, ConnectionName, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings,
+    ConnectionName, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings,
     Transcoder, TranscoderKind,
 };
 use streamdrop_core::provisioning::{self, Action, Mode, PreflightError, SetupOptions, SetupReport};
@@ -33,8 +33,11 @@ use streamdrop_core::DataDir;
 use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 use tokio::net::TcpListener;
 
+mod common;
+
+use common::{aws_connection, CONNECTION};
+
 const PREFIX: &str = "streamdrop-acme";
-const CONNECTION: &str = "Moto";
 
 /// A data dir whose active connection is a keys connection to `endpoint`,
 /// with its keys in an in-memory secret store.
@@ -49,21 +52,7 @@ impl Site {
     fn new(endpoint: &str, key_id: &str, secret: &str) -> Site {
         let tmp = tempfile::tempdir().unwrap();
         let data = DataDir::at(tmp.path().join("data")).unwrap();
-        let mut settings = Settings::default();
-        settings
-            .add(AwsConnection {
-                name: ConnectionName::new(CONNECTION).unwrap(),
-                auth: AwsAuth::Keys,
-                region: MOTO_REGION.into(),
-                endpoint_url: Some(endpoint.to_owned()),
-                resources: None,
-            })
-            .unwrap();
-        settings.set_active(CONNECTION).unwrap();
-        settings.save(&data).unwrap();
-        let secrets = Arc::new(MemorySecretStore::new());
-        let keys = AwsKeys::new(key_id, secret, None);
-        secrets.set(&secret_ref(SecretItem::AwsKeys), &keys.to_keychain_value()).unwrap();
+        let secrets = aws_connection(&data, endpoint, key_id, secret);
         Site { _tmp: tmp, data, secrets, endpoint: endpoint.to_owned() }
     }
 

@@ -341,15 +341,12 @@ impl Transcoder for ElasticTranscoder {
         Box::pin(async move {
             match self.client.cancel_job().id(backend_job_id).send().await {
                 Ok(_) => Ok(()),
-                Err(err) => {
-                    let failure = classify(&err);
-                    // Elastic Transcoder cancels only jobs still waiting (409 ResourceInUse
-                    // otherwise); a started job runs to its end, and its outputs are left unused.
-                    if matches!(failure.status, Some(404 | 409)) {
-                        return Ok(());
-                    }
-                    Err(map_failure(failure))
-                }
+                // Elastic Transcoder cancels only jobs still waiting; a started one runs
+                // to its end, and its outputs are left unused.
+                Err(err) => match classify(&err) {
+                    failure if failure.leaves_nothing_to_cancel() => Ok(()),
+                    failure => Err(map_failure(failure)),
+                },
             }
         })
     }

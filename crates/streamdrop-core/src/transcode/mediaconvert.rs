@@ -219,14 +219,10 @@ impl Transcoder for MediaConvert {
         Box::pin(async move {
             match self.client.cancel_job().id(backend_job_id).send().await {
                 Ok(_) => Ok(()),
-                Err(err) => {
-                    let failure = classify(&err);
-                    // 409: the job already ended; 404: it is gone. Either way it no longer runs.
-                    if matches!(failure.status, Some(404 | 409)) {
-                        return Ok(());
-                    }
-                    Err(failure.into_error(BACKEND))
-                }
+                Err(err) => match classify(&err) {
+                    failure if failure.leaves_nothing_to_cancel() => Ok(()),
+                    failure => Err(failure.into_error(BACKEND)),
+                },
             }
         })
     }
@@ -536,6 +532,12 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 impl SdkFailure {
+    /// A CancelJob refused because the job is gone (404) or past cancelling
+    /// (409: ended, or for Elastic Transcoder, started): there is nothing more to do.
+    pub fn leaves_nothing_to_cancel(&self) -> bool {
+        self.kind == FailureKind::Service && matches!(self.status, Some(404 | 409))
+    }
+
     /// Throttling and server-side trouble: a later attempt may succeed.
     pub fn is_retryable(&self) -> bool {
         match self.kind {
