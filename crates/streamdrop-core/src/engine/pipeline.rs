@@ -135,6 +135,7 @@ impl Inner {
 
     /// Polls a submitted transcode until it completes or fails.
     async fn follow(&self, job: &Job, control: &TransferControl, backend_job_id: &str, request: &TranscodeRequest) -> Result<(), Followed> {
+        let interval = self.transcoder.poll_interval().map_or(self.options.poll_interval, |i| i.min(self.options.poll_interval));
         loop {
             match self.transcoder.status(backend_job_id, request).await {
                 Ok(TranscodeStatus::Complete) => return Ok(()),
@@ -150,7 +151,7 @@ impl Inner {
                 Err(other) => return Err(Followed::Stopped(Stopped::Failed(other.to_string()))),
             }
             tokio::select! {
-                _ = tokio::time::sleep(self.options.poll_interval) => {}
+                _ = tokio::time::sleep(interval) => {}
                 _ = control.cancelled() => {
                     // Best effort: a job left running only costs time (and, in the cloud, money).
                     if let Err(err) = self.transcoder.cancel(backend_job_id).await {

@@ -229,6 +229,12 @@ impl Transcoder for LocalFfmpeg {
         }
         .boxed()
     }
+
+    /// A status is a lookup in memory: polling often costs nothing and ends each job
+    /// up to a whole cloud poll interval (2 s) sooner.
+    fn poll_interval(&self) -> Option<Duration> {
+        Some(Duration::from_millis(200))
+    }
 }
 
 fn is_active(status: &TranscodeStatus) -> bool {

@@ -161,4 +161,10 @@ pub trait Transcoder: Send + Sync {
     /// using (and, in the cloud, billing for) the transcoder. A job that has
     /// already ended is no error.
     fn cancel<'a>(&'a self, backend_job_id: &'a str) -> BoxFuture<'a, Result<(), TranscodeError>>;
+
+    /// How often this backend's jobs are worth polling, when more often than
+    /// the engine's default (a local job's status is a read from memory).
+    fn poll_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
