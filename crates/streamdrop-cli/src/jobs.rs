@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use streamdrop_core::credentials::{Connection, Settings};
+use streamdrop_core::credentials::{AwsResources, Connection, Settings};
 use streamdrop_core::engine::{record_job, EngineOptions};
 use streamdrop_core::jobs::LiveProgress;
 use streamdrop_core::links::find_poster;
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::stack::AwsStackOptions;
-use streamdrop_core::storage::Buckets;
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, Engine, JobView, Stack};
 
@@ -70,12 +69,9 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Resu
         let settings = Settings::load(&data_dir)?;
         let buckets = match settings.active() {
             Connection::Local => local_buckets(),
-            Connection::Aws(aws) => {
-                let resources = aws.resources.as_ref().ok_or_else(|| {
-                    anyhow::anyhow!("connection {:?} has no buckets yet: run `streamdrop setup --apply`", aws.name.as_str())
-                })?;
-                Buckets { uploads: resources.upload_bucket.clone(), media: resources.media_bucket.clone() }
-            }
+            Connection::Aws(aws) => aws.resources.as_ref().map(AwsResources::buckets).ok_or_else(|| {
+                anyhow::anyhow!("connection {:?} has no buckets yet: run `streamdrop setup --apply`", aws.name.as_str())
+            })?,
         };
         let store = Store::open(&data_dir.store_file())?;
         let job = record_job(&store, settings.active_name(), &buckets, args.file)

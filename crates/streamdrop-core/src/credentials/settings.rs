@@ -194,6 +194,13 @@ pub struct AwsResources {
     pub distribution: Option<DistributionInfo>,
 }
 
+impl AwsResources {
+    /// The flow's two buckets, as the engine addresses them.
+    pub fn buckets(&self) -> crate::storage::Buckets {
+        crate::storage::Buckets { uploads: self.upload_bucket.clone(), media: self.media_bucket.clone() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transcoder {
     /// ffmpeg on this machine.

@@ -10,7 +10,7 @@ use crate::credentials::{
 use crate::data_dir::EngineLock;
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::links::{LinkError, Linker};
-use crate::storage::{Buckets, Storage};
+use crate::storage::Storage;
 use crate::store::Store;
 use crate::transcode::local_ffmpeg::work_root;
 use crate::transcode::{ElasticTranscoder, LocalFfmpeg, LocalFfmpegOptions, MediaConvert, Transcoder};
@@ -79,7 +79,7 @@ impl AwsStack {
         let storage = Storage {
             client: target.s3(),
             target: format!("connection:{name}"),
-            buckets: Buckets { uploads: resources.upload_bucket.clone(), media: resources.media_bucket.clone() },
+            buckets: resources.buckets(),
             endpoint_url: target.endpoint_url.clone(),
         };
         let endpoint = options.endpoint_for(&resources.transcoder);
