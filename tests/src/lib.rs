@@ -105,12 +105,17 @@ impl Drop for ChildGuard {
     }
 }
 
-/// A short H.264/AAC clip from ffmpeg's test sources.
+/// A short 640x360 H.264/AAC clip from ffmpeg's test sources.
 pub fn make_clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
+    make_clip_sized(dir, name, "640x360", seconds)
+}
+
+/// An H.264/AAC clip of `seconds` at `size` (e.g. `320x180`), from ffmpeg's test sources.
+pub fn make_clip_sized(dir: &Path, name: &str, size: &str, seconds: u32) -> PathBuf {
     let path = dir.join(name);
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(["-f", "lavfi", "-i", &format!("testsrc=size=640x360:rate=25:duration={seconds}")])
+        .args(["-f", "lavfi", "-i", &format!("testsrc=size={size}:rate=25:duration={seconds}")])
         .args(["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={seconds}")])
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
         .arg(&path)
@@ -120,7 +125,30 @@ pub fn make_clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
     path
 }
 
+/// A real video of at least `bytes` at `size` (uncompressed 4:2:2 frames, `2vuy`,
+/// in a MOV at 25 fps), for tests that need many upload parts: every frame
+/// differs, so a misplaced part changes the digest.
+pub fn make_large_clip(dir: &Path, name: &str, size: (u32, u32), bytes: u64) -> PathBuf {
+    let path = dir.join(name);
+    let frame_bytes = u64::from(size.0) * u64::from(size.1) * 2;
+    let frames = bytes.div_ceil(frame_bytes) + 1;
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
+        .args(["-i", &format!("testsrc=size={}x{}:rate=25", size.0, size.1)])
+        .args(["-frames:v", &frames.to_string(), "-c:v", "rawvideo", "-pix_fmt", "uyvy422"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg must be installed (scripts/setup-debian.sh installs it)");
+    assert!(status.success(), "ffmpeg could not make {name}");
+    assert!(std::fs::metadata(&path).expect("the clip").len() >= bytes);
+    path
+}
+
 pub fn sha256_file(path: &Path) -> String {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -20,9 +20,10 @@
 //!   S3 API. Phases are timed from outside (the work dir's source copy
 //!   reaching full size; the status reaching 96 %, which the backend sets
 //!   just before it starts storing outputs).
-//! - **probe**: the ffprobe over a presigned URL that the engine runs before it
-//!   submits (`engine/pipeline.rs`), timed on its own after the transcodes.
-//!   (Probing between runs made whichever transcode came next about 6 % slower.)
+//! - **probe**: intake's reading of the local file (`intake::examine`: the
+//!   ISO BMFF check and ffprobe), which the engine runs before a job exists,
+//!   timed on its own after the transcodes. (Probing between runs made
+//!   whichever transcode came next about 6 % slower.)
 //!
 //! Before each measurement: `sync`, so no run pays for the previous one's
 //! writeback, then up to `--quiet` seconds of waiting for an idle second.
@@ -40,7 +41,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
 use streamdrop_core::local::LocalStackOptions;
-use streamdrop_core::storage::{presigned_get, Storage};
+use streamdrop_core::storage::Storage;
 use streamdrop_core::transcode::local_ffmpeg::{self, create_output_dirs, ffmpeg_args, poster_args, poster_time};
 use streamdrop_core::transcode::{
     ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, MediaInfo, OutputLayout, Rung, TranscodeRequest, TranscodeStatus, Transcoder,
@@ -540,7 +541,7 @@ async fn run(options: &Options) -> Result<(), String> {
     for clip in &options.clips {
         let name = clip.file_name().and_then(|n| n.to_str()).ok_or(format!("{}: not a file name", clip.display()))?.to_owned();
         let clip = std::fs::canonicalize(clip).map_err(|e| format!("{}: {e}", clip.display()))?;
-        let media = probe(clip.to_str().ok_or("the clip's path must be UTF-8")?).await.map_err(|e| e.to_string())?;
+        let media = probe(&clip).await.map_err(|e| e.to_string())?;
         let ladder = ladder_for(&media);
         let source_bytes = std::fs::metadata(&clip).map_err(|e| e.to_string())?.len();
 
@@ -599,13 +600,12 @@ async fn run(options: &Options) -> Result<(), String> {
                 }
             }
         }
-        // The engine's probe, through a presigned URL like engine/pipeline.rs does. After the
+        // Intake's reading of the file, as the engine does before a job exists. After the
         // transcodes: a probe between runs made the transcode after it slower (bench/README.md).
         for _ in 0..options.runs {
             settle(options.quiet).await;
-            let url = presigned_get(&storage.client, &source, Duration::from_secs(600)).await?;
             let start = Instant::now();
-            probe(&url).await.map_err(|e| e.to_string())?;
+            streamdrop_core::intake::examine(&clip).await.map_err(|e| e.message())?;
             result.probe.push(start.elapsed().as_secs_f64());
         }
         storage.client.delete_object().bucket(&source.bucket).key(&source.key).send().await.map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;

@@ -23,10 +23,12 @@ pub enum DataDirError {
     Lock { path: PathBuf, source: std::io::Error },
 }
 
-/// Proof that this process is the one running jobs on a data dir; released on drop.
-#[derive(Debug)]
+/// Proof that this process is the one running jobs on a data dir; released
+/// when the last clone drops (the engine holds one, the control channel's
+/// owner may hold another).
+#[derive(Debug, Clone)]
 pub struct EngineLock {
-    _file: std::fs::File,
+    _file: std::sync::Arc<std::fs::File>,
 }
 
 impl DataDir {
@@ -66,7 +68,7 @@ impl DataDir {
         let lock_err = |source| DataDirError::Lock { path: path.clone(), source };
         let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_err)?;
         match file.try_lock() {
-            Ok(()) => Ok(EngineLock { _file: file }),
+            Ok(()) => Ok(EngineLock { _file: std::sync::Arc::new(file) }),
             Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::Busy { path: self.0.clone() }),
             Err(std::fs::TryLockError::Error(source)) => Err(lock_err(source)),
         }

@@ -1,36 +1,46 @@
-//! Turns paths from a drop or a file dialog into readable source files, or a
-//! clear per-item reason why not. Nothing here modifies the user's files.
+//! Turns paths from a drop, a file dialog or the CLI into sources worth
+//! uploading, or a clear per-item reason why not, before a single byte is sent.
+//!
+//! [`inspect`] checks the file system (a regular, readable file); [`examine`]
+//! also reads the file as media: an ISO BMFF (MP4/MOV) file whose boxes run
+//! past its end is still being copied; anything ffprobe cannot read as video or
+//! audio, with only the `file` protocol and only real media demuxers allowed
+//! ([`local_probe`]), is refused. A playlist (`.m3u8`, or the same text under a
+//! camera-like name) never makes Streamdrop open the URLs inside it. Nothing
+//! here modifies the user's files.
 
 use std::fs::File;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
-use crate::jobs::{Rejection, SourceFile};
+use crate::jobs::SourceFile;
+use crate::problem::{Problem, ProblemCode};
+use crate::transcode::probe::{self, ProbeError};
+use crate::transcode::MediaInfo;
+
+/// A file that passed intake: what it is on disk, and what it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    pub source: SourceFile,
+    pub media: MediaInfo,
+}
 
 /// Checks that `path` is a regular file we can read, and records its size and mtime.
-pub fn inspect(path: &Path) -> Result<SourceFile, Rejection> {
-    let reject = |reason: String| Rejection { path: path.display().to_string(), reason };
-    let meta = std::fs::metadata(path).map_err(|e| {
-        reject(match e.kind() {
-            ErrorKind::NotFound => "file not found: it may have been moved or deleted".into(),
-            ErrorKind::PermissionDenied => "permission denied: Streamdrop cannot read this file".into(),
-            _ => format!("cannot read this file: {e}"),
-        })
+pub fn inspect(path: &Path) -> Result<SourceFile, Problem> {
+    let about = |code| Problem::new(code).with("file", display_name(path));
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => about(ProblemCode::FileNotFound),
+        _ => about(ProblemCode::FileUnreadable).detail(e),
     })?;
     if meta.is_dir() {
-        return Err(reject("is a folder: drop the video files inside it instead".into()));
+        return Err(about(ProblemCode::Folder));
     }
     if !meta.is_file() {
-        return Err(reject("is not a regular file (a device, socket or pipe): only files can be uploaded".into()));
+        return Err(about(ProblemCode::NotAFile));
     }
     // Opening proves readability now rather than failing halfway through the upload.
-    File::open(path).map_err(|e| {
-        reject(match e.kind() {
-            ErrorKind::PermissionDenied => "permission denied: Streamdrop cannot read this file".into(),
-            _ => format!("cannot open this file: {e}"),
-        })
-    })?;
+    File::open(path).map_err(|e| about(ProblemCode::FileUnreadable).detail(e))?;
     let modified_ms = meta
         .modified()
         .ok()
@@ -38,6 +48,118 @@ pub fn inspect(path: &Path) -> Result<SourceFile, Rejection> {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     Ok(SourceFile { path: path.to_path_buf(), size: meta.len(), modified_ms })
+}
+
+/// [`inspect`], then reads the file as media: refused unless it is a whole,
+/// playable video or audio file.
+pub async fn examine(path: &Path) -> Result<Accepted, Problem> {
+    let source = inspect(path)?;
+    let about = |code| Problem::new(code).with("file", source.display_name());
+    if source.size == 0 {
+        return Err(about(ProblemCode::FileEmpty));
+    }
+    let owned = path.to_owned();
+    let truncated = tokio::task::spawn_blocking(move || iso_bmff_ends_early(&owned)).await;
+    match truncated {
+        Ok(Ok(Some(detail))) => return Err(about(ProblemCode::FileTruncated).detail(detail)),
+        Ok(Ok(None)) => {}
+        Ok(Err(err)) => return Err(about(ProblemCode::FileUnreadable).detail(err)),
+        Err(err) => return Err(about(ProblemCode::Internal).detail(err)),
+    }
+    match local_probe(path).await {
+        Ok(media) => Ok(Accepted { source, media }),
+        Err(err) => Err(probe_problem(&err).with("file", source.display_name())),
+    }
+}
+
+/// ffprobe on a local file, reading that file only (see [`probe::local_only_input_options`]).
+pub async fn local_probe(path: &Path) -> Result<MediaInfo, ProbeError> {
+    probe::probe(path).await
+}
+
+/// How a probe failure reads to a person; the caller adds the file's name.
+fn probe_problem(err: &ProbeError) -> Problem {
+    let code = match err {
+        ProbeError::NotInstalled => ProblemCode::FfmpegMissing,
+        ProbeError::RefusedFormat { format, .. } if probe::INDIRECTION_FORMATS.contains(&format.as_str()) => ProblemCode::Playlist,
+        ProbeError::RefusedFormat { .. }
+        | ProbeError::NotMedia { .. }
+        | ProbeError::NoStreams { .. }
+        | ProbeError::BadOutput { .. } => ProblemCode::NotMedia,
+        ProbeError::StillImage { .. } => ProblemCode::StillImage,
+        ProbeError::Unreachable { .. } => ProblemCode::FileUnreadable,
+        ProbeError::Timeout { .. } => ProblemCode::ProbeTimeout,
+        ProbeError::Io(_) => ProblemCode::Internal,
+    };
+    Problem::new(code).detail(err)
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// For an ISO BMFF file (MP4, MOV, 3GP…): `Some(why)` when its top-level
+/// boxes say it is cut short (a box runs past the end, or the `moov` index
+/// never got written), which is what a clip still being copied from a card
+/// looks like. `None` for a whole file, or a file that is not ISO BMFF.
+pub fn iso_bmff_ends_early(path: &Path) -> std::io::Result<Option<String>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut offset = 0u64;
+    let mut saw_moov = false;
+    let mut first = true;
+    while offset < len {
+        let mut header = [0u8; 16];
+        file.seek(SeekFrom::Start(offset))?;
+        let got = read_up_to(&mut file, &mut header)?;
+        if got < 8 {
+            return Ok(if first { None } else { Some(format!("a box header at byte {offset} is cut off")) });
+        }
+        let kind = &header[4..8];
+        if !kind.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ' || *b == b'-' || *b == 0xa9) {
+            // Not a box: not ISO BMFF at all, or trailing bytes some recorders add.
+            return Ok(None);
+        }
+        if first && !matches!(kind, b"ftyp" | b"wide" | b"free" | b"skip" | b"mdat" | b"moov" | b"pnot" | b"uuid") {
+            return Ok(None);
+        }
+        let size = match u32::from_be_bytes(header[..4].try_into().expect("4 bytes")) {
+            0 => len - offset, // runs to the end of the file
+            1 if got >= 16 => u64::from_be_bytes(header[8..16].try_into().expect("8 bytes")),
+            1 => return Ok(Some(format!("the {} box's size at byte {offset} is cut off", fourcc(kind)))),
+            n => u64::from(n),
+        };
+        if size < 8 {
+            return Ok(if first { None } else { Some(format!("the box at byte {offset} has an impossible size ({size})")) });
+        }
+        if offset.saturating_add(size) > len {
+            return Ok(Some(format!(
+                "its {} box needs {} bytes from byte {offset}, but the file ends after {}",
+                fourcc(kind),
+                size,
+                len - offset
+            )));
+        }
+        saw_moov |= kind == b"moov";
+        first = false;
+        offset += size;
+    }
+    Ok((!saw_moov).then(|| "it has no moov box (the index a recorder writes last)".to_owned()))
+}
+
+fn fourcc(kind: &[u8]) -> String {
+    String::from_utf8_lossy(kind).into_owned()
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 #[cfg(test)]
@@ -59,15 +181,44 @@ mod tests {
     fn rejects_folders_missing_files_and_pipes_with_reasons() {
         let dir = tempfile::tempdir().unwrap();
         let folder = inspect(dir.path()).unwrap_err();
-        assert!(folder.reason.contains("folder"), "{folder:?}");
+        assert_eq!(folder.code, ProblemCode::Folder, "{folder:?}");
 
         let missing = inspect(&dir.path().join("nope.mov")).unwrap_err();
-        assert!(missing.reason.contains("not found"), "{missing:?}");
+        assert_eq!(missing.code, ProblemCode::FileNotFound, "{missing:?}");
+        assert!(missing.message().starts_with("nope.mov was not found"), "{missing:?}");
 
         let fifo = dir.path().join("pipe");
         let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
         assert!(status.success());
         let pipe = inspect(&fifo).unwrap_err();
-        assert!(pipe.reason.contains("not a regular file"), "{pipe:?}");
+        assert_eq!(pipe.code, ProblemCode::NotAFile, "{pipe:?}");
+    }
+
+    #[test]
+    fn iso_bmff_cut_short_is_found_and_whole_or_other_files_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let boxed = |kind: &[u8; 4], body: &[u8]| {
+            let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+            b.extend_from_slice(kind);
+            b.extend_from_slice(body);
+            b
+        };
+        let whole = [boxed(b"ftyp", b"isom0000"), boxed(b"mdat", &[7; 100]), boxed(b"moov", &[1; 20])].concat();
+        assert_eq!(iso_bmff_ends_early(&write("whole.mp4", &whole)).unwrap(), None);
+        let cut = &whole[..whole.len() - 30];
+        let why = iso_bmff_ends_early(&write("cut.mp4", cut)).unwrap().expect("cut short");
+        assert!(why.contains("mdat") || why.contains("moov"), "{why}");
+        let no_index = [boxed(b"ftyp", b"isom0000"), boxed(b"mdat", &[7; 100])].concat();
+        assert!(iso_bmff_ends_early(&write("no index.mov", &no_index)).unwrap().unwrap().contains("moov"));
+        // mdat of size 0 runs to the end: whole, if the index came first.
+        let open_ended = [boxed(b"ftyp", b"isom0000"), boxed(b"moov", &[1; 20]), [0, 0, 0, 0].to_vec(), b"mdat".to_vec(), vec![9; 50]].concat();
+        assert_eq!(iso_bmff_ends_early(&write("open.mp4", &open_ended)).unwrap(), None);
+        assert_eq!(iso_bmff_ends_early(&write("notes.txt", b"just some text, not boxes at all")).unwrap(), None);
+        assert_eq!(iso_bmff_ends_early(&write("ts.mts", &[0x47; 188 * 3])).unwrap(), None);
     }
 }

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::ConnectionName;
+use crate::problem::{Problem, ProblemView};
 use crate::storage::ObjectRef;
 use crate::transcode::MediaInfo;
 use crate::transfer::Progress;
@@ -37,6 +38,37 @@ impl fmt::Display for JobId {
 }
 
 impl FromStr for JobId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s).map(Self)
+    }
+}
+
+/// The drop (or dialog pick, or `submit`) a job came in with: its jobs are
+/// listed together, in the order they were given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BatchId(uuid::Uuid);
+
+impl BatchId {
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+}
+
+impl Default for BatchId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for BatchId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for BatchId {
     type Err = uuid::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         uuid::Uuid::parse_str(s).map(Self)
@@ -77,7 +109,8 @@ impl Stage {
 }
 
 /// Where a job is in its life. Waiting and failed jobs know their stage, so a
-/// restart or a retry picks up exactly there; a failure always carries its reason.
+/// restart or a retry picks up exactly there; a failure always carries its
+/// [`Problem`], which says whether a retry can help.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
     /// Waiting for its turn at `stage`.
@@ -89,7 +122,7 @@ pub enum JobState {
     Transcoding,
     /// Transcoded: the stream can be played and linked.
     Ready,
-    Failed { stage: Stage, reason: String },
+    Failed { stage: Stage, problem: Problem },
     /// Stopped by the user; its partial upload was removed.
     Cancelled,
 }
@@ -162,8 +195,18 @@ pub struct Job {
     pub source: SourceFile,
     /// Where the upload stage puts the file: the temporary uploads bucket.
     pub destination: ObjectRef,
+    /// Where the copy stage keeps the original, in the distribution bucket.
+    /// `None` for jobs recorded before Streamdrop kept it here.
+    pub original: Option<ObjectRef>,
+    /// When its batch came in; every job of a batch has the same.
     pub created_ms: i64,
+    pub batch: BatchId,
+    /// Its place in the batch, from 0, in the order the files were given.
+    pub position: u32,
     pub state: JobState,
+    /// What an upload that resumed after a restart or a pause found already
+    /// sent; 0 when the upload went in one go.
+    pub resumed_bytes: u64,
     /// What the transcode stage learned and started, kept across restarts.
     pub transcode: TranscodeRecord,
 }
@@ -181,6 +224,8 @@ pub struct TranscodeRecord {
 pub struct LiveProgress {
     pub upload: Option<Progress>,
     pub transcode_percent: Option<u8>,
+    /// The transcoder has started working on the job (not still in its queue).
+    pub transcode_started: bool,
 }
 
 /// A job as the UI and `--json` consumers see it.
@@ -196,14 +241,24 @@ pub struct JobView {
     /// The stage the job is at, waits for, or failed in: `upload`, `copy`, `transcode`; `null` when ready or cancelled.
     pub stage: Option<Stage>,
     pub bytes_done: u64,
-    /// Smoothed upload rate while uploading.
+    /// Of `bytes_done`, what was already sent before a restart or a pause (0 if none).
+    pub bytes_resumed: u64,
+    /// Smoothed rate of what this run sends, while uploading.
     pub rate_bps: Option<u64>,
     pub eta_seconds: Option<u64>,
     /// Transcode progress, 0–100, while transcoding (when the backend reports it).
     pub transcode_percent: Option<u8>,
-    pub error: Option<String>,
+    /// True while transcoding but still in the transcoder's queue (nothing converted yet).
+    pub waiting: bool,
+    /// Why the job failed, when it did: a sentence, what can be done, and the detail.
+    pub error: Option<ProblemView>,
+    /// When its batch came in (Unix ms).
     pub created_at: i64,
-    pub destination: String,
+    pub batch_id: BatchId,
+    /// Its place in its batch, from 0.
+    pub position: u32,
+    /// Where the file is stored now: the upload, then (once copied) the kept original.
+    pub location: String,
     /// The connection the job runs on (`Local`, or an AWS connection's name).
     pub connection: String,
 }
@@ -214,6 +269,13 @@ impl JobView {
         let upload = live.upload.filter(|_| job.state == JobState::Uploading);
         let uploaded = !matches!(job.state.stage(), Some(Stage::Upload)) && job.state != JobState::Cancelled;
         let bytes_done = if uploaded { job.source.size } else { upload.map_or(0, |p| p.bytes_done) };
+        let bytes_resumed = upload.map_or(job.resumed_bytes, |p| p.bytes_resumed.max(job.resumed_bytes));
+        let copied = uploaded && !matches!(job.state, JobState::Queued { stage: Stage::Copy } | JobState::Copying)
+            && !matches!(job.state, JobState::Failed { stage: Stage::Copy, .. });
+        let location = match (&job.original, copied) {
+            (Some(original), true) => original,
+            _ => &job.destination,
+        };
         Self {
             id: job.id,
             file_name: job.source.display_name(),
@@ -222,25 +284,38 @@ impl JobView {
             state: job.state.name().to_owned(),
             stage: job.state.stage(),
             bytes_done,
+            bytes_resumed,
             rate_bps: upload.and_then(|p| p.rate_bps),
             eta_seconds: upload.and_then(|p| p.eta_seconds),
-            transcode_percent: live.transcode_percent.filter(|_| job.state == JobState::Transcoding),
+            transcode_percent: live.transcode_percent.filter(|_| job.state == JobState::Transcoding && live.transcode_started),
+            waiting: job.state == JobState::Transcoding && !live.transcode_started,
             error: match &job.state {
-                JobState::Failed { reason, .. } => Some(reason.clone()),
+                JobState::Failed { problem, .. } => Some(problem.view()),
                 _ => None,
             },
             created_at: job.created_ms,
-            destination: job.destination.to_string(),
+            batch_id: job.batch,
+            position: job.position,
+            location: location.to_string(),
             connection: job.connection.to_string(),
         }
     }
 }
 
-/// Why one dropped item was not turned into a job.
+/// Why one given item was not turned into a job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Rejection {
     pub path: String,
-    pub reason: String,
+    pub file_name: String,
+    pub problem: ProblemView,
+}
+
+impl Rejection {
+    pub fn new(path: &std::path::Path, problem: Problem) -> Self {
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        Self { path: path.display().to_string(), file_name, problem: problem.view() }
+    }
 }
 
 /// The outcome of handing a batch of paths to the engine: each item either

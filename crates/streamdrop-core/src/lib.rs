@@ -4,9 +4,11 @@
 //!
 //! Map (see ARCHITECTURE.md):
 //! - [`data_dir`]: where data, settings and the job store live.
+//! - [`control`]: the socket through which other processes reach the one running the engine.
 //! - [`jobs`]: what a job is and the states it moves through.
 //! - [`store`]: the SQLite job store that survives restarts.
 //! - [`intake`]: turns dropped paths into sources or per-item rejections.
+//! - [`problem`]: what went wrong, as a stable code, a plain sentence and the redacted detail.
 //! - [`storage`]: S3 clients and object addresses, for AWS and S3-compatible endpoints.
 //! - [`local`]: the embedded local stack (an s3s server) that makes local mode work offline.
 //! - [`transfer`]: moving bytes into S3.
@@ -14,6 +16,7 @@
 //! - [`stack`]: what a connection's jobs run on (the local stack, or an AWS connection's services).
 //! - [`transcode`], [`signing`], [`credentials`], [`provisioning`]: later stages of the flow.
 
+pub mod control;
 pub mod credentials;
 pub mod data_dir;
 pub mod edge;
@@ -22,6 +25,7 @@ pub mod intake;
 pub mod jobs;
 pub mod links;
 pub mod local;
+pub mod problem;
 pub mod provisioning;
 pub mod signing;
 pub mod stack;
@@ -32,7 +36,8 @@ pub mod transfer;
 
 pub use data_dir::DataDir;
 pub use engine::{Engine, EngineError};
-pub use jobs::{IntakeReport, JobId, JobState, JobView, Rejection, Stage};
+pub use jobs::{BatchId, IntakeReport, JobId, JobState, JobView, Rejection, Stage};
+pub use problem::{Problem, ProblemCode, Remedy};
 pub use local::LocalStack;
 pub use stack::Stack;
 pub use storage::ObjectRef;

@@ -2,7 +2,6 @@
 //! a link made, and the whole stream read through the local edge by that link
 //! alone; links that must not work get 403.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -11,17 +10,7 @@ use streamdrop_core::links::LinkKind;
 use streamdrop_core::local::LocalStackOptions;
 use streamdrop_core::{DataDir, Engine, JobId, LocalStack};
 
-fn make_clip(dir: &Path, name: &str, size: &str) -> PathBuf {
-    let path = dir.join(name);
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", &format!("testsrc=size={size}:rate=25:duration=3")])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .status()
-        .expect("ffmpeg must be installed");
-    assert!(status.success());
-    path
-}
+use streamdrop_e2e::make_clip_sized as make_clip;
 
 /// A plain HTTP/1.1 GET; returns the status and body.
 async fn get(url: &str) -> (u16, Vec<u8>) {
@@ -54,9 +43,9 @@ async fn a_stream_link_plays_everything_and_nothing_else() {
     let data = DataDir::at(tmp.path().join("data")).unwrap();
     let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
     let engine = stack.start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() }).unwrap();
-    let a_clip = make_clip(tmp.path(), "A take.mp4", "1280x720");
-    let b_clip = make_clip(tmp.path(), "B take.mp4", "320x180");
-    let report = engine.add_paths([a_clip.clone(), b_clip]);
+    let a_clip = make_clip(tmp.path(), "A take.mp4", "1280x720", 3);
+    let b_clip = make_clip(tmp.path(), "B take.mp4", "320x180", 3);
+    let report = engine.add_paths([a_clip.clone(), b_clip]).await;
     let (a, b) = (report.accepted[0].id, report.accepted[1].id);
     ready(&engine, a).await;
     ready(&engine, b).await;
@@ -126,10 +115,9 @@ async fn links_wait_for_a_ready_job() {
     let data = DataDir::at(tmp.path().join("data")).unwrap();
     let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
     let engine = stack.start_engine(&data, EngineOptions::default()).unwrap();
-    let not_media = tmp.path().join("notes.txt");
-    std::fs::write(&not_media, "not a video").unwrap();
-    let id = engine.add_paths([not_media]).accepted[0].id;
-    let _ = tokio::time::timeout(Duration::from_secs(60), engine.settled(id)).await.unwrap();
+    let clip = make_clip(tmp.path(), "still queued.mp4", "320x180", 3);
+    let id = engine.add_paths([clip]).await.accepted[0].id;
+    // Just added: queued for its upload, far from ready.
     let err = stack.linker(&data).unwrap().link_job(id, LinkKind::Stream, 60).await.unwrap_err();
     assert!(err.to_string().contains("not ready"), "{err}");
     stack.shutdown().await;

@@ -6,38 +6,21 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use streamdrop_core::credentials::ConnectionName;
-use streamdrop_core::engine::{record_job, EngineOptions};
+use streamdrop_core::engine::{record_jobs, EngineOptions};
+use streamdrop_core::jobs::Job;
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::store::Store;
 use streamdrop_core::transfer::TransferOptions;
-use streamdrop_core::{DataDir, Engine, JobId, JobView, LocalStack, ObjectRef, Stage};
+use streamdrop_core::{DataDir, Engine, JobId, JobView, LocalStack, ObjectRef, ProblemCode, Stage};
 
-fn write_file(dir: &Path, name: &str, len: usize) -> PathBuf {
-    let path = dir.join(name);
-    // Varied bytes, so a misplaced part changes the digest.
-    let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
-    std::fs::write(&path, data).unwrap();
-    path
-}
+use streamdrop_e2e::{hex, make_clip_sized as make_clip, make_large_clip, sha256_file};
 
-fn make_clip(dir: &Path, name: &str) -> PathBuf {
-    let path = dir.join(name);
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=25:duration=2"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .status()
-        .expect("ffmpeg must be installed");
-    assert!(status.success());
-    path
-}
-
-fn sha256_file(path: &Path) -> String {
-    hex(&Sha256::digest(std::fs::read(path).unwrap()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// Records `path` as a queued job of Local, as `streamdrop submit` without `--wait` does.
+async fn record(data_dir: &DataDir, path: PathBuf) -> Job {
+    let store = Store::open(&data_dir.store_file()).unwrap();
+    let (mut jobs, rejected) = record_jobs(&store, &ConnectionName::local(), &local_buckets(), [path]).await;
+    assert!(rejected.is_empty(), "{rejected:?}");
+    jobs.remove(0)
 }
 
 async fn object_sha256(stack: &LocalStack, object: &ObjectRef) -> String {
@@ -73,15 +56,6 @@ async fn settle(engine: &Engine, id: JobId) -> JobView {
     tokio::time::timeout(Duration::from_secs(120), engine.settled(id)).await.expect("job did not settle in 120 s").unwrap()
 }
 
-/// Arbitrary bytes go through upload and copy, then fail the transcode stage
-/// with a clear reason, since they are not media.
-fn assert_refused_as_media(view: &JobView) {
-    assert_eq!((view.state.as_str(), view.stage), ("failed", Some(Stage::Transcode)), "{view:?}");
-    let reason = view.error.as_deref().unwrap_or_default();
-    let expected = if view.size == 0 { "the file is empty" } else { "not a video or audio file" };
-    assert!(reason.contains(expected), "{view:?}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_are_uploaded_and_copied_byte_for_byte() {
     let fx = fixture();
@@ -90,30 +64,31 @@ async fn files_are_uploaded_and_copied_byte_for_byte() {
     let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
     let mut events = engine.subscribe();
 
-    let small = write_file(&fx.files, "tiny clip é.mp4", 1000);
-    let large = write_file(&fx.files, "A001 C002.mov", 12 * 1024 * 1024 + 17);
-    let empty = write_file(&fx.files, "empty.mov", 0);
-    let before: Vec<_> = [&small, &large, &empty].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
+    let small = make_clip(&fx.files, "tiny clip é.mp4", "320x180", 1);
+    let large = make_large_clip(&fx.files, "A001 C002.mov", (640, 360), 12 * 1024 * 1024 + 17);
+    let before: Vec<_> = [&small, &large].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
 
-    let report = engine.add_paths([small.clone(), large.clone(), empty.clone()]);
+    let report = engine.add_paths([small.clone(), large.clone()]).await;
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
-    assert_eq!(report.accepted.len(), 3);
+    assert_eq!(report.accepted.len(), 2);
+    let store = Store::open(&fx.data_dir.store_file()).unwrap();
 
-    for (view, path) in report.accepted.iter().zip([&small, &large, &empty]) {
+    for (view, path) in report.accepted.iter().zip([&small, &large]) {
         let done = settle(&engine, view.id).await;
-        assert_refused_as_media(&done);
+        assert_eq!(done.state, "ready", "{done:?}");
         assert_eq!(done.bytes_done, done.size);
-        let upload: ObjectRef = done.destination.parse().unwrap();
+        let upload = store.get(done.id).unwrap().unwrap().destination;
         assert_eq!(upload.bucket, "streamdrop-uploads");
         assert!(upload.key.ends_with(&done.file_name), "{}", upload.key);
         assert_eq!(object_sha256(&stack, &upload).await, sha256_file(path), "upload differs from {path:?}");
         let original = engine.outputs(done.id).unwrap().original;
         assert_eq!(original.bucket, "streamdrop-media");
+        assert_eq!(done.location, original.to_string(), "a finished job says where it lives now");
         assert_eq!(object_sha256(&stack, &original).await, sha256_file(path), "the kept original differs from {path:?}");
     }
 
     // The user's files are untouched.
-    let after: Vec<_> = [&small, &large, &empty].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
+    let after: Vec<_> = [&small, &large].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
     assert_eq!(before, after);
 
     // Events told the story, stage by stage.
@@ -124,7 +99,7 @@ async fn files_are_uploaded_and_copied_byte_for_byte() {
             states.push(view.state);
         }
     }
-    assert_eq!(states, ["uploading", "queued", "copying", "queued", "transcoding", "failed"], "{states:?}");
+    assert_eq!(states, ["uploading", "queued", "copying", "queued", "transcoding", "ready"], "{states:?}");
     stack.shutdown().await;
 }
 
@@ -133,8 +108,8 @@ async fn a_clip_becomes_a_ready_hls_stream() {
     let fx = fixture();
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
     let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
-    let clip = make_clip(&fx.files, "interview.mp4");
-    let id = engine.add_paths([clip]).accepted[0].id;
+    let clip = make_clip(&fx.files, "interview.mp4", "320x180", 2);
+    let id = engine.add_paths([clip]).await.accepted[0].id;
     let done = settle(&engine, id).await;
     assert_eq!(done.state, "ready", "{done:?}");
     assert_eq!(done.stage, None);
@@ -169,7 +144,7 @@ async fn cancelling_during_a_local_transcode_stops_ffmpeg() {
         .status()
         .unwrap();
     assert!(status.success());
-    let id = engine.add_paths([clip]).accepted[0].id;
+    let id = engine.add_paths([clip]).await.accepted[0].id;
     let work_dir = fx.data_dir.path().join("transcode-work").join(id.to_string());
 
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -243,21 +218,19 @@ async fn bad_items_are_rejected_one_by_one_and_do_not_stop_the_rest() {
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
     let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
 
-    let good = write_file(&fx.files, "good.mp4", 2048);
+    let good = make_clip(&fx.files, "good.mp4", "320x180", 1);
     let folder = fx.files.join("a folder");
     std::fs::create_dir(&folder).unwrap();
     let missing = fx.files.join("gone.mov");
-    let report = engine.add_paths([folder.clone(), good.clone(), missing.clone()]);
+    let report = engine.add_paths([folder.clone(), good.clone(), missing.clone()]).await;
 
     assert_eq!(report.accepted.len(), 1);
-    let reasons: Vec<_> = report.rejected.iter().map(|r| (r.path.clone(), r.reason.clone())).collect();
-    assert_eq!(reasons.len(), 2, "{reasons:?}");
-    assert_eq!(reasons[0].0, folder.display().to_string());
-    assert!(reasons[0].1.contains("folder"), "{reasons:?}");
-    assert_eq!(reasons[1].0, missing.display().to_string());
-    assert!(reasons[1].1.contains("not found"), "{reasons:?}");
-
-    assert_refused_as_media(&settle(&engine, report.accepted[0].id).await);
+    let reasons: Vec<_> = report.rejected.iter().map(|r| (r.path.clone(), r.problem.code)).collect();
+    assert_eq!(
+        reasons,
+        [(folder.display().to_string(), ProblemCode::Folder), (missing.display().to_string(), ProblemCode::FileNotFound)]
+    );
+    assert_eq!(settle(&engine, report.accepted[0].id).await.state, "ready");
     // Rejected items never became jobs.
     assert_eq!(engine.jobs().unwrap().len(), 1);
     stack.shutdown().await;
@@ -268,18 +241,22 @@ async fn a_job_that_fails_keeps_its_reason_and_others_still_finish() {
     let fx = fixture();
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
 
-    let doomed = write_file(&fx.files, "doomed.mov", 4096);
-    let fine = make_clip(&fx.files, "fine.mp4");
+    let doomed = make_clip(&fx.files, "doomed.mov", "320x180", 1);
+    let fine = make_clip(&fx.files, "fine.mp4", "320x180", 2);
     // Record the doomed job, then change the file: the engine must refuse to mix versions.
-    let store = Store::open(&fx.data_dir.store_file()).unwrap();
-    let doomed_job = record_job(&store, &ConnectionName::local(), &local_buckets(), doomed.clone()).unwrap();
+    let doomed_job = record(&fx.data_dir, doomed.clone()).await;
     std::fs::write(&doomed, b"a different take").unwrap();
     let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
-    let fine_id = engine.add_paths([fine]).accepted[0].id;
+    let fine_id = engine.add_paths([fine]).await.accepted[0].id;
 
     let failed = settle(&engine, doomed_job.id).await;
     assert_eq!((failed.state.as_str(), failed.stage), ("failed", Some(Stage::Upload)));
-    assert!(failed.error.as_deref().unwrap_or_default().contains("changed since it was added"), "{failed:?}");
+    let problem = failed.error.clone().unwrap();
+    assert_eq!(problem.code, ProblemCode::FileChanged, "{failed:?}");
+    assert_eq!(
+        problem.message,
+        "doomed.mov changed after it was added — it may still be copying from the card. Add it again once the copy has finished."
+    );
     assert_eq!(settle(&engine, fine_id).await.state, "ready");
     stack.shutdown().await;
 }
@@ -287,12 +264,9 @@ async fn a_job_that_fails_keeps_its_reason_and_others_still_finish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_survive_a_restart_and_queued_ones_resume() {
     let fx = fixture();
-    let clip = make_clip(&fx.files, "queued.mp4");
+    let clip = make_clip(&fx.files, "queued.mp4", "320x180", 2);
     // Recorded while nothing runs, as `streamdrop submit` without --wait does.
-    let queued = {
-        let store = Store::open(&fx.data_dir.store_file()).unwrap();
-        record_job(&store, &ConnectionName::local(), &local_buckets(), clip.clone()).unwrap()
-    };
+    let queued = record(&fx.data_dir, clip.clone()).await;
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
     let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
     assert_eq!(settle(&engine, queued.id).await.state, "ready");
@@ -348,12 +322,12 @@ async fn a_restart_resumes_each_job_at_its_stage() {
     use streamdrop_core::JobState;
 
     let fx = fixture();
-    let copy_clip = make_clip(&fx.files, "cut mid copy.mp4");
-    let transcode_clip = make_clip(&fx.files, "cut mid transcode.mp4");
+    let copy_clip = make_clip(&fx.files, "cut mid copy.mp4", "320x180", 2);
+    let transcode_clip = make_clip(&fx.files, "cut mid transcode.mp4", "320x180", 2);
     let (copy_id, transcode_id, layouts) = {
         let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
         let engine = stack.start_engine(&fx.data_dir, small_parts()).unwrap();
-        let ids: Vec<_> = engine.add_paths([copy_clip, transcode_clip]).accepted.iter().map(|v| v.id).collect();
+        let ids: Vec<_> = engine.add_paths([copy_clip, transcode_clip]).await.accepted.iter().map(|v| v.id).collect();
         for id in &ids {
             assert_eq!(settle(&engine, *id).await.state, "ready");
         }
@@ -434,4 +408,110 @@ async fn a_refusing_keychain_does_not_stop_local_mode() {
     let fine = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
     assert!(fine.notices().is_empty(), "{:?}", fine.notices());
     fine.shutdown().await;
+}
+
+/// Local mode mints new server keys every run. A multipart upload begun under
+/// one run's key must go on under the next run's, as uploads do on AWS (they
+/// belong to the bucket, not to a key); an upload the server does not hold is
+/// `NoSuchUpload`, as on AWS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_uploads_outlive_the_key_that_began_them() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+
+    let fx = fixture();
+    let part = |n: u8| vec![n; 5 * 1024 * 1024];
+    let (upload_id, first_etag) = {
+        let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+        let client = &stack.storage().client;
+        let created = client.create_multipart_upload().bucket("streamdrop-uploads").key("k/clip.mov").send().await.unwrap();
+        let id = created.upload_id.unwrap();
+        let sent = client
+            .upload_part()
+            .bucket("streamdrop-uploads")
+            .key("k/clip.mov")
+            .upload_id(&id)
+            .part_number(1)
+            .body(ByteStream::from(part(1)))
+            .send()
+            .await
+            .unwrap();
+        stack.shutdown().await;
+        (id, sent.e_tag.unwrap())
+    };
+
+    // The next run: new keys.
+    let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    let client = &stack.storage().client;
+    let listed = client.list_parts().bucket("streamdrop-uploads").key("k/clip.mov").upload_id(&upload_id).send().await.unwrap();
+    assert_eq!(listed.parts().iter().map(|p| p.part_number()).collect::<Vec<_>>(), [Some(1)]);
+    let second = client
+        .upload_part()
+        .bucket("streamdrop-uploads")
+        .key("k/clip.mov")
+        .upload_id(&upload_id)
+        .part_number(2)
+        .body(ByteStream::from(part(2)))
+        .send()
+        .await
+        .expect("a part under the new run's key");
+    let parts = [(1, first_etag), (2, second.e_tag.unwrap())]
+        .map(|(n, etag)| CompletedPart::builder().part_number(n).e_tag(etag).build());
+    client
+        .complete_multipart_upload()
+        .bucket("streamdrop-uploads")
+        .key("k/clip.mov")
+        .upload_id(&upload_id)
+        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts.to_vec())).build())
+        .send()
+        .await
+        .expect("completed under the new run's key");
+    let stored = std::fs::read(fx.data_dir.local_storage_root().join("streamdrop-uploads/k/clip.mov")).unwrap();
+    assert_eq!(stored, [part(1), part(2)].concat());
+
+    // Gone now, as is an id the server never gave out: NoSuchUpload, not AccessDenied or an empty list.
+    for id in [upload_id.as_str(), "0b5b3e1c-8f7d-4bb4-9d7a-3d1a2b3c4d5e"] {
+        let err = client.list_parts().bucket("streamdrop-uploads").key("k/clip.mov").upload_id(id).send().await.unwrap_err();
+        assert_eq!(err.as_service_error().and_then(|e| e.meta().code()), Some("NoSuchUpload"), "{err:?}");
+        let err = client
+            .upload_part()
+            .bucket("streamdrop-uploads")
+            .key("k/clip.mov")
+            .upload_id(id)
+            .part_number(1)
+            .body(ByteStream::from(part(3)))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.as_service_error().and_then(|e| e.meta().code()), Some("NoSuchUpload"), "{err:?}");
+    }
+    stack.shutdown().await;
+}
+
+/// Uploads an older Streamdrop began were bound to that run's key by s3s-fs;
+/// they are adopted, not refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_an_older_version_bound_to_its_key_are_adopted() {
+    use aws_sdk_s3::primitives::ByteStream;
+
+    let fx = fixture();
+    let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
+    let client = &stack.storage().client;
+    let created = client.create_multipart_upload().bucket("streamdrop-uploads").key("old.mov").send().await.unwrap();
+    let id = created.upload_id.unwrap();
+    // What s3s-fs wrote when Streamdrop handed it the caller's identity.
+    let record = fx.data_dir.local_storage_root().join(format!(".upload-{id}.json"));
+    assert_eq!(std::fs::read(&record).unwrap(), b"null", "new uploads are bound to no key");
+    std::fs::write(&record, br#""SDLOCALOLDRUNKEY1234""#).unwrap();
+    client
+        .upload_part()
+        .bucket("streamdrop-uploads")
+        .key("old.mov")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from(vec![7u8; 1024]))
+        .send()
+        .await
+        .expect("an upload bound to an old run's key is adopted");
+    stack.shutdown().await;
 }

@@ -81,7 +81,7 @@ impl Fixture {
 
     /// Probes the clip, stores it, and builds the request the pipeline would.
     async fn prepare(&self, path: &Path) -> TranscodeRequest {
-        let media = probe(path.to_str().unwrap()).await.unwrap();
+        let media = probe(path).await.unwrap();
         let source = self.put(path).await;
         self.request(source, media)
     }
@@ -422,7 +422,7 @@ async fn damaged_and_missing_sources_fail_with_clear_messages() {
 
     let random = fx.clips().join("random.mp4");
     std::fs::write(&random, (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect::<Vec<_>>()).unwrap();
-    let err = probe(random.to_str().unwrap()).await.unwrap_err();
+    let err = probe(&random).await.unwrap_err();
     assert!(matches!(err, ProbeError::NotMedia { .. }), "{err:?}");
     assert!(err.to_string().contains("is not a video or audio file ffprobe can read"), "{err}");
 

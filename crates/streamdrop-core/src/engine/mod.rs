@@ -15,9 +15,12 @@ use tokio::runtime::Handle;
 use tokio::sync::{broadcast, Semaphore};
 use tokio::task::JoinHandle;
 
+use futures_util::StreamExt;
+
 use crate::credentials::ConnectionName;
 use crate::intake;
-use crate::jobs::{now_ms, IntakeReport, Job, JobId, JobState, JobView, LiveProgress, Rejection, Stage, TranscodeRecord};
+use crate::jobs::{now_ms, BatchId, IntakeReport, Job, JobId, JobState, JobView, LiveProgress, Rejection, Stage, TranscodeRecord};
+use crate::problem::{Problem, ProblemCode, Remedy};
 use crate::storage::{Buckets, ObjectRef, Storage};
 use crate::store::{Store, StoreError, UploadKey};
 use crate::data_dir::EngineLock;
@@ -35,6 +38,10 @@ pub enum EngineError {
     UnknownJob(JobId),
     #[error("the job is {state}, so it cannot be {action}")]
     NotNow { id: JobId, state: &'static str, action: &'static str },
+    #[error("retrying cannot help this job: {}", .problem.message())]
+    RetryWontHelp { id: JobId, problem: Box<Problem> },
+    #[error("{0}")]
+    Source(Box<Problem>),
     #[error("job {id} runs on connection {connection:?}: switch to it (`streamdrop connection use`) to act on it")]
     OtherConnection { id: JobId, connection: String },
 }
@@ -55,9 +62,11 @@ impl Default for EngineOptions {
     }
 }
 
-/// Where a job's results live.
+/// Where a job's file and results live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobOutputs {
+    /// The upload, in the temporary uploads bucket (gone after its expiry).
+    pub upload: ObjectRef,
     /// The original file, kept in the distribution bucket.
     pub original: ObjectRef,
     pub layout: OutputLayout,
@@ -67,7 +76,13 @@ impl JobOutputs {
     /// Where `job`'s results go in the distribution bucket `media_bucket`.
     pub fn of(job: &Job, media_bucket: &str) -> Self {
         let layout = OutputLayout::for_job(media_bucket, job.id);
-        Self { original: layout.original(&job.source.display_name()), layout }
+        let original = job.original.clone().unwrap_or_else(|| Self::original_of(job.id, &job.source.display_name(), media_bucket));
+        Self { upload: job.destination.clone(), original, layout }
+    }
+
+    /// Where the copy stage keeps job `id`'s original file `name`.
+    pub fn original_of(id: JobId, name: &str, media_bucket: &str) -> ObjectRef {
+        OutputLayout::for_job(media_bucket, id).original(name)
     }
 }
 
@@ -146,18 +161,16 @@ impl Engine {
         self.inner.events.subscribe()
     }
 
-    /// Turns each path into a queued job, or a rejection with its reason. One
-    /// bad item never affects the others. Callable from any thread.
-    pub fn add_paths(&self, paths: impl IntoIterator<Item = PathBuf>) -> IntakeReport {
-        let mut report = IntakeReport::default();
-        for path in paths {
-            match record_job(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, path) {
-                Ok(job) => {
-                    report.accepted.push(JobView::of(&job, &LiveProgress::default()));
-                    self.spawn(job);
-                }
-                Err(rejection) => report.rejected.push(rejection),
-            }
+    /// Turns each path into a queued job, or a rejection with its reason, as
+    /// one batch in the order given. Each file is read as media first (see
+    /// [`intake::examine`]), so what cannot be played is refused before any
+    /// byte is sent. One bad item never affects the others.
+    pub async fn add_paths(&self, paths: impl IntoIterator<Item = PathBuf>) -> IntakeReport {
+        let (jobs, rejected) = record_jobs(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, paths).await;
+        let mut report = IntakeReport { accepted: Vec::with_capacity(jobs.len()), rejected };
+        for job in jobs {
+            report.accepted.push(JobView::of(&job, &LiveProgress::default()));
+            self.spawn(job);
         }
         report
     }
@@ -209,13 +222,35 @@ impl Engine {
         self.requeue(id, "resumed", |state| (*state == JobState::Paused).then_some(Stage::Upload))
     }
 
-    /// Runs a failed job again from the stage that failed, or a cancelled one from the start.
+    /// Runs a failed job again from the stage that failed, or a cancelled one
+    /// from the start. Refused where a retry cannot help (the file changed, or
+    /// is not a video): those need [`add_again`](Self::add_again) or nothing.
     pub fn retry(&self, id: JobId) -> Result<JobView, EngineError> {
+        if let JobState::Failed { problem, .. } = &self.inner.load_own(id)?.state {
+            if problem.remedy() != Remedy::Retry {
+                return Err(EngineError::RetryWontHelp { id, problem: Box::new(problem.clone()) });
+            }
+        }
         self.requeue(id, "retried", |state| match state {
             JobState::Failed { stage, .. } => Some(*stage),
             JobState::Cancelled => Some(Stage::Upload),
             _ => None,
         })
+    }
+
+    /// Reads a failed or cancelled job's file anew (it changed, or was still
+    /// being copied when it was added) and uploads it from the start: what was
+    /// sent of the old version is discarded.
+    pub async fn add_again(&self, id: JobId) -> Result<JobView, EngineError> {
+        let job = self.inner.load_own(id)?;
+        if !matches!(job.state, JobState::Failed { .. } | JobState::Cancelled) {
+            return Err(EngineError::NotNow { id, state: job.state.name(), action: "added again" });
+        }
+        let accepted = intake::examine(&job.source.path).await.map_err(|p| EngineError::Source(Box::new(p)))?;
+        // The old version's partial upload and the transcoder's memory of it are of no use now.
+        self.inner.discard_partial_upload(&job).await;
+        self.inner.store.set_source(id, &accepted.source, &accepted.media)?;
+        self.requeue(id, "added again", |state| matches!(state, JobState::Failed { .. } | JobState::Cancelled).then_some(Stage::Upload))
     }
 
     fn requeue(&self, id: JobId, action: &'static str, restart_at: impl Fn(&JobState) -> Option<Stage>) -> Result<JobView, EngineError> {
@@ -277,40 +312,71 @@ impl Engine {
     }
 }
 
-/// What starting an engine on `data_dir` takes first: the claim on it (held
-/// until the returned lock drops), its job store, and no ffmpeg left running
-/// by a predecessor that was killed.
-pub(crate) fn claim(data_dir: &DataDir) -> Result<(EngineLock, Store), EngineError> {
-    let lock = data_dir.claim_for_engine()?;
+/// What starting an engine on `data_dir` takes, once this process holds its
+/// claim (`lock`, held until it drops): the job store, and no ffmpeg left
+/// running by a predecessor that was killed.
+pub(crate) fn prepare(data_dir: &DataDir, _lock: &EngineLock) -> Result<Store, EngineError> {
     let stopped = local_ffmpeg::stop_orphans(&local_ffmpeg::work_root(data_dir));
     if stopped > 0 {
         tracing::warn!("stopped {stopped} ffmpeg run(s) left by a Streamdrop that did not stop cleanly");
     }
-    Ok((lock, Store::open(&data_dir.store_file())?))
+    Ok(Store::open(&data_dir.store_file())?)
 }
 
-/// Checks `path` and records it as a queued job of `connection`, uploading to
-/// `buckets`. The one place jobs are made: the engine runs them at once,
+/// Files read as media at once during intake: ffprobe is mostly waiting on the disk.
+const INTAKE_PARALLELISM: usize = 4;
+
+/// Examines `paths` (see [`intake::examine`]) and records each good one as a
+/// queued job of `connection`, uploading to `buckets`, all in one batch in the
+/// order given. The one place jobs are made: the engine runs them at once,
 /// `streamdrop submit` without `--wait` leaves them for the next engine on
 /// that connection to run.
-pub fn record_job(store: &Store, connection: &ConnectionName, buckets: &Buckets, path: PathBuf) -> Result<Job, Rejection> {
-    let source = intake::inspect(&path)?;
-    let id = JobId::new();
-    let key = format!("uploads/{id}/{}", source.display_name());
-    let job = Job {
-        id,
-        connection: connection.clone(),
-        destination: ObjectRef::new(&buckets.uploads, key),
-        source,
-        created_ms: now_ms(),
-        state: JobState::QUEUED,
-        transcode: TranscodeRecord::default(),
-    };
-    store.insert(&job).map_err(|e| Rejection {
-        path: path.display().to_string(),
-        reason: format!("could not record the job: {e}"),
-    })?;
-    Ok(job)
+pub async fn record_jobs(
+    store: &Store,
+    connection: &ConnectionName,
+    buckets: &Buckets,
+    paths: impl IntoIterator<Item = PathBuf>,
+) -> (Vec<Job>, Vec<Rejection>) {
+    let batch = BatchId::new();
+    let created_ms = now_ms();
+    let examined: Vec<(PathBuf, Result<intake::Accepted, Problem>)> = futures_util::stream::iter(paths)
+        .map(|path| async move {
+            let outcome = intake::examine(&path).await;
+            (path, outcome)
+        })
+        .buffered(INTAKE_PARALLELISM)
+        .collect()
+        .await;
+    let (mut jobs, mut rejected) = (Vec::new(), Vec::new());
+    for (path, outcome) in examined {
+        let accepted = match outcome {
+            Ok(accepted) => accepted,
+            Err(problem) => {
+                rejected.push(Rejection::new(&path, problem));
+                continue;
+            }
+        };
+        let id = JobId::new();
+        let name = accepted.source.display_name();
+        let job = Job {
+            id,
+            connection: connection.clone(),
+            destination: ObjectRef::new(&buckets.uploads, format!("uploads/{id}/{name}")),
+            original: Some(JobOutputs::original_of(id, &name, &buckets.media)),
+            source: accepted.source,
+            created_ms,
+            batch,
+            position: jobs.len() as u32,
+            state: JobState::QUEUED,
+            resumed_bytes: 0,
+            transcode: TranscodeRecord { media: Some(accepted.media), backend_job_id: None },
+        };
+        match store.insert(&job) {
+            Ok(()) => jobs.push(job),
+            Err(err) => rejected.push(Rejection::new(&path, Problem::new(ProblemCode::DataDir).with("file", &name).detail(err))),
+        }
+    }
+    (jobs, rejected)
 }
 
 impl Inner {

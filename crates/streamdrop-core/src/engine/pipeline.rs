@@ -3,32 +3,28 @@
 //! stage boundary is written to the store, so a restart resumes at the stage
 //! where the job was, and a failure names the stage a retry starts from.
 
-use std::time::Duration;
-
 use super::{Inner, JobOutputs};
+use crate::intake;
 use crate::jobs::{Job, JobState, Stage, TranscodeRecord};
-use crate::storage::presigned_get;
-use crate::transcode::{ladder_for, probe, TranscodeError, TranscodeRequest, TranscodeStatus};
+use crate::problem::{Problem, ProblemCode};
+use crate::transcode::{failure_problem, ladder_for, MediaInfo, TranscodeError, TranscodeRequest, TranscodeStatus};
 use crate::transfer::{Progress, Transfer, TransferControl, TransferError};
 
 /// Why a stage stopped short.
 enum Stopped {
     /// The user cancelled; the cancel already wrote the state.
     Cancelled,
-    Failed(String),
+    Failed(Problem),
 }
 
-impl From<TransferError> for Stopped {
-    fn from(err: TransferError) -> Self {
+impl Stopped {
+    fn transfer(err: TransferError, job: &Job) -> Self {
         match err {
             TransferError::Cancelled => Stopped::Cancelled,
-            other => Stopped::Failed(other.to_string()),
+            other => Stopped::Failed(other.problem(&job.source.display_name())),
         }
     }
 }
-
-/// How long a source URL handed to ffprobe stays valid.
-const PROBE_URL_TTL: Duration = Duration::from_secs(600);
 
 impl Inner {
     pub(super) async fn run(&self, mut job: Job, control: TransferControl) {
@@ -47,9 +43,9 @@ impl Inner {
                     None => JobState::Ready,
                 },
                 Err(Stopped::Cancelled) => return self.leave(job.id, &control),
-                Err(Stopped::Failed(reason)) => {
-                    tracing::warn!(job = %job.id, stage = stage.name(), "failed: {reason}");
-                    JobState::Failed { stage, reason }
+                Err(Stopped::Failed(problem)) => {
+                    tracing::warn!(job = %job.id, stage = stage.name(), code = %problem.code, "failed: {}", problem.message_with_detail());
+                    JobState::Failed { stage, problem }
                 }
             };
             if !self.advance(&mut job, &control, next) {
@@ -69,14 +65,23 @@ impl Inner {
         if !self.advance(job, control, JobState::Uploading) {
             return Err(Stopped::Cancelled);
         }
-        let job = &*job;
-        let report = |progress: Progress| self.report(job, control, |live| live.upload = Some(progress));
-        let receipt = Transfer::new(&self.storage.client, &self.storage.target, &job.destination, &self.options.transfer, &self.store)
-            .with_control(control.clone())
-            .on_progress(&report)
-            .upload(&job.source)
-            .await?;
+        let receipt = {
+            let job = &*job;
+            let report = |progress: Progress| self.report(job, control, |live| live.upload = Some(progress));
+            Transfer::new(&self.storage.client, &self.storage.target, &job.destination, &self.options.transfer, &self.store)
+                .with_control(control.clone())
+                .on_progress(&report)
+                .upload(&job.source)
+                .await
+                .map_err(|e| Stopped::transfer(e, job))?
+        };
         tracing::info!(job = %job.id, parts = receipt.parts, resumed = receipt.resumed_parts, "uploaded to {}", job.destination);
+        if receipt.bytes_resumed > 0 {
+            job.resumed_bytes = receipt.bytes_resumed;
+            if let Err(err) = self.store.set_resumed_bytes(job.id, receipt.bytes_resumed) {
+                tracing::warn!(job = %job.id, "cannot record what the resumed upload found: {err}");
+            }
+        }
         Ok(())
     }
 
@@ -88,7 +93,8 @@ impl Inner {
         Transfer::new(&self.storage.client, &self.storage.target, &original, &self.options.transfer, &self.store)
             .with_control(control.clone())
             .copy_from(&job.destination)
-            .await?;
+            .await
+            .map_err(|e| Stopped::transfer(e, job))?;
         Ok(())
     }
 
@@ -96,26 +102,27 @@ impl Inner {
         if !self.advance(job, control, JobState::Transcoding) {
             return Err(Stopped::Cancelled);
         }
+        let file = job.source.display_name();
         if job.source.size == 0 {
-            return Err(Stopped::Failed("the file is empty: there is nothing to transcode".into()));
+            return Err(Stopped::Failed(Problem::new(ProblemCode::FileEmpty).with("file", &file)));
         }
-        let JobOutputs { original, layout } = self.outputs(job);
+        let JobOutputs { original, layout, .. } = self.outputs(job);
         let media = match job.transcode.media.clone() {
             Some(media) => media,
             None => {
-                let url = presigned_get(&self.storage.client, &original, PROBE_URL_TTL).await.map_err(Stopped::Failed)?;
-                let media = probe(&url).await.map_err(|e| Stopped::Failed(e.to_string()))?;
+                let media = probe_legacy_job(job).await.map_err(Stopped::Failed)?;
                 job.transcode.media = Some(media.clone());
                 self.remember(job);
                 media
             }
         };
         let request = TranscodeRequest { job: job.id, source: original, ladder: ladder_for(&media), media, layout };
+        let backend = self.transcoder.name();
         loop {
             let backend_job_id = match job.transcode.backend_job_id.clone() {
                 Some(id) => id,
                 None => {
-                    let id = self.transcoder.submit(&request).await.map_err(|e| Stopped::Failed(e.to_string()))?;
+                    let id = self.transcoder.submit(&request).await.map_err(|e| Stopped::Failed(e.problem(backend, &file)))?;
                     job.transcode.backend_job_id = Some(id.clone());
                     self.remember(job);
                     id
@@ -136,19 +143,24 @@ impl Inner {
     /// Polls a submitted transcode until it completes or fails.
     async fn follow(&self, job: &Job, control: &TransferControl, backend_job_id: &str, request: &TranscodeRequest) -> Result<(), Followed> {
         let interval = self.transcoder.poll_interval().map_or(self.options.poll_interval, |i| i.min(self.options.poll_interval));
+        let backend = self.transcoder.name();
+        let file = job.source.display_name();
         loop {
             match self.transcoder.status(backend_job_id, request).await {
                 Ok(TranscodeStatus::Complete) => return Ok(()),
                 Ok(TranscodeStatus::Error { code, message }) => {
-                    let code = code.map(|c| format!(" ({c})")).unwrap_or_default();
-                    return Err(Followed::Stopped(Stopped::Failed(format!("{} failed{code}: {message}", self.transcoder.name()))));
+                    return Err(Followed::Stopped(Stopped::Failed(failure_problem(backend, code.as_deref(), &message, &file))));
                 }
-                Ok(TranscodeStatus::Progressing { percent }) => self.report(job, control, |live| live.transcode_percent = percent),
-                Ok(TranscodeStatus::Submitted) => {}
+                Ok(TranscodeStatus::Progressing { percent }) => self.report(job, control, |live| {
+                    live.transcode_started = true;
+                    live.transcode_percent = percent;
+                }),
+                // Still in the transcoder's queue: "waiting", not "transcoding".
+                Ok(TranscodeStatus::Submitted) => self.report(job, control, |live| live.transcode_started = false),
                 Err(TranscodeError::UnknownJob { .. }) => return Err(Followed::Unknown),
                 // The next poll may get through; the job is not failed by a network blip.
                 Err(TranscodeError::Transient { backend, message }) => tracing::warn!(job = %job.id, "{backend} poll failed: {message}"),
-                Err(other) => return Err(Followed::Stopped(Stopped::Failed(other.to_string()))),
+                Err(other) => return Err(Followed::Stopped(Stopped::Failed(other.problem(backend, &file)))),
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
@@ -170,6 +182,20 @@ impl Inner {
             tracing::error!(job = %job.id, "cannot record transcode progress: {err}");
         }
     }
+}
+
+/// What a job recorded before intake probed files holds: read from the
+/// user's file, if it is still the one that was uploaded.
+async fn probe_legacy_job(job: &Job) -> Result<MediaInfo, Problem> {
+    let file = job.source.display_name();
+    let now = intake::inspect(&job.source.path).map_err(|p| match p.code {
+        ProblemCode::FileNotFound => Problem::new(ProblemCode::FileMissing).with("file", &file),
+        _ => p,
+    })?;
+    if now != job.source {
+        return Err(Problem::new(ProblemCode::FileChanged).with("file", &file));
+    }
+    Ok(intake::examine(&job.source.path).await?.media)
 }
 
 enum Followed {

@@ -19,6 +19,14 @@
 //! - GetObject: the same bytes, read from disk 1 MiB at a time. s3s-fs reads
 //!   4 KiB at a time, each read a hop to tokio's blocking pool, which made
 //!   reading a large original (the transcoder's download, the edge) crawl.
+//! - Multipart uploads belong to the server, not to the access key that began
+//!   them. s3s-fs binds each upload to its creator's key; AWS lets any caller
+//!   allowed on the bucket continue it, and local mode mints a new key every
+//!   run, so a bound upload could never resume after a restart. Requests reach
+//!   this layer already authenticated, so s3s-fs is handed no identity for
+//!   multipart operations (it records `null` and matches `null`), and an upload
+//!   it does not hold is `NoSuchUpload`, as on AWS, instead of `AccessDenied` or
+//!   an empty part list.
 //!
 //! Every other operation goes to s3s-fs unchanged.
 
@@ -44,6 +52,7 @@ pub struct ChecksummedFs {
     /// s3s-fs's data folder, where it keeps each object's checksums.
     root: PathBuf,
     ledger: PartLedger,
+    uploads: ServerUploads,
 }
 
 impl ChecksummedFs {
@@ -53,7 +62,12 @@ impl ChecksummedFs {
     pub fn new(root: &Path, ledger_root: &Path) -> io::Result<Self> {
         let inner = s3s_fs::FileSystem::new(root).map_err(|e| io::Error::other(format!("{e:?}")))?;
         std::fs::create_dir_all(ledger_root)?;
-        Ok(Self { inner, root: root.to_owned(), ledger: PartLedger { root: ledger_root.to_owned() } })
+        Ok(Self {
+            inner,
+            root: root.to_owned(),
+            ledger: PartLedger { root: ledger_root.to_owned() },
+            uploads: ServerUploads { root: root.to_owned() },
+        })
     }
 
     async fn create_multipart_upload_recorded(
@@ -62,6 +76,8 @@ impl ChecksummedFs {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let crc32c = req.input.checksum_algorithm.as_ref().is_some_and(|a| a.as_str() == ChecksumAlgorithm::CRC32C);
         let full_object = req.input.checksum_type.as_ref().is_some_and(|t| t.as_str() == ChecksumType::FULL_OBJECT);
+        let mut req = req;
+        req.credentials = None; // the server's upload, not this key's
         let mut response = self.inner.create_multipart_upload(req).await?;
         if let Some(upload_id) = response.output.upload_id.as_deref() {
             let kind = match (crc32c, full_object) {
@@ -80,6 +96,7 @@ impl ChecksummedFs {
 
     async fn upload_part_verified(&self, mut req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
         let upload_id = req.input.upload_id.clone();
+        self.uploads.adopt(&upload_id, &mut req.credentials).await?;
         let part_number = req.input.part_number;
         let body = req.input.body.take().ok_or_else(|| s3_error!(IncompleteBody))?;
         let verdict = Arc::new(Mutex::new(None));
@@ -114,15 +131,17 @@ impl ChecksummedFs {
 
     async fn upload_part_copy_unrecorded(
         &self,
-        req: S3Request<UploadPartCopyInput>,
+        mut req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
+        self.uploads.adopt(&req.input.upload_id, &mut req.credentials).await?;
         // Copied parts have no CRC on record: the object then gets none, as before.
         self.ledger.forget_part(&req.input.upload_id, req.input.part_number).map_err(internal)?;
         self.inner.upload_part_copy(req).await
     }
 
-    async fn list_parts_with_checksums(&self, req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+    async fn list_parts_with_checksums(&self, mut req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
         let upload_id = req.input.upload_id.clone();
+        self.uploads.adopt(&upload_id, &mut req.credentials).await?;
         let mut response = self.inner.list_parts(req).await?;
         let reports_crc = self.ledger.upload(&upload_id).map_err(internal)?.and_then(|u| u.crc32c).is_some();
         for part in response.output.parts.iter_mut().flatten() {
@@ -147,9 +166,10 @@ impl ChecksummedFs {
 
     async fn complete_multipart_upload_checked(
         &self,
-        req: S3Request<CompleteMultipartUploadInput>,
+        mut req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
         let upload_id = req.input.upload_id.clone();
+        self.uploads.adopt(&upload_id, &mut req.credentials).await?;
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
         let kind = self.ledger.upload(&upload_id).map_err(internal)?.and_then(|u| u.crc32c);
         let object_crc = match kind {
@@ -225,9 +245,10 @@ impl ChecksummedFs {
 
     async fn abort_multipart_upload_cleaned(
         &self,
-        req: S3Request<AbortMultipartUploadInput>,
+        mut req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let upload_id = req.input.upload_id.clone();
+        self.uploads.adopt(&upload_id, &mut req.credentials).await?;
         let response = self.inner.abort_multipart_upload(req).await?;
         self.ledger.finish(&upload_id);
         Ok(response)
@@ -356,6 +377,35 @@ struct PartRecord {
     etag: Option<String>,
 }
 
+/// s3s-fs's record of which multipart uploads exist (`.upload-<id>.json` in its
+/// data folder, holding the creator's access key), seen as AWS sees uploads:
+/// they exist or not, and belong to no key. See the module docs.
+struct ServerUploads {
+    root: PathBuf,
+}
+
+/// What s3s-fs records as the owner when it is handed no identity.
+const NO_OWNER: &[u8] = b"null";
+
+impl ServerUploads {
+    /// Lets this request continue upload `upload_id` whoever began it: `NoSuchUpload`
+    /// if the server does not hold it; else the request goes on with no identity,
+    /// and an upload an earlier run bound to its own key is unbound first.
+    async fn adopt(&self, upload_id: &str, credentials: &mut Option<s3s::auth::Credentials>) -> S3Result<()> {
+        let no_such = || s3_error!(NoSuchUpload, "the specified upload does not exist: it was completed, aborted, or never begun");
+        let id = uuid::Uuid::parse_str(upload_id).map_err(|_| no_such())?;
+        let record = self.root.join(format!(".upload-{}.json", id.hyphenated()));
+        match tokio::fs::read(&record).await {
+            Ok(owner) if owner == NO_OWNER => {}
+            Ok(_) => write_atomically(&record, NO_OWNER).map_err(internal)?,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(no_such()),
+            Err(err) => return Err(internal(err)),
+        }
+        *credentials = None;
+        Ok(())
+    }
+}
+
 /// What the server learned of each upload's parts, one folder per upload id.
 /// Files are replaced whole (written aside, then renamed), so a crash leaves
 /// either the old record or the new one.
@@ -413,8 +463,14 @@ impl PartLedger {
 }
 
 fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
-    let aside = path.with_extension("json.tmp");
-    std::fs::write(&aside, serde_json::to_vec(value).map_err(io::Error::other)?)?;
+    write_atomically(path, &serde_json::to_vec(value).map_err(io::Error::other)?)
+}
+
+/// Writes aside, then renames: a crash leaves the old content or the new.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(".tmp");
+    std::fs::write(&aside, bytes)?;
     std::fs::rename(&aside, path)
 }
 

@@ -231,7 +231,13 @@ impl LocalStack {
         // A missing, locked or refusing keychain must not keep local mode from starting:
         // the key then lives in memory, and links last until Streamdrop stops.
         let mut notices = Vec::new();
-        let signing_key = match local_signing_key(options.secrets.as_ref()) {
+        // The keychain may ask the person to unlock it and wait for the answer:
+        // off the async workers, so nothing else (a window's first paint) waits with it.
+        let secrets = options.secrets.clone();
+        let from_keychain = tokio::task::spawn_blocking(move || local_signing_key(secrets.as_ref()))
+            .await
+            .unwrap_or_else(|panicked| Err(format!("the keychain access failed: {panicked}")));
+        let signing_key = match from_keychain {
             Ok(key) => key,
             Err(err) => {
                 let notice = format!("{err}; links made now stop working when Streamdrop quits");
@@ -306,7 +312,12 @@ impl LocalStack {
     /// store, and ffmpeg on this machine for transcoding.
     /// The data dir stays claimed for this engine until the stack stops.
     pub fn start_engine(&self, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
-        let (lock, store) = crate::engine::claim(data_dir)?;
+        self.start_engine_locked(data_dir.claim_for_engine()?, data_dir, options)
+    }
+
+    /// [`start_engine`](Self::start_engine) for a process that already holds the data dir's claim.
+    pub fn start_engine_locked(&self, lock: EngineLock, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
+        let store = crate::engine::prepare(data_dir, &lock)?;
         *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
         let transcoder = LocalFfmpeg::new(self.storage.clone(), work_root(data_dir), LocalFfmpegOptions::default());
         Engine::start(store, ConnectionName::local(), self.storage.clone(), Arc::new(transcoder), options)

@@ -113,8 +113,8 @@ impl AwsStack {
     }
 
     /// The engine for this connection's jobs; the data dir stays claimed while the stack lives.
-    pub fn start_engine(&self, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
-        let (lock, store) = crate::engine::claim(data_dir)?;
+    pub fn start_engine_locked(&self, lock: EngineLock, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
+        let store = crate::engine::prepare(data_dir, &lock)?;
         *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
         Engine::start(store, self.connection.name.clone(), self.storage.clone(), Arc::clone(&self.transcoder), options)
     }

@@ -8,6 +8,7 @@ mod aws;
 pub use aws::{AwsStack, AwsStackOptions};
 
 use crate::credentials::{Connection, ConnectionError, ConnectionName, Settings, SettingsError};
+use crate::data_dir::EngineLock;
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::links::{LinkError, Linker};
 use crate::local::{LocalStack, LocalStackError, LocalStackOptions};
@@ -87,9 +88,14 @@ impl Stack {
     /// The engine for this connection's jobs. The data dir stays claimed for
     /// it until the stack stops.
     pub fn start_engine(&self, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
+        self.start_engine_locked(data_dir.claim_for_engine()?, data_dir, options)
+    }
+
+    /// [`start_engine`](Self::start_engine) for a process that already holds the data dir's claim.
+    pub fn start_engine_locked(&self, lock: EngineLock, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
         match self {
-            Stack::Local(local) => local.start_engine(data_dir, options),
-            Stack::Aws(aws) => aws.start_engine(data_dir, options),
+            Stack::Local(local) => local.start_engine_locked(lock, data_dir, options),
+            Stack::Aws(aws) => aws.start_engine_locked(lock, data_dir, options),
         }
     }
 

@@ -4,17 +4,21 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{path_from_bytes, path_to_bytes, Store, StoreError};
 use crate::credentials::ConnectionName;
-use crate::jobs::{now_ms, Job, JobId, JobState, SourceFile, Stage, TranscodeRecord};
+use crate::jobs::{now_ms, BatchId, Job, JobId, JobState, SourceFile, Stage, TranscodeRecord};
+use crate::problem::{Problem, ProblemCode};
 use crate::storage::ObjectRef;
 use crate::transcode::MediaInfo;
 
 impl Store {
     pub fn insert(&self, job: &Job) -> Result<(), StoreError> {
         let (state, stage, failure) = encode_state(&job.state);
+        let media = job.transcode.media.as_ref().map(|m| serde_json::to_string(m).expect("MediaInfo serializes"));
         self.conn().execute(
             "INSERT INTO jobs (id, source_path, source_size, source_mtime_ms, bucket, object_key,
-                               created_ms, state, stage, failure, updated_ms, connection)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                               created_ms, state, stage, failure, updated_ms, connection,
+                               batch, position, original_bucket, original_key, resumed_bytes,
+                               media_info, backend_job_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             params![
                 job.id.to_string(),
                 path_to_bytes(&job.source.path),
@@ -28,6 +32,39 @@ impl Store {
                 failure,
                 now_ms(),
                 job.connection.as_str(),
+                job.batch.to_string(),
+                job.position,
+                job.original.as_ref().map(|o| o.bucket.as_str()),
+                job.original.as_ref().map(|o| o.key.as_str()),
+                job.resumed_bytes as i64,
+                media,
+                job.transcode.backend_job_id,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records what a resumed upload found already sent.
+    pub fn set_resumed_bytes(&self, id: JobId, bytes: u64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE jobs SET resumed_bytes = ?2, updated_ms = ?3 WHERE id = ?1",
+            params![id.to_string(), bytes as i64, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// The file as it is now, read anew ("Add again"): its size, mtime and what
+    /// it holds; what was learned of the old version is forgotten.
+    pub fn set_source(&self, id: JobId, source: &SourceFile, media: &MediaInfo) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE jobs SET source_size = ?2, source_mtime_ms = ?3, media_info = ?4, backend_job_id = NULL,
+                             resumed_bytes = 0, updated_ms = ?5 WHERE id = ?1",
+            params![
+                id.to_string(),
+                source.size as i64,
+                source.modified_ms,
+                serde_json::to_string(media).expect("MediaInfo serializes"),
+                now_ms()
             ],
         )?;
         Ok(())
@@ -60,17 +97,18 @@ impl Store {
         row.map(decode_job).transpose()
     }
 
-    /// All jobs, newest first.
+    /// All jobs: the newest batch first, each batch's jobs in the order they were given.
     pub fn list(&self) -> Result<Vec<Job>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("{SELECT_JOB} ORDER BY created_ms DESC, rowid DESC"))?;
+        let mut stmt = conn.prepare(&format!("{SELECT_JOB} ORDER BY created_ms DESC, batch, position, rowid"))?;
         let rows = stmt.query_map([], raw_job)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(decode_job).collect()
     }
 }
 
 const SELECT_JOB: &str = "SELECT id, source_path, source_size, source_mtime_ms, bucket, object_key,
-                                 created_ms, state, stage, failure, media_info, backend_job_id, connection FROM jobs";
+                                 created_ms, state, stage, failure, media_info, backend_job_id, connection,
+                                 batch, position, original_bucket, original_key, resumed_bytes FROM jobs";
 
 struct RawJob {
     id: String,
@@ -86,6 +124,11 @@ struct RawJob {
     media_info: Option<String>,
     backend_job_id: Option<String>,
     connection: String,
+    batch: Option<String>,
+    position: i64,
+    original_bucket: Option<String>,
+    original_key: Option<String>,
+    resumed_bytes: i64,
 }
 
 fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -103,6 +146,11 @@ fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         media_info: row.get(10)?,
         backend_job_id: row.get(11)?,
         connection: row.get(12)?,
+        batch: row.get(13)?,
+        position: row.get(14)?,
+        original_bucket: row.get(15)?,
+        original_key: row.get(16)?,
+        resumed_bytes: row.get(17)?,
     })
 }
 
@@ -117,10 +165,7 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
         "copying" => JobState::Copying,
         "transcoding" => JobState::Transcoding,
         "ready" => JobState::Ready,
-        "failed" => JobState::Failed {
-            stage: stage()?,
-            reason: raw.failure.clone().unwrap_or_else(|| "unknown failure".into()),
-        },
+        "failed" => JobState::Failed { stage: stage()?, problem: decode_problem(raw.failure.as_deref()) },
         "cancelled" => JobState::Cancelled,
         _ => return Err(corrupt("unknown state")),
     };
@@ -129,6 +174,11 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
         None => None,
     };
     let connection = ConnectionName::new(raw.connection.clone()).map_err(|_| corrupt("invalid connection name"))?;
+    // Jobs from before batches are each a batch of their own: the job id is as unique.
+    let batch = match &raw.batch {
+        Some(batch) => batch.parse::<BatchId>().map_err(|_| corrupt("batch is not a UUID"))?,
+        None => raw.id.parse::<BatchId>().map_err(|_| corrupt("id is not a UUID"))?,
+    };
     Ok(Job {
         id,
         connection,
@@ -138,15 +188,29 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
             modified_ms: raw.source_mtime_ms,
         },
         destination: ObjectRef::new(raw.bucket, raw.key),
+        original: raw.original_bucket.zip(raw.original_key).map(|(bucket, key)| ObjectRef::new(bucket, key)),
         created_ms: raw.created_ms,
+        batch,
+        position: u32::try_from(raw.position).map_err(|_| corrupt("position out of range"))?,
         state,
+        resumed_bytes: u64::try_from(raw.resumed_bytes).unwrap_or(0),
         transcode: TranscodeRecord { media, backend_job_id: raw.backend_job_id },
     })
 }
 
-fn encode_state(state: &JobState) -> (&'static str, Option<&'static str>, Option<&str>) {
+/// A stored failure: a problem as JSON, or (from older versions) a sentence.
+fn decode_problem(failure: Option<&str>) -> Problem {
+    match failure {
+        Some(text) if text.starts_with('{') => serde_json::from_str(text)
+            .unwrap_or_else(|_| Problem::new(ProblemCode::Legacy).detail(text)),
+        Some(text) => Problem::new(ProblemCode::Legacy).detail(text),
+        None => Problem::new(ProblemCode::Internal),
+    }
+}
+
+fn encode_state(state: &JobState) -> (&'static str, Option<&'static str>, Option<String>) {
     let failure = match state {
-        JobState::Failed { reason, .. } => Some(reason.as_str()),
+        JobState::Failed { problem, .. } => Some(serde_json::to_string(problem).expect("a problem serializes")),
         _ => None,
     };
     (state.name(), state.stage().map(Stage::name), failure)
@@ -164,8 +228,12 @@ mod tests {
             connection: ConnectionName::local(),
             source: SourceFile { path: PathBuf::from(format!("/videos/{name}")), size: 42, modified_ms: 7 },
             destination: ObjectRef::new("uploads", format!("k/{name}")),
+            original: None,
             created_ms,
+            batch: BatchId::new(),
+            position: 0,
             state: JobState::QUEUED,
+            resumed_bytes: 0,
             transcode: TranscodeRecord::default(),
         }
     }
@@ -180,20 +248,59 @@ mod tests {
             let store = Store::open(&path).unwrap();
             store.insert(&a).unwrap();
             store.insert(&b).unwrap();
-            store.set_state(a.id, &JobState::Failed { stage: Stage::Copy, reason: "disk on fire".into() }).unwrap();
+            store.set_state(a.id, &failed_copy()).unwrap();
             let media = MediaInfo { duration_secs: 2.5, video: None, has_audio: true };
             store.set_transcode(b.id, &TranscodeRecord { media: Some(media), backend_job_id: Some("local-1".into()) }).unwrap();
         }
         let store = Store::open(&path).unwrap();
         let jobs = store.list().unwrap();
         assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), vec![b.id, a.id], "newest first");
-        assert_eq!(jobs[1].state, JobState::Failed { stage: Stage::Copy, reason: "disk on fire".into() });
+        assert_eq!(jobs[1].state, failed_copy());
         assert_eq!(jobs[0].source, b.source);
         assert_eq!((jobs[0].connection.as_str(), jobs[1].connection.as_str()), ("Production AWS", "Local"));
         assert_eq!(jobs[0].transcode.backend_job_id.as_deref(), Some("local-1"));
         assert_eq!(jobs[0].transcode.media.as_ref().map(|m| m.duration_secs), Some(2.5));
         assert_eq!(store.get(a.id).unwrap().unwrap().source, a.source);
         assert!(store.get(JobId::new()).unwrap().is_none());
+    }
+
+    fn failed_copy() -> JobState {
+        let problem = Problem::new(ProblemCode::StorageError).with("action", "copy the file").with("code", "DiskOnFire").detail("disk on fire");
+        JobState::Failed { stage: Stage::Copy, problem }
+    }
+
+    #[test]
+    fn a_batch_lists_in_the_order_given_under_newer_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.sqlite3")).unwrap();
+        let (older, newer) = (BatchId::new(), BatchId::new());
+        let mut made = Vec::new();
+        for (batch, created, names) in [(older, 10, ["c", "a", "b"]), (newer, 20, ["z", "y", "x"])] {
+            for (position, name) in names.iter().enumerate() {
+                let mut j = job(name, created);
+                j.batch = batch;
+                j.position = position as u32;
+                made.push(j);
+            }
+        }
+        // Inserted out of order: the listing must not depend on it.
+        for j in made.iter().rev() {
+            store.insert(j).unwrap();
+        }
+        let names: Vec<_> = store.list().unwrap().iter().map(|j| j.source.display_name()).collect();
+        assert_eq!(names, ["z", "y", "x", "c", "a", "b"]);
+    }
+
+    #[test]
+    fn failures_written_by_older_versions_read_as_legacy_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.sqlite3")).unwrap();
+        let j = job("old.mov", 1);
+        store.insert(&j).unwrap();
+        store.conn().execute("UPDATE jobs SET state = 'failed', stage = 'upload', failure = 'S3 UploadPart failed: AccessDenied' WHERE id = ?1", [j.id.to_string()]).unwrap();
+        let JobState::Failed { problem, .. } = store.get(j.id).unwrap().unwrap().state else { panic!("failed") };
+        assert_eq!(problem.code, ProblemCode::Legacy);
+        assert_eq!(problem.detail.as_deref(), Some("S3 UploadPart failed: AccessDenied"));
     }
 
     #[test]

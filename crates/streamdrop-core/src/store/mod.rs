@@ -119,6 +119,15 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE jobs (
     // Jobs belong to a connection: an engine on another one must not run them
     // (its buckets are other buckets). Jobs made before connections were Local's.
     "ALTER TABLE jobs ADD COLUMN connection TEXT NOT NULL DEFAULT 'Local';",
+    // Batches (a drop's jobs listed together, in drop order), where the original
+    // is kept, what a resumed upload found already sent; `failure` now holds a
+    // problem as JSON (`{"code":…}`), older rows a sentence.
+    "ALTER TABLE jobs ADD COLUMN batch TEXT;
+    ALTER TABLE jobs ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN original_bucket TEXT;
+    ALTER TABLE jobs ADD COLUMN original_key TEXT;
+    ALTER TABLE jobs ADD COLUMN resumed_bytes INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_by_batch ON jobs (created_ms DESC, batch, position);",
 ];
 
 #[derive(Clone)]

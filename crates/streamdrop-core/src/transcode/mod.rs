@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::jobs::JobId;
+use crate::problem::{Problem, ProblemCode};
 use crate::storage::ObjectRef;
 
 pub mod elastic_transcoder;
@@ -144,6 +145,47 @@ pub enum TranscodeError {
     /// Network or service trouble that a later poll may not have.
     #[error("{backend} could not be reached: {message}")]
     Transient { backend: &'static str, message: String },
+}
+
+/// A backend's name as people know it: `mediaconvert` → "MediaConvert".
+pub fn backend_display_name(backend: &str) -> &str {
+    match backend {
+        "mediaconvert" => "MediaConvert",
+        "elastic-transcoder" => "Elastic Transcoder",
+        "local-ffmpeg" => "ffmpeg",
+        other => other,
+    }
+}
+
+impl TranscodeError {
+    /// What a person is told when submitting or following a job of `file` failed.
+    pub fn problem(&self, backend: &str, file: &str) -> Problem {
+        let code = match self {
+            TranscodeError::Unavailable { .. } => ProblemCode::TranscoderUnavailable,
+            TranscodeError::UnknownJob { .. } => ProblemCode::Internal,
+            TranscodeError::Rejected { .. } => ProblemCode::TranscoderRejected,
+            TranscodeError::Transient { .. } => ProblemCode::TranscoderUnreachable,
+        };
+        Problem::new(code).with("backend", backend_display_name(backend)).with("file", file).detail(self)
+    }
+}
+
+/// What a person is told when `backend` reported job failure `code` for `file`.
+pub fn failure_problem(backend: &str, code: Option<&str>, message: &str, file: &str) -> Problem {
+    use local_ffmpeg::codes;
+    let problem = match code {
+        Some(codes::FFMPEG_MISSING) => ProblemCode::FfmpegMissing,
+        Some(codes::STALLED) => ProblemCode::TranscodeStalled,
+        Some(codes::TRUNCATED) => ProblemCode::FileTruncated,
+        Some(codes::SOURCE_EMPTY) => ProblemCode::FileEmpty,
+        Some(codes::WORK_DIR) => ProblemCode::DataDir,
+        _ => ProblemCode::TranscodeFailed,
+    };
+    let detail = match code {
+        Some(code) => format!("{} failed ({code}): {message}", backend_display_name(backend)),
+        None => format!("{} failed: {message}", backend_display_name(backend)),
+    };
+    Problem::new(problem).with("backend", backend_display_name(backend)).with("file", file).detail(detail)
 }
 
 /// A transcoding backend. `submit` starts a job and returns the backend's id

@@ -1,6 +1,12 @@
 //! What a source holds, from `ffprobe`: the first real video stream (cover
 //! art is skipped), its displayed size after rotation, frame rate, codec and
 //! bit depth; whether there is audio; and the duration.
+//!
+//! Only local files are probed, and ffprobe may read nothing but that file:
+//! the `file` protocol and the demuxers in [`MEDIA_DEMUXERS`]
+//! ([`local_only_input_options`]), so a playlist or other indirection format
+//! can never make it open another file or host, and no URL (with its
+//! signature) ever sits in a process's arguments.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -13,8 +19,50 @@ use serde_json::Value;
 use super::{MediaInfo, VideoInfo};
 
 /// How long ffprobe may take before it is killed. Reading a header is fast;
-/// a minute covers a slow network read of a file whose index is at the end.
+/// a minute covers a slow card reader and a file whose index is at the end.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Demuxers a camera, phone or recorder file can need; ffmpeg and ffprobe may
+/// use no other on Streamdrop's inputs, so playlists (hls, dash, concat),
+/// image sequences and network formats are never opened. Each entry is a
+/// whole demuxer name as ffmpeg spells it (`mov,mp4,…` is one demuxer).
+pub const MEDIA_DEMUXERS: &[&str] = &[
+    "mov,mp4,m4a,3gp,3g2,mj2",
+    "mpegts",
+    "mxf",
+    "matroska,webm",
+    "avi",
+    "mpeg",
+    "flv",
+    "asf",
+    "dv",
+    "r3d",
+    "gxf",
+    "nut",
+    "ogg",
+    "ivf",
+    "yuv4mpegpipe",
+    "gif",
+    "rm",
+    "wav",
+    "w64",
+    "aiff",
+    "caf",
+    "flac",
+    "mp3",
+    "aac",
+    "ac3",
+    "eac3",
+    "dts",
+    "truehd",
+    "wv",
+];
+
+/// Input options that keep ffmpeg or ffprobe to the one local file it is
+/// given: only the `file` protocol, only [`MEDIA_DEMUXERS`]. They go before `-i`.
+pub fn local_only_input_options() -> [String; 4] {
+    ["-protocol_whitelist".into(), "file".into(), "-format_whitelist".into(), MEDIA_DEMUXERS.join(",")]
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
@@ -22,11 +70,16 @@ pub enum ProbeError {
     NotInstalled,
     #[error("{input} is not a video or audio file ffprobe can read{}", detail_suffix(.detail))]
     NotMedia { input: String, detail: String },
-    /// The input could not be opened at all (missing file, HTTP error, refused connection).
+    /// The file could not be opened at all (missing, no permission).
     #[error("cannot open {input}: {detail}")]
     Unreachable { input: String, detail: String },
     #[error("{input} has no video or audio stream")]
     NoStreams { input: String },
+    /// ffprobe recognised a format it may not open: a playlist or another
+    /// format that points at other files or hosts, or something that is not
+    /// camera media at all.
+    #[error("{input} is in the {format} format, which Streamdrop does not open")]
+    RefusedFormat { input: String, format: String },
     /// A photo (JPEG, PNG, …): ffmpeg reads it as a one-frame video, but there is nothing to stream.
     #[error("{input} is a still image, not a video")]
     StillImage { input: String },
@@ -46,18 +99,20 @@ fn detail_suffix(detail: &str) -> String {
     }
 }
 
-/// Probes `input` (a local path or an http(s) URL) with `ffprobe` from `PATH`.
-pub async fn probe(input: &str) -> Result<MediaInfo, ProbeError> {
-    probe_with(Path::new("ffprobe"), input, PROBE_TIMEOUT).await
+/// Probes the local file `path` with `ffprobe` from `PATH`.
+pub async fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
+    probe_with(Path::new("ffprobe"), path, PROBE_TIMEOUT).await
 }
 
 /// [`probe`] with an explicit ffprobe binary and timeout.
-pub async fn probe_with(ffprobe: &Path, input: &str, timeout: Duration) -> Result<MediaInfo, ProbeError> {
-    let shown = display_input(input);
+pub async fn probe_with(ffprobe: &Path, path: &Path, timeout: Duration) -> Result<MediaInfo, ProbeError> {
+    let input = path.to_string_lossy().into_owned();
+    let shown = path.file_name().map_or_else(|| input.clone(), |n| n.to_string_lossy().into_owned());
     let mut command = tokio::process::Command::new(ffprobe);
     command
         .args(["-v", "error", "-print_format", "json", "-show_streams", "-show_format"])
-        .arg(ffmpeg_input_arg(input))
+        .args(local_only_input_options())
+        .arg(ffmpeg_input_arg(&input))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -72,8 +127,15 @@ pub async fn probe_with(ffprobe: &Path, input: &str, timeout: Duration) -> Resul
         Err(_) => return Err(ProbeError::Timeout { input: shown, after: timeout }),
     };
     let stderr = String::from_utf8_lossy(&output.stderr);
+    if let Some(format) = refused_format(&stderr) {
+        return Err(if is_image_demuxer(&format) {
+            ProbeError::StillImage { input: shown }
+        } else {
+            ProbeError::RefusedFormat { input: shown, format }
+        });
+    }
     if !output.status.success() {
-        let detail = clean_ffmpeg_log(&stderr, input, &shown, 3);
+        let detail = clean_ffmpeg_log(&stderr, &ffmpeg_input_arg(&input), &shown, 3);
         return Err(if looks_unreachable(&stderr) {
             ProbeError::Unreachable { input: shown, detail }
         } else {
@@ -84,7 +146,7 @@ pub async fn probe_with(ffprobe: &Path, input: &str, timeout: Duration) -> Resul
         .map_err(|err| ProbeError::BadOutput { input: shown.clone(), detail: err.to_string() })?;
     if parsed.streams.is_empty() && parsed.format.is_none() {
         // ffprobe printed `{}`: it opened nothing it understood.
-        let detail = clean_ffmpeg_log(&stderr, input, &shown, 3);
+        let detail = clean_ffmpeg_log(&stderr, &ffmpeg_input_arg(&input), &shown, 3);
         return Err(ProbeError::NotMedia { input: shown, detail });
     }
     if is_still_image(&parsed) {
@@ -93,12 +155,27 @@ pub async fn probe_with(ffprobe: &Path, input: &str, timeout: Duration) -> Resul
     media_info(&parsed).ok_or(ProbeError::NoStreams { input: shown })
 }
 
-/// ffmpeg's image demuxers (`image2`, `png_pipe`, `jpeg_pipe`, …) with no audio.
-/// Animated GIFs and WebPs are left alone: they play.
+/// Formats that point at other files or hosts instead of holding media.
+pub const INDIRECTION_FORMATS: &[&str] = &["hls", "dash", "concat", "ffconcat", "sdp", "rtsp", "rtp", "tee", "webm_dash_manifest"];
+
+/// The demuxer ffmpeg logged as "Format not on whitelist" (`[hls @ 0x…] Format not on whitelist '…'`).
+fn refused_format(log: &str) -> Option<String> {
+    log.lines().find_map(|line| {
+        let (tag, rest) = line.trim().strip_prefix('[')?.split_once("] ")?;
+        rest.starts_with("Format not on whitelist").then(|| tag.split(" @ ").next().unwrap_or(tag).to_owned())
+    })
+}
+
+/// ffmpeg's image demuxers (`image2`, `png_pipe`, `jpeg_pipe`, …). Animated
+/// GIFs and WebPs are left out: they play.
+fn is_image_demuxer(format: &str) -> bool {
+    format == "image2" || (format.ends_with("_pipe") && !matches!(format, "gif_pipe" | "webp_pipe" | "yuv4mpegpipe"))
+}
+
+/// A picture from an image demuxer with no audio: nothing to stream.
 fn is_still_image(out: &ProbeOutput) -> bool {
     let format = out.format.as_ref().and_then(|f| f.format_name.as_deref()).unwrap_or_default();
-    let image_demuxer = format == "image2" || (format.ends_with("_pipe") && !matches!(format, "gif_pipe" | "webp_pipe"));
-    image_demuxer && !out.streams.iter().any(|s| s.is("audio"))
+    is_image_demuxer(format) && !out.streams.iter().any(|s| s.is("audio"))
 }
 
 /// Parses `ffprobe -print_format json -show_streams -show_format` output.
@@ -265,40 +342,25 @@ fn parse_clock(s: &str) -> Option<f64> {
     Some(total)
 }
 
-/// The input as ffmpeg should see it: URLs as they are; paths never taken for
-/// an option (`-x.mp4`) or a protocol (`a:b.mp4`).
-pub(crate) fn ffmpeg_input_arg(input: &str) -> String {
-    if is_url(input) || Path::new(input).is_absolute() {
-        input.to_owned()
+/// A path as ffmpeg should see it: never taken for an option (`-x.mp4`) or
+/// a protocol (`a:b.mp4`).
+pub(crate) fn ffmpeg_input_arg(path: &str) -> String {
+    if Path::new(path).is_absolute() {
+        path.to_owned()
     } else {
-        format!("./{input}")
-    }
-}
-
-fn is_url(input: &str) -> bool {
-    let lower = input.get(..8).unwrap_or(input).to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://")
-}
-
-/// How an input appears in messages: URLs without their query string, so a
-/// presigned URL's signature never lands in a log or the UI.
-pub(crate) fn display_input(input: &str) -> String {
-    if is_url(input) {
-        input.split(['?', '#']).next().unwrap_or(input).to_owned()
-    } else {
-        input.to_owned()
+        format!("./{path}")
     }
 }
 
 fn looks_unreachable(stderr: &str) -> bool {
-    ["No such file or directory", "Server returned", "Connection refused", "Permission denied", "Failed to resolve", "Connection timed out"]
+    ["No such file or directory", "Permission denied"]
         .iter()
         .any(|needle| stderr.contains(needle))
 }
 
 /// The last `max_lines` distinct lines of an ffmpeg/ffprobe log, made readable:
-/// `[mov,mp4,… @ 0x55…]` prefixes dropped, the input path replaced by `shown`
-/// (for URLs, the query string goes too), noise lines skipped.
+/// `[mov,mp4,… @ 0x55…]` prefixes dropped (the demuxer's name kept when it says
+/// which format was refused), the input path replaced by `shown`, noise lines skipped.
 pub(crate) fn clean_ffmpeg_log(log: &str, input: &str, shown: &str, max_lines: usize) -> String {
     let mut kept: VecDeque<String> = VecDeque::new();
     for line in log.lines() {
@@ -442,22 +504,20 @@ mod tests {
     }
 
     #[test]
-    fn cleans_logs_and_hides_url_queries() {
+    fn cleans_logs_and_names_refused_formats() {
         let log = "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d338224900] moov atom not found\n/tmp/w/source.mp4: Invalid data found when processing input\nConversion failed!\n";
         assert_eq!(clean_ffmpeg_log(log, "/tmp/w/source.mp4", "clip.mp4", 3), "moov atom not found; clip.mp4: Invalid data found when processing input");
-        let url = "http://127.0.0.1:9/b/k.mp4?X-Amz-Signature=secret";
-        assert_eq!(display_input(url), "http://127.0.0.1:9/b/k.mp4");
-        let cleaned = clean_ffmpeg_log(&format!("{url}: Server returned 403 Forbidden (access denied)"), url, &display_input(url), 3);
-        assert!(!cleaned.contains("secret"), "{cleaned}");
         assert_eq!(clean_ffmpeg_log("a\nb\na\nc\nd\n", "", "", 3), "a; c; d");
         assert_eq!(ffmpeg_input_arg("-clip.mp4"), "./-clip.mp4");
         assert_eq!(ffmpeg_input_arg("a:b.mp4"), "./a:b.mp4");
         assert_eq!(ffmpeg_input_arg("/abs/a:b.mp4"), "/abs/a:b.mp4");
+        assert_eq!(refused_format("[hls @ 0x557e6a8ab240] Format not on whitelist 'mov'\np.m3u8: Invalid argument"), Some("hls".into()));
+        assert_eq!(refused_format(log), None);
     }
 
     #[tokio::test]
     async fn clear_errors_for_missing_tools_and_non_media() {
-        let err = probe_with(Path::new("/nonexistent/ffprobe"), "x.mp4", PROBE_TIMEOUT).await.unwrap_err();
+        let err = probe_with(Path::new("/nonexistent/ffprobe"), Path::new("x.mp4"), PROBE_TIMEOUT).await.unwrap_err();
         assert_eq!(err.to_string(), "ffprobe not found: install ffmpeg");
         if std::process::Command::new("ffprobe").arg("-version").output().is_err() {
             eprintln!("ffprobe is not installed: skipping the rest");
@@ -466,7 +526,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("notes.mp4");
         std::fs::write(&junk, b"this is not a video at all, just some text, long enough to probe").unwrap();
-        let err = probe(junk.to_str().unwrap()).await.unwrap_err();
+        let err = probe(&junk).await.unwrap_err();
         assert!(matches!(err, ProbeError::NotMedia { .. }), "{err:?}");
         assert!(err.to_string().contains("is not a video or audio file ffprobe can read"), "{err}");
         let photo = dir.path().join("photo.jpg");
@@ -476,9 +536,18 @@ mod tests {
             .status()
             .unwrap();
         assert!(made.success());
-        let err = probe(photo.to_str().unwrap()).await.unwrap_err();
+        let err = probe(&photo).await.unwrap_err();
         assert!(matches!(err, ProbeError::StillImage { .. }), "{err:?}");
-        let err = probe(dir.path().join("missing.mp4").to_str().unwrap()).await.unwrap_err();
+        let err = probe(&dir.path().join("missing.mp4")).await.unwrap_err();
         assert!(matches!(err, ProbeError::Unreachable { .. }), "{err:?}");
+
+        // A playlist, under its own name or a camera's, is refused before anything inside it is opened.
+        let playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n";
+        for name in ["list.m3u8", "A001.mov"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, playlist).unwrap();
+            let err = probe(&path).await.unwrap_err();
+            assert!(matches!(&err, ProbeError::RefusedFormat { format, .. } if format == "hls"), "{name}: {err:?}");
+        }
     }
 }

@@ -30,10 +30,11 @@ use aws_sdk_s3::Client;
 pub use control::{Cancelled, TransferControl};
 pub use plan::{part_size_for, PartPlan, DEFAULT_PART_SIZE, MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE};
 pub use progress::Progress;
-pub use retry::RetryPolicy;
+pub use retry::{AttemptError, FailureKind, RetryPolicy};
 
-use retry::{retrying, AttemptError};
+use retry::retrying;
 
+use crate::problem::{Problem, ProblemCode};
 use crate::storage::ObjectRef;
 use crate::store::{Store, StoreError};
 
@@ -80,6 +81,8 @@ pub struct UploadReceipt {
     pub bytes_sent: u64,
     /// Parts an earlier run had already sent.
     pub resumed_parts: u32,
+    /// The bytes of those parts.
+    pub bytes_resumed: u64,
     /// CRC32C of the whole object.
     pub crc32c: u32,
     part_crcs: Vec<u32>,
@@ -105,14 +108,76 @@ pub enum TransferError {
     SourceChangedSinceStart { path: PathBuf },
     #[error("the file is {size} bytes; S3 objects can be at most 5 TiB")]
     TooLarge { size: u64 },
-    #[error("S3 {action} failed for {object}: {message}")]
-    S3 { action: &'static str, object: String, message: String },
+    #[error("S3 {action} failed for {object}: {}{}", .failure.message, tries_suffix(*.attempts))]
+    S3 { action: &'static str, object: String, failure: AttemptError, attempts: u32 },
+    /// The server no longer holds the multipart upload being continued (aborted,
+    /// expired, or never known to it). The upload starts afresh; this never
+    /// reaches a job.
+    #[error("the server no longer has the multipart upload of {object}")]
+    UploadGone { object: String },
     #[error("{object} did not arrive intact ({detail}), so it does not count as transferred; try again")]
     Verification { object: String, detail: String },
     #[error("the transfer was cancelled")]
     Cancelled,
     #[error(transparent)]
     Journal(#[from] StoreError),
+}
+
+fn tries_suffix(attempts: u32) -> String {
+    if attempts > 1 { format!(" (after {attempts} tries)") } else { String::new() }
+}
+
+impl TransferError {
+    /// What a person is told: one sentence about `file` (the name they know), the rest in the detail.
+    pub fn problem(&self, file: &str) -> Problem {
+        let about = |code| Problem::new(code).with("file", file);
+        match self {
+            TransferError::Read { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound => about(ProblemCode::FileMissing),
+                _ => about(ProblemCode::FileUnreadable),
+            }
+            .detail(self),
+            TransferError::SourceChangedSinceAdded { .. } => about(ProblemCode::FileChanged),
+            TransferError::SourceChanged { .. } => about(ProblemCode::FileChangedWhileUploading),
+            TransferError::SourceChangedSinceStart { .. } => about(ProblemCode::FileChangedSinceUploadBegan),
+            TransferError::TooLarge { .. } => about(ProblemCode::FileTooLarge),
+            TransferError::S3 { action, failure, .. } => storage_problem(action, failure).detail(self),
+            TransferError::Verification { .. } => Problem::new(ProblemCode::NotIntact).detail(self),
+            TransferError::UploadGone { .. } | TransferError::Cancelled => Problem::new(ProblemCode::Internal).detail(self),
+            TransferError::Journal(_) => Problem::new(ProblemCode::DataDir).detail(self),
+        }
+    }
+}
+
+/// A storage failure as a person should hear it: by what kind of failure it
+/// was, not by the SDK's wording.
+fn storage_problem(action: &str, failure: &AttemptError) -> Problem {
+    let code = failure.code.as_deref().unwrap_or_default();
+    match failure.kind {
+        FailureKind::Network => Problem::new(ProblemCode::StorageUnreachable),
+        FailureKind::BadReply => Problem::new(ProblemCode::StorageBadReply),
+        FailureKind::Damaged => Problem::new(ProblemCode::NotIntact),
+        FailureKind::Service { .. } if code == "BadDigest" => Problem::new(ProblemCode::NotIntact),
+        FailureKind::Service { status } if status == 403 || matches!(code, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken") => {
+            Problem::new(ProblemCode::StorageDenied)
+        }
+        FailureKind::Service { status } => Problem::new(ProblemCode::StorageError)
+            .with("action", storage_action(action))
+            .with("code", if code.is_empty() { format!("HTTP {status}") } else { code.to_owned() }),
+        FailureKind::Other => Problem::new(ProblemCode::StorageError).with("action", storage_action(action)).with("code", "no answer"),
+    }
+}
+
+/// `UploadPart` → "store part of the upload", for sentences.
+fn storage_action(action: &str) -> &'static str {
+    match action {
+        "PutObject" | "UploadPart" | "CreateMultipartUpload" => "store the upload",
+        "CompleteMultipartUpload" => "finish the upload",
+        "CopyObject" | "UploadPartCopy" => "copy the file",
+        "HeadObject" => "check the stored file",
+        "ListParts" => "list what was already sent",
+        _ => "do that",
+    }
 }
 
 /// Reports nothing.

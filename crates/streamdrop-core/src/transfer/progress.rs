@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct Progress {
     pub bytes_done: u64,
     pub bytes_total: u64,
+    /// Of `bytes_done`, what an earlier run had already sent (a resumed upload).
+    #[serde(default)]
+    pub bytes_resumed: u64,
     /// Smoothed bytes per second; `None` until there is enough to measure.
     pub rate_bps: Option<u64>,
     pub eta_seconds: Option<u64>,
@@ -22,19 +25,36 @@ pub struct Progress {
 pub const REPORT_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Bytes moved so far. Bodies add as they stream; a failed attempt takes its
-/// bytes back, so progress never counts data the server did not keep.
+/// bytes back, so progress never counts data the server did not keep. Bytes an
+/// earlier run sent are counted apart as well, so they never read as speed.
 #[derive(Debug, Clone, Default)]
-pub struct ByteCounter(Arc<AtomicU64>);
+pub struct ByteCounter {
+    done: Arc<AtomicU64>,
+    resumed: Arc<AtomicU64>,
+}
 
 impl ByteCounter {
     pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
+        self.done.fetch_add(n, Ordering::Relaxed);
     }
     pub fn sub(&self, n: u64) {
-        self.0.fetch_sub(n, Ordering::Relaxed);
+        self.done.fetch_sub(n, Ordering::Relaxed);
+    }
+    /// Counts `n` bytes the server already held when this run began.
+    pub fn add_resumed(&self, n: u64) {
+        self.resumed.fetch_add(n, Ordering::Relaxed);
+        self.add(n);
+    }
+    /// Back to nothing: the upload starts afresh.
+    pub fn reset(&self) {
+        self.done.store(0, Ordering::Relaxed);
+        self.resumed.store(0, Ordering::Relaxed);
     }
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.done.load(Ordering::Relaxed)
+    }
+    pub fn resumed(&self) -> u64 {
+        self.resumed.load(Ordering::Relaxed)
     }
 }
 
@@ -55,22 +75,26 @@ impl RateMeter {
         Self { total, last: None, rate: None }
     }
 
-    pub fn sample(&mut self, at: Instant, done: u64) -> Progress {
+    /// `resumed` of the `done` bytes were sent by an earlier run: they count as
+    /// done, never as speed (a resume at 90 % must not read as a burst).
+    pub fn sample(&mut self, at: Instant, done: u64, resumed: u64) -> Progress {
+        let sent = done.saturating_sub(resumed);
         if let Some((then, before)) = self.last {
             let secs = at.duration_since(then).as_secs_f64();
             if secs > 0.0 {
-                let instant = done.saturating_sub(before) as f64 / secs;
+                let instant = sent.saturating_sub(before) as f64 / secs;
                 self.rate = Some(match self.rate {
                     None => instant,
                     Some(rate) => rate + SMOOTHING * (instant - rate),
                 });
             }
         }
-        self.last = Some((at, done));
+        self.last = Some((at, sent));
         let rate = self.rate.filter(|r| *r >= 1.0);
         Progress {
             bytes_done: done,
             bytes_total: self.total,
+            bytes_resumed: resumed,
             rate_bps: rate.map(|r| r as u64),
             eta_seconds: rate.map(|r| (self.total.saturating_sub(done) as f64 / r).ceil() as u64),
         }
@@ -85,10 +109,10 @@ mod tests {
     fn steady_rate_gives_a_steady_eta() {
         let mut meter = RateMeter::new(10_000);
         let t0 = Instant::now();
-        assert_eq!(meter.sample(t0, 0).rate_bps, None, "no rate from one sample");
+        assert_eq!(meter.sample(t0, 0, 0).rate_bps, None, "no rate from one sample");
         let mut last = None;
         for i in 1..=8u64 {
-            last = Some(meter.sample(t0 + Duration::from_millis(250 * i), 250 * i));
+            last = Some(meter.sample(t0 + Duration::from_millis(250 * i), 250 * i, 0));
         }
         let p = last.unwrap();
         assert_eq!(p.bytes_done, 2000);
@@ -100,10 +124,26 @@ mod tests {
     fn a_stall_lowers_the_rate_gradually() {
         let mut meter = RateMeter::new(1_000_000);
         let t0 = Instant::now();
-        meter.sample(t0, 0);
-        meter.sample(t0 + Duration::from_secs(1), 1000);
-        let stalled = meter.sample(t0 + Duration::from_secs(2), 1000);
+        meter.sample(t0, 0, 0);
+        meter.sample(t0 + Duration::from_secs(1), 1000, 0);
+        let stalled = meter.sample(t0 + Duration::from_secs(2), 1000, 0);
         let rate = stalled.rate_bps.unwrap();
         assert!(rate > 0 && rate < 1000, "{rate}");
+    }
+
+    #[test]
+    fn bytes_already_sent_before_a_resume_are_not_speed() {
+        let mut meter = RateMeter::new(1_000_000);
+        let t0 = Instant::now();
+        // The first sample comes before the journal is read; then 900 kB turn out to be there already.
+        meter.sample(t0, 0, 0);
+        let mut last = None;
+        for i in 1..=8u64 {
+            last = Some(meter.sample(t0 + Duration::from_millis(250 * i), 900_000 + 250 * i, 900_000));
+        }
+        let p = last.unwrap();
+        assert_eq!(p.rate_bps, Some(1000), "only what this run sent counts: {p:?}");
+        assert_eq!((p.bytes_done, p.bytes_resumed), (902_000, 900_000));
+        assert_eq!(p.eta_seconds, Some(98));
     }
 }

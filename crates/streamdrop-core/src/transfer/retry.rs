@@ -57,12 +57,29 @@ where
     }
 }
 
+/// What kind of failure a try met: it decides what a person is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The server answered with an error (its code, when it sent one, is in `code`).
+    Service { status: u16 },
+    /// No answer: refused, reset, timed out, stalled.
+    Network,
+    /// An answer that could not be read (malformed XML, a non-S3 server).
+    BadReply,
+    /// The bytes arrived damaged (a checksum did not match).
+    Damaged,
+    /// Anything else (a request that could not be built, …).
+    Other,
+}
+
 /// One failed try, reduced to what the retry loop and the final message need.
 #[derive(Debug, Clone)]
 pub struct AttemptError {
     pub transient: bool,
+    pub kind: FailureKind,
     /// S3's error code, when the server sent one (`NoSuchUpload`, `SlowDown`, …).
     pub code: Option<String>,
+    /// The whole story, for "Details" (redacted before anyone sees it).
     pub message: String,
 }
 
@@ -72,15 +89,32 @@ impl AttemptError {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: HttpStatus + std::fmt::Debug,
     {
+        let kind = match &err {
+            SdkError::ServiceError(service) => FailureKind::Service { status: service.raw().status() },
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => FailureKind::Network,
+            SdkError::ResponseError(_) => FailureKind::BadReply,
+            _ => FailureKind::Other,
+        };
         Self {
             transient: is_transient(&err),
+            kind,
             code: err.as_service_error().and_then(|e| e.code()).map(str::to_owned),
             message: DisplayErrorContext(&err).to_string(),
         }
     }
 
+    /// A failure on the way (a stall, damaged bytes) worth another try.
     pub fn transient(message: impl Into<String>) -> Self {
-        Self { transient: true, code: None, message: message.into() }
+        Self { transient: true, kind: FailureKind::Network, code: None, message: message.into() }
+    }
+
+    /// Bytes damaged on the way: worth sending again.
+    pub fn damaged(message: impl Into<String>) -> Self {
+        Self { transient: true, kind: FailureKind::Damaged, code: None, message: message.into() }
+    }
+
+    pub fn has_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
     }
 }
 
@@ -163,7 +197,7 @@ mod tests {
         let tries = AtomicU32::new(0);
         let result: Result<(), _> = retrying(&quick(), &TransferControl::new(), || async {
             tries.fetch_add(1, Ordering::SeqCst);
-            Err(AttemptError { transient: false, code: Some("AccessDenied".into()), message: "403".into() })
+            Err(AttemptError { transient: false, kind: FailureKind::Service { status: 403 }, code: Some("AccessDenied".into()), message: "403".into() })
         })
         .await;
         assert!(matches!(result, Err(GaveUp::Failed { attempts: 1, .. })));

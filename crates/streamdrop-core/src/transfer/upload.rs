@@ -16,7 +16,7 @@ use super::checksum::{combine, composite_header, crc32c_of_range, to_header};
 use super::limiter::BandwidthLimiter;
 use super::plan::{part_size_for, PartPlan, MAX_OBJECT_SIZE};
 use super::progress::{ByteCounter, Progress, RateMeter, REPORT_INTERVAL};
-use super::retry::{retrying, AttemptError, GaveUp};
+use super::retry::{retrying, AttemptError, FailureKind, GaveUp};
 use super::{Transfer, TransferError, UploadReceipt};
 use crate::intake;
 use crate::jobs::SourceFile;
@@ -57,7 +57,7 @@ impl Transfer<'_> {
             let mut tick = tokio::time::interval(REPORT_INTERVAL);
             loop {
                 tick.tick().await;
-                (self.progress)(meter.sample(Instant::now(), counter.get()));
+                (self.progress)(meter.sample(Instant::now(), counter.get(), counter.resumed()));
             }
         };
         let result = tokio::select! {
@@ -65,7 +65,8 @@ impl Transfer<'_> {
             _ = report => unreachable!("the reporter never ends"),
         };
         if result.is_ok() {
-            (self.progress)(Progress { bytes_done: total, bytes_total: total, rate_bps: None, eta_seconds: Some(0) });
+            let bytes_resumed = counter.resumed();
+            (self.progress)(Progress { bytes_done: total, bytes_total: total, bytes_resumed, rate_bps: None, eta_seconds: Some(0) });
         }
         result
     }
@@ -103,7 +104,15 @@ impl Transfer<'_> {
         })
         .await
         .map_err(|e| self.send_failed(source, "PutObject", e))?;
-        Ok(UploadReceipt { etag: out.e_tag, parts: 0, bytes_sent: source.size, resumed_parts: 0, crc32c: crc, part_crcs: vec![] })
+        Ok(UploadReceipt {
+            etag: out.e_tag,
+            parts: 0,
+            bytes_sent: source.size,
+            resumed_parts: 0,
+            bytes_resumed: 0,
+            crc32c: crc,
+            part_crcs: vec![],
+        })
     }
 
     /// One try of a request whose body streams `body`: fails as a stall if no
@@ -129,13 +138,31 @@ impl Transfer<'_> {
         outcome
     }
 
+    /// A multipart upload, resumed from the journal when it can be. If the server
+    /// turns out not to hold the journalled upload any more, it starts afresh,
+    /// once: an upload is never left failing on an id the server forgot.
     async fn multipart(&self, source: &SourceFile, counter: &ByteCounter) -> Result<UploadReceipt, TransferError> {
+        match self.multipart_attempt(source, counter, false).await {
+            Err(TransferError::UploadGone { object }) => {
+                tracing::info!("the server no longer has the partial upload of {object}: starting it afresh");
+                counter.reset();
+                self.multipart_attempt(source, counter, true).await
+            }
+            other => other,
+        }
+    }
+
+    async fn multipart_attempt(&self, source: &SourceFile, counter: &ByteCounter, afresh: bool) -> Result<UploadReceipt, TransferError> {
         let key = UploadKey { target: self.target.to_owned(), dest: self.dest.clone(), source_path: source.path.clone() };
         let journal = self.journal;
         let mut done: BTreeMap<u32, DonePart> = BTreeMap::new();
 
         let existing = journal.find_upload(&key)?;
         let (row, upload_id, plan) = match existing {
+            Some(record) if afresh => {
+                journal.forget_upload(record.row)?;
+                self.create(&key, source).await?
+            }
             Some(record) if self.options.restart || record.source != *source => {
                 if record.source != *source && !self.options.restart {
                     return Err(TransferError::SourceChangedSinceStart { path: source.path.clone() });
@@ -164,7 +191,8 @@ impl Transfer<'_> {
             None => self.create(&key, source).await?,
         };
         let resumed_parts = done.len() as u32;
-        counter.add(done.values().map(|p| p.size).sum());
+        let bytes_resumed = done.values().map(|p| p.size).sum();
+        counter.add_resumed(bytes_resumed);
 
         let limiter = self.limiter();
         let todo: Vec<u32> = plan.numbers().filter(|n| !done.contains_key(n)).collect();
@@ -219,9 +247,13 @@ impl Transfer<'_> {
                 .map_err(AttemptError::from_sdk)
         })
         .await;
-        let mut receipt = UploadReceipt { etag: None, parts: plan.count(), bytes_sent, resumed_parts, crc32c: crc, part_crcs };
+        let mut receipt =
+            UploadReceipt { etag: None, parts: plan.count(), bytes_sent, resumed_parts, bytes_resumed, crc32c: crc, part_crcs };
         match completed {
             Ok(out) => receipt.etag = out.e_tag,
+            Err(GaveUp::Failed { last, attempts: 1 }) if last.has_code("NoSuchUpload") => {
+                return Err(TransferError::UploadGone { object: self.dest.to_string() });
+            }
             // A Complete whose answer was lost may have worked: a retry then finds the
             // upload gone. The object itself is the judge.
             Err(GaveUp::Failed { last, attempts }) if attempts > 1 => {
@@ -253,7 +285,13 @@ impl Transfer<'_> {
         let upload_id = created.upload_id.ok_or_else(|| TransferError::S3 {
             action: "CreateMultipartUpload",
             object: self.dest.to_string(),
-            message: "the server returned no upload id".into(),
+            failure: AttemptError {
+                transient: false,
+                kind: FailureKind::BadReply,
+                code: None,
+                message: "the server returned no upload id".into(),
+            },
+            attempts: 1,
         })?;
         let row = self.journal.begin_upload(key, source, &upload_id, plan.part_size)?;
         Ok((row, upload_id, plan))
@@ -287,7 +325,7 @@ impl Transfer<'_> {
             .await;
             let page = match page {
                 Ok(page) => page,
-                Err(GaveUp::Failed { last, .. }) if last.code.as_deref() == Some("NoSuchUpload") => return Ok(None),
+                Err(GaveUp::Failed { last, .. }) if last.has_code("NoSuchUpload") => return Ok(None),
                 Err(e) => return Err(self.gave_up("ListParts", e)),
             };
             let before = on_server.len();
@@ -371,7 +409,7 @@ impl Transfer<'_> {
                 match out.checksum_crc32_c() {
                     Some(received) if received != sent => {
                         attempt.take_back();
-                        Err(AttemptError::transient(format!(
+                        Err(AttemptError::damaged(format!(
                             "the server received part {number} with CRC32C {received}, not {sent}: it was damaged on the way"
                         )))
                     }
@@ -380,7 +418,10 @@ impl Transfer<'_> {
             }
         })
         .await
-        .map_err(|e| self.send_failed(source, "UploadPart", e))?;
+        .map_err(|e| match e {
+            GaveUp::Failed { last, .. } if last.has_code("NoSuchUpload") => TransferError::UploadGone { object: self.dest.to_string() },
+            e => self.send_failed(source, "UploadPart", e),
+        })?;
         let part = DonePart { number, etag: out.e_tag.unwrap_or_default(), crc32c: crc, size };
         // Journal first: a kill right after this line loses nothing.
         self.journal.record_part(row, &part)?;
@@ -426,11 +467,7 @@ impl Transfer<'_> {
     pub(super) fn gave_up(&self, action: &'static str, gave_up: GaveUp) -> TransferError {
         match gave_up {
             GaveUp::Cancelled => TransferError::Cancelled,
-            GaveUp::Failed { last, attempts } => TransferError::S3 {
-                action,
-                object: self.dest.to_string(),
-                message: if attempts > 1 { format!("{} (after {attempts} tries)", last.message) } else { last.message },
-            },
+            GaveUp::Failed { last, attempts } => TransferError::S3 { action, object: self.dest.to_string(), failure: last, attempts },
         }
     }
 }
@@ -444,7 +481,12 @@ fn read_error(source: &SourceFile, err: std::io::Error) -> TransferError {
 
 /// Whether the file on disk is no longer the one the upload was planned for.
 fn file_changed(source: &SourceFile) -> Result<bool, TransferError> {
-    let now = intake::inspect(&source.path)
-        .map_err(|r| TransferError::Read { path: source.path.clone(), source: std::io::Error::other(r.reason) })?;
+    let now = intake::inspect(&source.path).map_err(|problem| TransferError::Read {
+        path: source.path.clone(),
+        source: match problem.code {
+            crate::problem::ProblemCode::FileNotFound => std::io::Error::new(std::io::ErrorKind::NotFound, problem.message()),
+            _ => std::io::Error::other(problem.message()),
+        },
+    })?;
     Ok(now.size != source.size || now.modified_ms != source.modified_ms)
 }
