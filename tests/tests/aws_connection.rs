@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::config::{Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use streamdrop_core::credentials::{ConnectionName, MemorySecretStore, SecretStore, Settings, TranscoderKind};
-use streamdrop_core::engine::{record_job, EngineOptions};
+use streamdrop_core::engine::{record_jobs, EngineOptions};
 use streamdrop_core::links::LinkKind;
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::provisioning::{self, Mode, SetupOptions};
 use streamdrop_core::stack::AwsStackOptions;
 use streamdrop_core::store::Store;
-use streamdrop_core::{DataDir, Engine, EngineError, JobId, JobState, JobView, Stack};
+use streamdrop_core::{DataDir, Engine, EngineError, JobId, JobState, JobView, ProblemCode, Stack};
 use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 use streamdrop_e2e::transcoder_standin::{JobStep, TranscoderStandIn};
 use streamdrop_e2e::{make_clip, sha256_file};
@@ -59,9 +59,9 @@ impl Site {
         Site { moto, tmp, data, standin, stack, engine }
     }
 
-    fn add_clip(&self, name: &str) -> (JobId, std::path::PathBuf) {
+    async fn add_clip(&self, name: &str) -> (JobId, std::path::PathBuf) {
         let clip = make_clip(self.tmp.path(), name, 1);
-        let report = self.engine.add_paths([clip.clone()]);
+        let report = self.engine.add_paths([clip.clone()]).await;
         assert_eq!(report.accepted[0].connection, CONNECTION);
         (report.accepted[0].id, clip)
     }
@@ -104,20 +104,21 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     let site = Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 40 }, JobStep::Complete]).await;
     let store = Store::open(&site.data.store_file()).unwrap();
     let local_clip = make_clip(site.tmp.path(), "local only.mp4", 1);
-    let local_job = record_job(&store, &ConnectionName::local(), &local_buckets(), local_clip).unwrap();
+    let local_job = record_jobs(&store, &ConnectionName::local(), &local_buckets(), [local_clip]).await.0.remove(0);
     let resources = Settings::load(&site.data).unwrap().get_aws(CONNECTION).unwrap().resources.clone().unwrap();
     let distribution = resources.distribution.clone().expect("setup made a distribution");
     let (uploads, media) = (resources.upload_bucket.clone(), resources.media_bucket.clone());
     assert_eq!(site.engine.transcoder_name(), "mediaconvert");
 
-    let (id, clip) = site.add_clip("A001 interview.mp4");
+    let (id, clip) = site.add_clip("A001 interview.mp4").await;
     let job = site.settled(id).await;
     assert_eq!(job.state, "ready", "{job:?}");
 
     // Upload into the temporary bucket, then a copy into the distribution bucket, both whole.
     let s3 = s3(&site.moto);
     let original = format!("jobs/{id}/original/A001 interview.mp4");
-    assert_eq!(job.destination, format!("s3://{uploads}/uploads/{id}/A001 interview.mp4"));
+    assert_eq!(store.get(id).unwrap().unwrap().destination.to_string(), format!("s3://{uploads}/uploads/{id}/A001 interview.mp4"));
+    assert_eq!(job.location, format!("s3://{media}/{original}"), "a ready job lives in the distribution bucket");
     assert_eq!(sha256_of(&s3, &uploads, &format!("uploads/{id}/A001 interview.mp4")).await, sha256_file(&clip));
     assert_eq!(sha256_of(&s3, &media, &original).await, sha256_file(&clip));
 
@@ -160,12 +161,15 @@ async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_deta
     let truncated = JobStep::Error { code: "4000".into(), message: "The input file is truncated".into() };
     let site = Site::start(TranscoderKind::ElasticTranscoder, vec![JobStep::Progressing { percent: 0 }, truncated]).await;
     assert_eq!(site.engine.transcoder_name(), "elastic-transcoder");
-    let (id, _) = site.add_clip("B002.mp4");
+    let (id, _) = site.add_clip("B002.mp4").await;
     let job = site.settled(id).await;
     assert_eq!(job.state, "failed", "{job:?}");
     assert_eq!(job.stage.map(|s| s.name()), Some("transcode"));
-    let error = job.error.unwrap_or_default();
-    assert!(error.contains("4000") && error.contains("The input file is truncated"), "{error}");
+    let error = job.error.expect("a failed job says why");
+    assert_eq!(error.code, ProblemCode::TranscodeFailed, "{error:?}");
+    assert_eq!(error.message, "Elastic Transcoder could not convert B002.mp4. See Details; retry if the cause has passed.");
+    let detail = error.detail.unwrap_or_default();
+    assert!(detail.contains("4000") && detail.contains("The input file is truncated"), "{detail}");
 
     // The pipeline was made by name on the first job, as in the original design.
     let pipelines = site.standin.pipelines();
@@ -177,7 +181,7 @@ async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_deta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_job_while_mediaconvert_runs_it_cancels_the_mediaconvert_job() {
     let site = Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 10 }]).await;
-    let (id, _) = site.add_clip("D004.mp4");
+    let (id, _) = site.add_clip("D004.mp4").await;
     wait_for("MediaConvert progress", 60, || site.engine.job(id).unwrap().transcode_percent.is_some()).await;
     assert_eq!(site.engine.cancel(id).unwrap().state, "cancelled");
 

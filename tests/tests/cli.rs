@@ -131,7 +131,9 @@ fn submit_runs_a_job_on_the_local_stack_and_jobs_lists_it() {
 
     let out = run(streamdrop(&data).arg("submit").arg(&clip).args(["--wait", "--json"]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let job: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rejected"], serde_json::json!([]), "{report}");
+    let job = &report["accepted"][0];
     assert_eq!(job["state"], "ready", "{job}");
     let id = job["id"].as_str().unwrap();
     let stored = |s3: &Value| {
@@ -167,8 +169,8 @@ fn submit_without_wait_queues_the_job_for_the_next_engine() {
     let clip = make_clip(tmp.path(), "queued.mp4", 1);
     let out = run(streamdrop(&data).arg("submit").arg(&clip).arg("--json"));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let job: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(job["state"], "queued");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["accepted"][0]["state"], "queued", "{report}");
 
     // `serve` runs the engine, which picks the job up.
     let (_server, _) = serve(&data, true);
@@ -182,4 +184,93 @@ fn submit_without_wait_queues_the_job_for_the_next_engine() {
         assert!(std::time::Instant::now() < deadline, "queued job never ran: {jobs}");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn submit_refuses_what_is_not_video_before_sending_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let notes = tmp.path().join("shot list.txt");
+    std::fs::write(&notes, "Scene 4: take 2 is the good one").unwrap();
+    let clip = make_clip(tmp.path(), "A001.mp4", 1);
+
+    let out = run(streamdrop(&data).arg("submit").arg(&notes).arg(&clip).arg("--json"));
+    assert!(!out.status.success(), "a refused file fails the command");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["accepted"].as_array().map(Vec::len), Some(1), "{report}");
+    let rejected = &report["rejected"][0];
+    assert_eq!(rejected["fileName"], "shot list.txt", "{report}");
+    assert_eq!(rejected["problem"]["code"], "not-media", "{report}");
+    assert_eq!(rejected["problem"]["remedy"], "none", "{report}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("streamdrop: shot list.txt is not a video or audio file Streamdrop can read."), "{stderr}");
+    assert!(!stderr.contains("ffprobe") && !stderr.contains("detail:"), "the detail only with --verbose: {stderr}");
+
+    let out = run(streamdrop(&data).arg("submit").arg(&notes).arg("--verbose"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("  detail: "), "--verbose adds the detail: {stderr}");
+
+    // Only the clip was recorded; nothing of the text file was stored anywhere.
+    let out = run(streamdrop(&data).args(["jobs", "--json"]));
+    let jobs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{jobs}");
+    assert_eq!(jobs[0]["fileName"], "A001.mp4");
+}
+
+/// Bytes of the parts the journal has confirmed for `job`'s upload.
+fn journalled_bytes(data: &Path, job: streamdrop_core::JobId) -> u64 {
+    use streamdrop_core::store::{Store, UploadKey};
+    let Ok(store) = Store::open(&data.join("streamdrop.sqlite3")) else { return 0 };
+    let Ok(Some(record)) = store.get(job) else { return 0 };
+    let key = UploadKey { target: "local".into(), dest: record.destination.clone(), source_path: record.source.path.clone() };
+    store.find_upload(&key).ok().flatten().map_or(0, |u| u.parts.iter().map(|p| p.size).sum())
+}
+
+fn jobs_json(data: &Path) -> Value {
+    let out = run(streamdrop(data).args(["jobs", "--json"]));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// As a person runs it: `serve` with the keys it mints itself, killed outright
+/// mid-upload, started again (with new keys): the upload goes on from what the
+/// journal holds, and nothing it holds is sent again.
+#[test]
+fn an_upload_cut_by_kill_9_resumes_when_serve_starts_again_with_new_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let clip = streamdrop_e2e::make_large_clip(tmp.path(), "A007 long take.mov", (1280, 720), 400 * 1024 * 1024);
+    let out = run(streamdrop(&data).arg("submit").arg(&clip).arg("--json"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id: streamdrop_core::JobId = report["accepted"][0]["id"].as_str().unwrap().parse().unwrap();
+
+    let (mut first, started) = serve(&data, false);
+    let first_key = started["accessKeyId"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while journalled_bytes(&data, id) < 16 * 1024 * 1024 {
+        assert!(std::time::Instant::now() < deadline, "the upload never got going: {}", jobs_json(&data));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    first.child_mut().kill().unwrap(); // SIGKILL: no chance to clean up
+    first.child_mut().wait().unwrap();
+    let at_kill = journalled_bytes(&data, id);
+    assert!(at_kill < std::fs::metadata(&clip).unwrap().len(), "killed before the upload finished");
+
+    let (_second, started) = serve(&data, false);
+    assert_ne!(started["accessKeyId"].as_str().unwrap(), first_key, "serve mints new keys each run");
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    let job = loop {
+        let jobs = jobs_json(&data);
+        let job = jobs.as_array().and_then(|j| j.iter().find(|j| j["id"] == id.to_string())).cloned().unwrap_or(Value::Null);
+        assert_ne!(job["state"], "failed", "the resumed upload failed: {job}");
+        if job["stage"] != "upload" && job["state"] != "uploading" && !job.is_null() {
+            break job;
+        }
+        assert!(std::time::Instant::now() < deadline, "the upload did not finish after the restart: {job}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let resumed = job["bytesResumed"].as_u64().unwrap();
+    assert!(resumed >= at_kill, "only what the journal did not hold was sent again: resumed {resumed}, journalled {at_kill}: {job}");
+    let stored = data.join("local-s3/streamdrop-uploads").join(format!("uploads/{id}/A007 long take.mov"));
+    assert_eq!(sha256_file(&stored), sha256_file(&clip));
 }

@@ -59,7 +59,10 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         ..TransferOptions::default()
     };
     let started = Instant::now();
-    let receipt = Transfer::new(&client, &target, &args.destination, &options, &store).copy_from(&args.source).await?;
+    let receipt = Transfer::new(&client, &target, &args.destination, &options, &store)
+        .copy_from(&args.source)
+        .await
+        .map_err(|e| e.problem(&args.source.to_string()))?;
     let result = Copied {
         source: args.source.to_string(),
         bucket: &args.destination.bucket,

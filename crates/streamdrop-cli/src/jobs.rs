@@ -5,27 +5,29 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use serde_json::json;
 use streamdrop_core::credentials::{AwsResources, Connection, Settings};
-use streamdrop_core::engine::{record_job, EngineOptions};
+use streamdrop_core::engine::{record_jobs, EngineOptions};
 use streamdrop_core::jobs::LiveProgress;
 use streamdrop_core::links::find_poster;
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::stack::AwsStackOptions;
 use streamdrop_core::store::Store;
-use streamdrop_core::{DataDir, Engine, JobView, Stack};
+use streamdrop_core::{DataDir, Engine, JobView, Rejection, Stack};
 
-use crate::output::json_line;
+use crate::output::{self, json_line};
 
 #[derive(Debug, clap::Args)]
 pub struct SubmitArgs {
-    /// The file to add; it is only read
-    file: PathBuf,
-    /// Wait until the job has finished, and exit non-zero if it failed. Without it
-    /// the job stays queued until an engine on its connection runs on this data
+    /// The files to add, as one batch in this order; they are only read
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Wait until the jobs have finished, and exit non-zero if one failed. Without it
+    /// the jobs stay queued until an engine on their connection runs on this data
     /// dir: the app, a later `submit --wait`, or (Local) `streamdrop serve`
     #[arg(long)]
     wait: bool,
-    /// Print one JSON line with the job
+    /// Print one JSON line: {"accepted": [jobs], "rejected": [files refused, with why]}
     #[arg(long)]
     json: bool,
 }
@@ -38,31 +40,28 @@ pub struct ListArgs {
 }
 
 #[derive(Serialize)]
-struct Submitted<'a> {
+struct Submitted {
+    accepted: Vec<SubmittedJob>,
+    rejected: Vec<Rejection>,
+}
+
+#[derive(Serialize)]
+struct SubmittedJob {
     #[serde(flatten)]
-    job: &'a JobView,
-    /// Where the job's results are, by name.
+    job: JobView,
+    /// Where the job's results are, by name (once ready).
     outputs: serde_json::Value,
 }
 
-/// Runs the whole pipeline on the active connection (`streamdrop connection use`).
-pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Result<ExitCode> {
+/// Adds the files to the active connection (`streamdrop connection use`);
+/// with `--wait`, runs them through the whole pipeline here.
+pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
-    let mut outputs = serde_json::json!({});
-    let job = if args.wait {
-        // This process hosts the engine until the job settles.
+    let mut accepted = Vec::new();
+    let rejected = if args.wait {
+        // This process hosts the engine until the jobs settle.
         let stack = Stack::open_active(&data_dir, LocalStackOptions::default(), AwsStackOptions::with_os_keychain()).await?;
-        let engine = stack.start_engine(&data_dir, EngineOptions::default())?;
-        let report = engine.add_paths([args.file]);
-        let result = match report.rejected.first() {
-            Some(rejection) => Err(anyhow::anyhow!("{}: {}", rejection.path, rejection.reason)),
-            None => engine.settled(report.accepted[0].id).await.map_err(anyhow::Error::from),
-        };
-        if let Ok(job) = &result {
-            if job.state == "ready" {
-                outputs = outputs_of(&engine, job).await?;
-            }
-        }
+        let result = run_to_the_end(&stack, &data_dir, args.files, &mut accepted).await;
         stack.shutdown().await;
         result?
     } else {
@@ -74,27 +73,51 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs) -> anyhow::Resu
             })?,
         };
         let store = Store::open(&data_dir.store_file())?;
-        let job = record_job(&store, settings.active_name(), &buckets, args.file)
-            .map_err(|rejection| anyhow::anyhow!("{}: {}", rejection.path, rejection.reason))?;
-        JobView::of(&job, &LiveProgress::default())
+        let (jobs, rejected) = record_jobs(&store, settings.active_name(), &buckets, args.files).await;
+        accepted.extend(jobs.iter().map(|job| SubmittedJob { job: JobView::of(job, &LiveProgress::default()), outputs: json!({}) }));
+        rejected
     };
+    for rejection in &rejected {
+        output::problem_view(&rejection.problem, verbose);
+    }
+    let failed = accepted.iter().any(|s| s.job.state == "failed");
     if args.json {
-        json_line(&Submitted { job: &job, outputs });
+        json_line(&Submitted { accepted, rejected: rejected.clone() });
     } else {
-        println!("{}\t{}\t{}", job.id, job.state, job.file_name);
-        if let Some(error) = &job.error {
-            eprintln!("streamdrop: job {} failed: {error}", job.id);
+        for SubmittedJob { job, .. } in &accepted {
+            println!("{}\t{}\t{}", job.id, job.state, job.file_name);
+            if let Some(error) = &job.error {
+                eprintln!("streamdrop: job {} ({}) failed:", job.id, job.file_name);
+                output::problem_view(error, verbose);
+            }
         }
     }
-    Ok(if job.state == "failed" { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed || !rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Adds `files` to `stack`'s engine and waits for each job to settle.
+async fn run_to_the_end(
+    stack: &Stack,
+    data_dir: &DataDir,
+    files: Vec<PathBuf>,
+    accepted: &mut Vec<SubmittedJob>,
+) -> anyhow::Result<Vec<Rejection>> {
+    let engine = stack.start_engine(data_dir, EngineOptions::default())?;
+    let report = engine.add_paths(files).await;
+    for job in &report.accepted {
+        let job = engine.settled(job.id).await?;
+        let outputs = if job.state == "ready" { outputs_of(&engine, &job).await? } else { json!({}) };
+        accepted.push(SubmittedJob { job, outputs });
+    }
+    Ok(report.rejected)
 }
 
 /// A ready job's results: what exists, by name.
 async fn outputs_of(engine: &Engine, job: &JobView) -> anyhow::Result<serde_json::Value> {
     let out = engine.outputs(job.id)?;
     let poster = find_poster(&engine.storage().client, &out.layout).await;
-    Ok(serde_json::json!({
-        "upload": job.destination,
+    Ok(json!({
+        "upload": out.upload.to_string(),
         "original": out.original.to_string(),
         "playlist": out.layout.master_playlist().to_string(),
         "thumbnails": format!("s3://{}/{}", out.layout.bucket, out.layout.thumbnails_prefix()),

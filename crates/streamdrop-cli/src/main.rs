@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use streamdrop_core::Problem;
 
 #[derive(Debug, Parser)]
 #[command(name = "streamdrop", version, about = "Upload camera files to S3, transcode to HLS, hand out signed links")]
@@ -26,6 +27,10 @@ struct Cli {
     /// Where data, settings and the job store live [default: the platform's data dir]
     #[arg(long, global = true, env = "STREAMDROP_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
+
+    /// Also print what went wrong in detail (credentials and signatures removed)
+    #[arg(long, short, global = true)]
+    verbose: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -39,7 +44,7 @@ enum Command {
     Upload(upload::Args),
     /// Copy an object server-side
     Copy(copy::Args),
-    /// Add a file as a job on the local stack and run it
+    /// Add files as jobs of the active connection; --wait runs them to the end
     Submit(jobs::SubmitArgs),
     /// List jobs
     Jobs(jobs::ListArgs),
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let verbose = cli.verbose;
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {
@@ -73,7 +79,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(cli.data_dir, args).await,
             Command::Upload(args) => upload::run(cli.data_dir, args).await,
             Command::Copy(args) => copy::run(cli.data_dir, args).await,
-            Command::Submit(args) => jobs::submit(cli.data_dir, args).await,
+            Command::Submit(args) => jobs::submit(cli.data_dir, args, verbose).await,
             Command::Jobs(args) => jobs::list(cli.data_dir, args).await,
             Command::Link(args) => link::run(cli.data_dir, args).await,
             Command::Sign(args) => sign::run(args),
@@ -84,7 +90,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("streamdrop: {err:#}");
+            match err.downcast_ref::<Problem>() {
+                Some(problem) => output::problem(problem, verbose),
+                None => eprintln!("streamdrop: {err:#}"),
+            }
             ExitCode::FAILURE
         }
     }

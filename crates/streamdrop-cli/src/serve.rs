@@ -5,10 +5,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 use serde::Serialize;
+use streamdrop_core::control::{self, ControlServer, Reply, Request};
 use streamdrop_core::engine::EngineOptions;
 use streamdrop_core::local::{LocalCredentials, LocalStackOptions};
-use streamdrop_core::{DataDir, LocalStack};
+use streamdrop_core::{DataDir, Engine, LocalStack};
 
 use crate::output::json_line;
 
@@ -49,8 +53,12 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         credentials: from_env,
         ..LocalStackOptions::with_os_keychain()
     };
+    // Claimed before anything starts: a second `serve` or the app must not start a second server.
+    let lock = data_dir.claim_for_engine()?;
     let stack = LocalStack::start(&data_dir, options).await?;
-    let _engine = stack.start_engine(&data_dir, EngineOptions::default())?;
+    let engine = stack.start_engine_locked(lock.clone(), &data_dir, EngineOptions::default())?;
+    let _control = ControlServer::start(&data_dir, &lock, Arc::new(ServeControl(engine.clone())))
+        .map_err(|e| anyhow::anyhow!("cannot open the control channel in {}: {e}", data_dir.path().display()))?;
     let creds = stack.credentials();
     let started = Started {
         s3_endpoint: stack.endpoint(),
@@ -78,4 +86,30 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     crate::signals::stop_requested().await;
     stack.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What others ask of `serve`: files handed over become jobs of its engine.
+struct ServeControl(Engine);
+
+impl control::Handler for ServeControl {
+    fn handle(&self, request: Request) -> BoxFuture<'static, Reply> {
+        let engine = self.0.clone();
+        Box::pin(async move {
+            let Request::Activate { paths } = request;
+            if paths.is_empty() {
+                return Reply::Refused {
+                    message: "Streamdrop is already running on this data dir as `streamdrop serve`; stop it to open the app here".into(),
+                };
+            }
+            let report = engine.add_paths(paths).await;
+            Reply::Done {
+                by: "serve".into(),
+                message: format!(
+                    "Added {} file(s) to the running `streamdrop serve` ({} refused).",
+                    report.accepted.len(),
+                    report.rejected.len()
+                ),
+            }
+        })
+    }
 }

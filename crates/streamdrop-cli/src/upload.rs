@@ -56,7 +56,9 @@ struct Uploaded<'a> {
 }
 
 pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
-    let source = intake::inspect(&args.file).map_err(|r| anyhow::anyhow!("{}: {}", r.path, r.reason))?;
+    // The path as typed is what the person knows the file by.
+    let shown = args.file.display().to_string();
+    let source = intake::inspect(&args.file).map_err(|problem| problem.with("file", &shown))?;
     // The journal that makes a re-run resume lives in the data dir's store.
     let store = Store::open(&DataDir::resolve(data_dir)?.store_file())?;
     let client = args.s3.client().await;
@@ -76,7 +78,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     let transfer = Transfer::new(&client, &target, &args.destination, &options, &store).on_progress(&report);
 
     let receipt = tokio::select! {
-        receipt = transfer.upload(&source) => receipt?,
+        receipt = transfer.upload(&source) => receipt.map_err(|e| e.problem(&shown))?,
         signal = signals::stop_requested() => {
             if let Some(bar) = &bar { bar.abandon(); }
             eprintln!("streamdrop: {signal}: upload interrupted; run the same command again to resume it");
