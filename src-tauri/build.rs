@@ -16,9 +16,12 @@ fn main() {
             "resume_job",
             "cancel_job",
             "retry_job",
+            "add_again_job",
             "preview_url",
             "create_link",
             "list_links",
+            "copy_text",
+            "confirm_quit",
             "e2e_drop_paths",
         ]));
     tauri_build::try_build(attributes).expect("tauri-build failed");

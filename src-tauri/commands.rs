@@ -1,16 +1,17 @@
-//! The IPC surface: exactly the commands the UI needs, each a one-line mapping
+//! The IPC surface: exactly the commands the UI needs, each a short mapping
 //! onto the engine. Drops arrive natively (Rust gets real paths), so the
-//! webview never gets a command that accepts arbitrary paths.
+//! webview never gets a command that accepts arbitrary paths. Commands wait
+//! while the backend starts.
 
 use std::path::PathBuf;
 
-use serde::Serialize;
 use streamdrop_core::links::{LinkKind, LinkView};
 use streamdrop_core::{IntakeReport, JobId, JobView};
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_dialog::DialogExt;
 
-use crate::state::AppState;
+use crate::state::{self, AppStatus, Shell};
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     #[cfg(not(feature = "e2e"))]
@@ -22,9 +23,12 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         resume_job,
         cancel_job,
         retry_job,
+        add_again_job,
         preview_url,
         create_link,
-        list_links
+        list_links,
+        copy_text,
+        confirm_quit
     ];
     #[cfg(feature = "e2e")]
     return tauri::generate_handler![
@@ -35,23 +39,30 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         resume_job,
         cancel_job,
         retry_job,
+        add_again_job,
         preview_url,
         create_link,
         list_links,
+        copy_text,
+        confirm_quit,
         e2e_drop_paths
     ];
 }
 
 /// Files dropped on the window become jobs; the UI hears the outcome as `intake`.
-pub fn receive_drop(app: &AppHandle, paths: Vec<PathBuf>) -> IntakeReport {
-    let report = app.state::<AppState>().engine.add_paths(paths);
-    let _ = app.emit("intake", &report);
-    report
+pub fn receive_drop(app: &AppHandle, paths: Vec<PathBuf>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move { drop_paths(&app, paths).await });
+}
+
+async fn drop_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Result<IntakeReport, String> {
+    let state = app.state::<Shell>().app().await?;
+    Ok(state::intake(app, &state, paths).await)
 }
 
 #[tauri::command]
-fn list_jobs(state: State<'_, AppState>) -> Result<Vec<JobView>, String> {
-    state.engine.jobs().map_err(|e| e.to_string())
+async fn list_jobs(shell: State<'_, Shell>) -> Result<Vec<JobView>, String> {
+    shell.app().await?.engine.jobs().map_err(|e| e.to_string())
 }
 
 /// Opens the native file dialog; the chosen files become jobs.
@@ -61,13 +72,10 @@ async fn pick_files(app: AppHandle) -> Result<IntakeReport, String> {
     app.dialog().file().set_title("Choose camera files").pick_files(move |picked| {
         let _ = tx.send(picked);
     });
-    let picked = rx.await.map_err(|_| "the file dialog closed unexpectedly".to_string())?;
-    let paths = picked
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| p.into_path().ok())
-        .collect::<Vec<_>>();
-    Ok(app.state::<AppState>().engine.add_paths(paths))
+    let picked = rx.await.map_err(|_| "The file dialog closed unexpectedly. Try again.".to_string())?;
+    let paths = picked.unwrap_or_default().into_iter().filter_map(|p| p.into_path().ok()).collect::<Vec<_>>();
+    let state = app.state::<Shell>().app().await?;
+    Ok(state.engine.add_paths(paths).await)
 }
 
 fn parse_id(id: &str) -> Result<JobId, String> {
@@ -75,72 +83,79 @@ fn parse_id(id: &str) -> Result<JobId, String> {
 }
 
 #[tauri::command]
-fn pause_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
-    state.engine.pause(parse_id(&id)?).map_err(|e| e.to_string())
+async fn pause_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
+    shell.app().await?.engine.pause(parse_id(&id)?).map_err(|e| e.to_string())
 }
 
 #[tauri::command]
-fn resume_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
-    state.engine.resume(parse_id(&id)?).map_err(|e| e.to_string())
+async fn resume_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
+    shell.app().await?.engine.resume(parse_id(&id)?).map_err(|e| e.to_string())
 }
 
 #[tauri::command]
-fn cancel_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
-    state.engine.cancel(parse_id(&id)?).map_err(|e| e.to_string())
+async fn cancel_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
+    shell.app().await?.engine.cancel(parse_id(&id)?).map_err(|e| e.to_string())
 }
 
 #[tauri::command]
-fn retry_job(state: State<'_, AppState>, id: String) -> Result<JobView, String> {
-    state.engine.retry(parse_id(&id)?).map_err(|e| e.to_string())
+async fn retry_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
+    shell.app().await?.engine.retry(parse_id(&id)?).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+async fn add_again_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
+    shell.app().await?.engine.add_again(parse_id(&id)?).await.map_err(|e| e.to_string())
 }
 
 /// A signed stream URL for the app's own player.
 #[tauri::command]
-async fn preview_url(state: State<'_, AppState>, job_id: String) -> Result<String, String> {
+async fn preview_url(shell: State<'_, Shell>, job_id: String) -> Result<String, String> {
+    let state = shell.app().await?;
     let link = state.linker()?.preview_job(parse_id(&job_id)?).await.map_err(|e| e.to_string())?;
     Ok(link.url)
 }
 
 #[tauri::command]
-async fn create_link(state: State<'_, AppState>, job_id: String, kind: String, expires_in_seconds: u64) -> Result<LinkView, String> {
+async fn create_link(shell: State<'_, Shell>, job_id: String, kind: String, expires_in_seconds: u64) -> Result<LinkView, String> {
     let kind: LinkKind = kind.parse()?;
     if kind == LinkKind::Preview {
         return Err("preview links are made by the player".into());
     }
+    let state = shell.app().await?;
     state.linker()?.link_job(parse_id(&job_id)?, kind, expires_in_seconds).await.map_err(|e| e.to_string())
 }
 
 #[tauri::command]
-fn list_links(state: State<'_, AppState>, job_id: String) -> Result<Vec<LinkView>, String> {
+async fn list_links(shell: State<'_, Shell>, job_id: String) -> Result<Vec<LinkView>, String> {
+    let state = shell.app().await?;
     state.linker()?.list(parse_id(&job_id)?).map_err(|e| e.to_string())
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AppStatus {
-    mode: &'static str,
-    connection: String,
-    s3_endpoint: String,
-    data_dir: String,
-    notices: Vec<String>,
+/// Puts text on the system clipboard from Rust: WebKitGTK refuses the page's
+/// own clipboard API once a click's handler has awaited anything.
+#[tauri::command]
+fn copy_text(app: AppHandle, text: String) -> Result<(), String> {
+    app.clipboard().write_text(text).map_err(|e| format!("The clipboard could not be written ({e}). Copy the text by hand."))
+}
+
+/// The person confirmed quitting while jobs run: close for real.
+#[tauri::command]
+fn confirm_quit(app: AppHandle, shell: State<'_, Shell>) {
+    shell.confirm_quit();
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.close();
+    }
 }
 
 #[tauri::command]
-fn app_status(state: State<'_, AppState>) -> AppStatus {
-    let storage = state.engine.storage();
-    AppStatus {
-        mode: if state.is_local { "local" } else { "aws" },
-        connection: state.connection.clone(),
-        s3_endpoint: storage.endpoint_url.clone().unwrap_or_default(),
-        data_dir: state.data_dir.path().display().to_string(),
-        notices: state.notices.clone(),
-    }
+fn app_status(shell: State<'_, Shell>) -> AppStatus {
+    shell.status()
 }
 
 /// Test-only: a drop injected through WebDriver, which cannot send native drops.
 /// It runs the very code path of a real drop.
 #[cfg(feature = "e2e")]
 #[tauri::command]
-fn e2e_drop_paths(app: AppHandle, paths: Vec<PathBuf>) -> IntakeReport {
-    receive_drop(&app, paths)
+async fn e2e_drop_paths(app: AppHandle, paths: Vec<PathBuf>) -> Result<IntakeReport, String> {
+    drop_paths(&app, paths).await
 }

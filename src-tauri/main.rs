@@ -1,13 +1,16 @@
-//! The Streamdrop desktop app: a thin Tauri shell. It starts the local stack
-//! and the engine from `streamdrop-core`, maps a few commands onto them, and
-//! forwards engine events to the window. No product logic lives here.
+//! The Streamdrop desktop app: a thin Tauri shell. It claims the data dir (or
+//! hands its files to the Streamdrop already running there), starts the
+//! backend from `streamdrop-core` in the background, maps commands onto it,
+//! and forwards engine events to the window. No product logic lives here.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod launch;
 mod state;
 
-use tauri::{DragDropEvent, Manager, RunEvent, WindowEvent};
+use streamdrop_core::DataDir;
+use tauri::{DragDropEvent, Emitter, Manager, RunEvent, WindowEvent};
 
 fn main() {
     tracing_subscriber::fmt()
@@ -17,22 +20,45 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
 
-    let data_dir_flag = state::data_dir_flag(std::env::args_os());
+    let args = launch::Args::parse(std::env::args_os());
+    let data_dir = DataDir::resolve(args.data_dir.clone()).unwrap_or_else(|err| {
+        eprintln!("streamdrop: cannot start: {err}");
+        std::process::exit(1);
+    });
+    // One app per data dir: a second launch hands its files over and leaves, touching nothing.
+    let lock = match launch::claim(&data_dir, &args.files) {
+        Ok(lock) => lock,
+        Err(Ok(handed_over)) => {
+            println!("{handed_over}");
+            return;
+        }
+        Err(Err(why)) => {
+            eprintln!("streamdrop: cannot start: {why}");
+            std::process::exit(1);
+        }
+    };
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(move |app| {
-            let state = tauri::async_runtime::block_on(state::AppState::start(data_dir_flag.clone()))?;
-            state::forward_job_events(app.handle().clone(), state.engine.subscribe());
-            app.manage(state);
+            state::Shell::start(app.handle(), data_dir, lock, args.files);
             #[cfg(feature = "e2e")]
             app.add_capability(include_str!("e2e/capability.json"))?;
             Ok(())
         })
-        .on_window_event(|window, event| {
-            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+        .on_window_event(|window, event| match event {
+            WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) => {
                 commands::receive_drop(window.app_handle(), paths.clone());
             }
+            // Work resumes on the next start, but people should know before they quit.
+            WindowEvent::CloseRequested { api, .. } => {
+                if let Some(request) = window.state::<state::Shell>().quit_needs_asking() {
+                    api.prevent_close();
+                    let _ = window.emit("quit-requested", request);
+                }
+            }
+            _ => {}
         })
         .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
@@ -43,8 +69,8 @@ fn main() {
 
     app.run(|app, event| {
         if let RunEvent::Exit = event {
-            if let Some(state) = app.try_state::<state::AppState>() {
-                tauri::async_runtime::block_on(state.shutdown());
+            if let Some(shell) = app.try_state::<state::Shell>() {
+                tauri::async_runtime::block_on(shell.shutdown());
             }
         }
     });
