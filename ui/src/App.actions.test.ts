@@ -5,11 +5,11 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import type { IntakeReport, JobState, JobView } from './lib/ipc';
-import { deferred, fakeBackend, makeJob, resetBackend, settle } from './test/fake-backend';
+import { deferred, fakeBackend, makeJob, makeProblem, resetBackend, settle } from './test/fake-backend';
 
 afterEach(() => resetBackend(cleanup));
 
-const ACTION_IDS = ['job-action-pause', 'job-action-resume', 'job-action-cancel', 'job-action-retry'];
+const ACTION_IDS = ['job-action-pause', 'job-action-resume', 'job-action-cancel', 'job-action-retry', 'job-action-add-again'];
 const MB = 1024 ** 2;
 
 function rows(): HTMLElement[] {
@@ -63,12 +63,16 @@ describe('job actions', () => {
     const byState = Object.fromEntries(
       states.map((state) => [
         state,
-        makeJob({ fileName: `${state}.mov`, state, error: state === 'failed' ? 'Access Denied' : null }),
+        makeJob({ fileName: `${state}.mov`, state, error: state === 'failed' ? makeProblem() : null }),
       ]),
     ) as Record<JobState, JobView>;
     const waitingForCopy = makeJob({ state: 'queued', stage: 'copy' });
     const waitingForTranscode = makeJob({ state: 'queued', stage: 'transcode' });
-    const failedTranscode = makeJob({ state: 'failed', stage: 'transcode', error: 'ffmpeg exited with 1' });
+    const failedTranscode = makeJob({
+      state: 'failed',
+      stage: 'transcode',
+      error: makeProblem({ code: 'transcode-failed', message: 'ffmpeg could not convert it.', detail: 'exit status 1' }),
+    });
     fakeBackend({ list_jobs: () => [...Object.values(byState), waitingForCopy, waitingForTranscode, failedTranscode] });
     await renderApp();
 
@@ -192,7 +196,7 @@ describe('job actions', () => {
 
   it('cancels a queued or failed job without asking', async () => {
     const queued = makeJob({ fileName: 'Q.mov', state: 'queued' });
-    const failed = makeJob({ fileName: 'F.mov', state: 'failed', error: 'timed out' });
+    const failed = makeJob({ fileName: 'F.mov', state: 'failed', error: makeProblem() });
     const backend = fakeBackend({
       list_jobs: () => [queued, failed],
       cancel_job: (args) => {
@@ -275,13 +279,18 @@ describe('job actions', () => {
   });
 
   it('retries a failed job', async () => {
-    const job = makeJob({ fileName: 'A008.mov', state: 'failed', error: 'connection reset' });
+    const error = makeProblem({
+      code: 'storage-unreachable',
+      message: 'Streamdrop could not reach the storage. Check the network connection, then retry.',
+      detail: 'dispatch failure: connection reset by peer',
+    });
+    const job = makeJob({ fileName: 'A008.mov', state: 'failed', error });
     const backend = fakeBackend({
       list_jobs: () => [job],
       retry_job: () => ({ ...job, state: 'queued', error: null }),
     });
     await renderApp();
-    expect(within(row(job.id)).getByTestId('job-error').textContent).toBe('Upload failed: connection reset');
+    expect(within(row(job.id)).getByTestId('job-error').textContent).toBe(error.message);
 
     await click(screen.getByRole('button', { name: 'Retry A008.mov' }));
 
@@ -297,7 +306,7 @@ describe('job actions', () => {
   it('does not let a command result undo events that overtook it', async () => {
     // A tiny file retried: uploading and copying are emitted before the
     // "queued" reply reaches the UI.
-    const job = makeJob({ state: 'failed', error: 'timed out', size: 10 });
+    const job = makeJob({ state: 'failed', error: makeProblem(), size: 10 });
     const reply = deferred<JobView>();
     fakeBackend({ list_jobs: () => [job], retry_job: () => reply.promise });
     await renderApp();

@@ -6,7 +6,7 @@ import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import type { JobView } from './lib/ipc';
 import jobRowSource from './lib/JobRow.svelte?raw';
-import { fakeBackend, makeJob, resetBackend, settle } from './test/fake-backend';
+import { fakeBackend, makeJob, makeProblem, resetBackend, settle } from './test/fake-backend';
 
 afterEach(() => resetBackend(cleanup));
 
@@ -100,23 +100,30 @@ describe('pipeline stages in the job list', () => {
     expect(jobRowSource).toMatch(/\.badge\.ready\s*\{\s*color:\s*var\(--ok\);/);
   });
 
-  it('names the stage that failed and retries from it', async () => {
-    const job = makeJob({ fileName: 'B001.mov', state: 'failed', stage: 'transcode', error: 'no video stream' });
+  it("shows a transcode failure's sentence and retries from that stage", async () => {
+    const error = makeProblem({
+      code: 'transcode-failed',
+      message: 'ffmpeg could not convert B001.mov. See Details; retry if the cause has passed.',
+      detail: 'Stream #0:0: Invalid data found when processing input',
+    });
+    const job = makeJob({ fileName: 'B001.mov', state: 'failed', stage: 'transcode', error });
     const backend = await renderWith([job]);
     backend.calls.length = 0;
 
     expect(badge(job.id).textContent).toBe('Failed');
-    expect(within(row(job.id)).getByTestId('job-error').textContent).toBe('Transcode failed: no video stream');
+    expect(within(row(job.id)).getByTestId('job-error').textContent).toBe(error.message);
 
     await fireEvent.click(screen.getByRole('button', { name: 'Retry B001.mov' }));
     await settle();
     expect(backend.calls).toEqual([{ cmd: 'retry_job', args: { id: job.id } }]);
   });
 
-  it('shows a copy failure with its stage', async () => {
-    const job = makeJob({ state: 'failed', stage: 'copy', error: 'AccessDenied' });
+  it('says what stopped, and what to do, for a failure that carries no problem', async () => {
+    const job = makeJob({ state: 'failed', stage: 'copy', error: null });
     await renderWith([job]);
-    expect(within(row(job.id)).getByTestId('job-error').textContent).toBe('Copy failed: AccessDenied');
+    expect(within(row(job.id)).getByTestId('job-error').textContent).toBe(
+      'The copy stopped without saying why. Retry it; if it fails again, copy the details into a bug report.',
+    );
   });
 
   it('asks before cancelling a transcode in progress', async () => {
@@ -154,5 +161,92 @@ describe('pipeline stages in the job list', () => {
     await settle();
     expect(backend.commands()).toContain('cancel_job');
     expect(badge(job.id).textContent).toBe('Cancelled');
+  });
+});
+
+describe('what a row says while work is under way', () => {
+  it('says "Waiting" while the transcoder has not started, and "Transcoding" once it has', async () => {
+    const job = makeJob({ fileName: 'W001.mov', state: 'transcoding', waiting: true, transcodePercent: 0 });
+    await renderWith([job]);
+
+    expect(badge(job.id).textContent).toBe('Waiting');
+    const bar = within(row(job.id)).getByRole('progressbar', { name: 'Transcode progress' });
+    expect(bar.dataset.indeterminate).toBe('true');
+    expect(bar.getAttribute('aria-valuetext')).toBe('Waiting to transcode');
+    expect(within(row(job.id)).getByTestId('job-progress-label').textContent).toBe('Waiting to transcode');
+    // A reported 0% means nothing while queued: no percent.
+    expect(within(row(job.id)).queryByTestId('job-percent')).toBeNull();
+    expect(row(job.id).textContent).not.toContain('Transcoding');
+
+    await event({ ...job, waiting: false, transcodePercent: 5 });
+    expect(badge(job.id).textContent).toBe('Transcoding');
+    expect(within(row(job.id)).queryByTestId('job-progress-label')).toBeNull();
+    expect(within(row(job.id)).getByTestId('job-percent').textContent).toBe('5%');
+  });
+
+  it('says "Finishing upload…" once every byte is sent, not "100% · 0 s left"', async () => {
+    const job = makeJob({ state: 'uploading', size: 1000, bytesDone: 900, rateBps: 500, etaSeconds: 0.2 });
+    await renderWith([job]);
+    expect(within(row(job.id)).queryByTestId('job-finishing')).toBeNull();
+    expect(within(row(job.id)).getByTestId('job-rate').textContent).toBe('500 B/s · 0 s left');
+
+    await event({ ...job, bytesDone: 1000, rateBps: 400, etaSeconds: 0 });
+
+    expect(within(row(job.id)).getByTestId('job-finishing').textContent).toBe('Finishing upload…');
+    expect(within(row(job.id)).queryByTestId('job-rate')).toBeNull();
+    expect(within(row(job.id)).queryByTestId('job-percent')).toBeNull();
+    expect(row(job.id).textContent).not.toMatch(/ left|B\/s|100%/);
+    const bar = within(row(job.id)).getByRole('progressbar', { name: 'Upload progress' });
+    expect(bar.getAttribute('aria-valuenow')).toBe('100');
+    expect(bar.getAttribute('aria-valuetext')).toBe('Finishing upload');
+    expect(badge(job.id).textContent).toBe('Uploading');
+
+    await event({ ...job, state: 'copying', stage: 'copy', bytesDone: 1000, rateBps: null, etaSeconds: null });
+    expect(within(row(job.id)).queryByTestId('job-finishing')).toBeNull();
+  });
+
+  it('notes how much a resumed upload had already sent', async () => {
+    const job = makeJob({ state: 'uploading', size: 1000, bytesDone: 700, bytesResumed: 610, rateBps: 100, etaSeconds: 3 });
+    const fresh = makeJob({ state: 'uploading', size: 1000, bytesDone: 700 });
+    await renderWith([job, fresh]);
+
+    expect(within(row(job.id)).getByTestId('job-resumed').textContent).toBe('Resumed — 61% was already sent');
+    expect(within(row(fresh.id)).queryByTestId('job-resumed')).toBeNull();
+
+    await event({ ...job, state: 'paused', rateBps: null, etaSeconds: null });
+    expect(within(row(job.id)).getByTestId('job-resumed').textContent).toBe('Resumed — 61% was already sent');
+
+    await event({ ...job, state: 'copying', stage: 'copy', bytesDone: 1000 });
+    expect(within(row(job.id)).queryByTestId('job-resumed')).toBeNull();
+  });
+
+  it('lists one drop in the order its files were dropped, newest drop first', async () => {
+    // Ids sort against the drop order, as random UUIDs may.
+    const drop = (batchId: string, createdAt: number, names: string[]) =>
+      names.map((fileName, position) =>
+        makeJob({ id: `id-${names.length - position}-${batchId}`, fileName, batchId, position, createdAt }),
+      );
+    const earlier = drop('b-1', 1000, ['C0001.MP4', 'C0002.MP4']);
+    const later = drop('b-2', 2000, ['C0010.MP4', 'C0011.MP4', 'C0012.MP4']);
+    await renderWith([...earlier, ...later].reverse());
+
+    const names = () => screen.getAllByTestId('job-row').map((r) => r.querySelector('.name')?.textContent);
+    expect(names()).toEqual(['C0010.MP4', 'C0011.MP4', 'C0012.MP4', 'C0001.MP4', 'C0002.MP4']);
+
+    // Progress of a later file does not move it.
+    await event({ ...later[2], state: 'uploading', bytesDone: 5 });
+    expect(names()).toEqual(['C0010.MP4', 'C0011.MP4', 'C0012.MP4', 'C0001.MP4', 'C0002.MP4']);
+  });
+
+  it('shows nothing technical: no storage location in any state', async () => {
+    const states = ['queued', 'uploading', 'paused', 'copying', 'transcoding', 'ready', 'failed', 'cancelled'] as const;
+    const jobs = states.map((state) =>
+      makeJob({ state, location: `s3://streamdrop-dist/jobs/${state}/original/clip.mov`, error: state === 'failed' ? makeProblem() : null }),
+    );
+    await renderWith(jobs);
+    for (const job of jobs) {
+      expect(row(job.id).textContent).not.toContain('s3://');
+      expect(row(job.id).innerHTML).not.toContain('s3://');
+    }
   });
 });

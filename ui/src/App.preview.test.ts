@@ -14,7 +14,7 @@ const fake = vi.hoisted(() => {
     static instances: FakeHls[] = [];
     static supported = true;
     static isSupported = () => FakeHls.supported;
-    static Events = { ERROR: 'hlsError' };
+    static Events = { ERROR: 'hlsError', MANIFEST_PARSED: 'hlsManifestParsed' };
     static ErrorTypes = { NETWORK_ERROR: 'networkError', MEDIA_ERROR: 'mediaError' };
 
     listeners = new Map<string, Listener[]>();
@@ -46,15 +46,34 @@ const { FakeHls } = fake;
 const URL_A = 'http://127.0.0.1:40123/jobs/a/master.m3u8?Expires=1&Signature=S';
 const URL_B = 'https://d111111abcdef8.cloudfront.net/jobs/b/master.m3u8?Policy=P&Signature=S&Key-Pair-Id=K';
 
+/** jsdom has no scrollIntoView; a stand-in records where the player asked to be scrolled. */
+let scrollIntoView: ReturnType<typeof vi.fn<(this: Element, arg?: boolean | ScrollIntoViewOptions) => void>>;
+
 beforeEach(() => {
   FakeHls.instances = [];
   FakeHls.supported = true;
+  scrollIntoView = vi.fn();
+  Object.defineProperty(Element.prototype, 'scrollIntoView', { value: scrollIntoView, configurable: true, writable: true });
 });
 
 afterEach(async () => {
   await resetBackend(cleanup);
   vi.restoreAllMocks();
+  Reflect.deleteProperty(Element.prototype, 'scrollIntoView');
 });
+
+/**
+ * Stands in for HTMLMediaElement.play (jsdom has none), recording whether the
+ * video was muted when asked: unmuted autoplay is refused by webviews.
+ */
+function stubPlay(result: () => Promise<void> = () => Promise.resolve()) {
+  const mutedWhenAsked: boolean[] = [];
+  const play = vi.spyOn(HTMLMediaElement.prototype, 'play').mockImplementation(function (this: HTMLMediaElement) {
+    mutedWhenAsked.push(this.muted);
+    return result();
+  });
+  return { play, mutedWhenAsked };
+}
 
 function row(id: string): HTMLElement {
   const found = screen.queryAllByTestId('job-row').find((r) => r.dataset.jobId === id);
@@ -285,5 +304,123 @@ describe('preview', () => {
 
     expect(screen.getByTestId('preview-error').textContent).toBe(NO_HLS_SUPPORT);
     expect(FakeHls.instances).toHaveLength(0);
+  });
+
+  it('scrolls the player into view when it opens, moving no more than needed', async () => {
+    const job = makeJob({ state: 'ready' });
+    await renderWith([makeJob({ state: 'ready' }), job]);
+    expect(scrollIntoView).not.toHaveBeenCalled();
+
+    await click(within(row(job.id)).getByTestId('job-action-preview'));
+
+    expect(scrollIntoView).toHaveBeenCalledTimes(1);
+    expect(scrollIntoView.mock.calls[0][0]).toEqual({ block: 'nearest' });
+    expect(scrollIntoView.mock.contexts[0]).toBe(within(row(job.id)).getByTestId('preview-player'));
+  });
+
+  it('starts playback, muted, as soon as hls.js has parsed the playlist', async () => {
+    const { play, mutedWhenAsked } = stubPlay();
+    const job = makeJob({ state: 'ready' });
+    await renderWith([job]);
+    await click(within(row(job.id)).getByTestId('job-action-preview'));
+    const video = screen.getByTestId('preview-video') as HTMLVideoElement;
+    expect(play).not.toHaveBeenCalled();
+
+    FakeHls.instances[0].trigger('hlsManifestParsed', { levels: [] });
+    await settle();
+
+    expect(play).toHaveBeenCalledTimes(1);
+    expect(play.mock.contexts[0]).toBe(video);
+    expect(mutedWhenAsked).toEqual([true]);
+
+    // Asked once per attempt: a later canplay (say, after the person paused) does not restart it.
+    await fireEvent(video, new Event('canplay'));
+    expect(play).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves the controls to the person when autoplay is refused', async () => {
+    const { play } = stubPlay(() => Promise.reject(new DOMException('not allowed', 'NotAllowedError')));
+    const job = makeJob({ state: 'ready' });
+    await renderWith([job]);
+    await click(within(row(job.id)).getByTestId('job-action-preview'));
+
+    FakeHls.instances[0].trigger('hlsManifestParsed', { levels: [] });
+    await settle();
+
+    expect(play).toHaveBeenCalledTimes(1);
+    expect(screen.queryByTestId('preview-error')).toBeNull();
+    expect((screen.getByTestId('preview-video') as HTMLVideoElement).controls).toBe(true);
+  });
+
+  it('asks to play again after "Try again"', async () => {
+    const { play } = stubPlay();
+    const job = makeJob({ state: 'ready' });
+    await renderWith([job]);
+    await click(within(row(job.id)).getByTestId('job-action-preview'));
+    FakeHls.instances[0].trigger('hlsManifestParsed', {});
+    FakeHls.instances[0].trigger('hlsError', fatal403);
+    await settle();
+
+    await click(screen.getByTestId('preview-retry'));
+    FakeHls.instances[1].trigger('hlsManifestParsed', {});
+    await settle();
+
+    expect(play).toHaveBeenCalledTimes(2);
+  });
+
+  it('starts a built-in HLS player once it can play', async () => {
+    FakeHls.supported = false;
+    vi.spyOn(HTMLMediaElement.prototype, 'canPlayType').mockImplementation((type) =>
+      type === 'application/vnd.apple.mpegurl' ? 'maybe' : '',
+    );
+    vi.spyOn(HTMLMediaElement.prototype, 'load').mockImplementation(() => {});
+    const { play, mutedWhenAsked } = stubPlay();
+    const job = makeJob({ state: 'ready' });
+    await renderWith([job]);
+    await click(within(row(job.id)).getByTestId('job-action-preview'));
+
+    await fireEvent(screen.getByTestId('preview-video'), new Event('canplay'));
+    expect(play).toHaveBeenCalledTimes(1);
+    expect(mutedWhenAsked).toEqual([true]);
+  });
+
+  it('rewinds a clip that has ended, so Play replays it', async () => {
+    vi.spyOn(HTMLMediaElement.prototype, 'pause').mockImplementation(() => {});
+    const job = makeJob({ state: 'ready' });
+    await renderWith([job]);
+    await click(within(row(job.id)).getByTestId('job-action-preview'));
+    const video = screen.getByTestId('preview-video') as HTMLVideoElement;
+
+    video.currentTime = 1.04;
+    await fireEvent(video, new Event('ended'));
+
+    expect(video.currentTime).toBe(0);
+  });
+
+  it('treats a clip stuck a frame before its end as ended', async () => {
+    // MSE durations can exceed the media by a frame: the video waits for data
+    // that never comes, neither paused nor ended, and Play would do nothing.
+    const pause = vi.spyOn(HTMLMediaElement.prototype, 'pause').mockImplementation(() => {});
+    const job = makeJob({ state: 'ready' });
+    await renderWith([job]);
+    await click(within(row(job.id)).getByTestId('job-action-preview'));
+    const video = screen.getByTestId('preview-video') as HTMLVideoElement;
+    const buffered = { length: 1, start: () => 0, end: () => 1.0 };
+    Object.defineProperties(video, {
+      duration: { value: 1.04, configurable: true },
+      paused: { value: false, configurable: true },
+      buffered: { value: buffered, configurable: true },
+    });
+
+    // Waiting mid-clip is ordinary buffering: left alone.
+    video.currentTime = 0.5;
+    await fireEvent(video, new Event('waiting'));
+    expect(pause).not.toHaveBeenCalled();
+    expect(video.currentTime).toBe(0.5);
+
+    video.currentTime = 1.0;
+    await fireEvent(video, new Event('waiting'));
+    expect(pause).toHaveBeenCalledTimes(1);
+    expect(video.currentTime).toBe(0);
   });
 });

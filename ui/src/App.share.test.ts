@@ -1,17 +1,22 @@
 // The share panel of ready jobs: lifetime, create_link per kind, clipboard
-// (and the fallback when it is refused), and the job's existing links.
+// through Rust's copy_text (and the fallback when it is refused), the job's
+// existing links, and what local links can and cannot do.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import App from './App.svelte';
 import type { LinkKind, LinkView } from './lib/ipc';
-import { fakeBackend, makeJob, makeLink, resetBackend, settle } from './test/fake-backend';
+import { LOCAL_STATUS, fakeBackend, makeJob, makeLink, resetBackend, settle } from './test/fake-backend';
 
 const DAY = 86_400_000;
+/** Stands for Rust's copy_text: what the backend was asked to put on the clipboard. */
 let writeText: ReturnType<typeof vi.fn<(text: string) => Promise<void>>>;
+/** The webview's own clipboard API, which WebKitGTK refuses after an await: must stay unused. */
+let webClipboard: ReturnType<typeof vi.fn<(text: string) => Promise<void>>>;
 
 beforeEach(() => {
   writeText = vi.fn<(text: string) => Promise<void>>(() => Promise.resolve());
-  Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+  webClipboard = vi.fn<(text: string) => Promise<void>>(() => Promise.resolve());
+  Object.defineProperty(navigator, 'clipboard', { value: { writeText: webClipboard }, configurable: true });
 });
 
 afterEach(async () => {
@@ -31,6 +36,7 @@ async function openShare(existing: LinkView[] = [], overrides: Record<string, (a
   const backend = fakeBackend({
     list_jobs: () => [job],
     list_links: () => existing,
+    copy_text: (args) => writeText((args as { text: string }).text),
     create_link: (args) => {
       const { jobId, kind, expiresInSeconds } = args as { jobId: string; kind: LinkKind; expiresInSeconds: number };
       made += 1;
@@ -85,6 +91,8 @@ describe('share panel', () => {
       expect(writeText).toHaveBeenLastCalledWith(`https://d111111abcdef8.cloudfront.net/${kind}/${i + 1}?Signature=S`);
     }
     expect(writeText).toHaveBeenCalledTimes(3);
+    expect(backend.calls.filter((c) => c.cmd === 'copy_text')).toHaveLength(3);
+    expect(webClipboard).not.toHaveBeenCalled();
     expect(screen.getByTestId('share-copied').textContent).toBe('Copied original file link');
     expect(screen.queryByTestId('share-fallback')).toBeNull();
 
@@ -150,8 +158,8 @@ describe('share panel', () => {
     expect(makeButtons().some((b) => b.disabled)).toBe(false);
   });
 
-  it('shows the URL in a selected read-only field when the clipboard refuses', async () => {
-    writeText.mockRejectedValue(new DOMException('Write permission denied.', 'NotAllowedError'));
+  it('shows the URL in a selected read-only field when copy_text fails', async () => {
+    writeText.mockRejectedValue('the clipboard is not available (no display)');
     await openShare();
 
     await click(screen.getByTestId('share-copy-stream'));
@@ -162,17 +170,41 @@ describe('share panel', () => {
     expect(field.readOnly).toBe(true);
     expect(document.activeElement).toBe(field);
     expect([field.selectionStart, field.selectionEnd]).toEqual([0, field.value.length]);
-    expect(screen.getByTestId('share-fallback').textContent).toContain('Press Ctrl+C to copy');
+    expect(screen.getByTestId('share-fallback').textContent).toContain(
+      'Streamdrop could not put the link on the clipboard. It is selected above: press Ctrl+C to copy it.',
+    );
     expect(screen.queryByTestId('share-copied')).toBeNull();
+    // The raw reason is of no use to the person here.
+    expect(screen.getByTestId('share-panel').textContent).not.toContain('no display');
   });
 
-  it('uses the fallback where there is no clipboard API at all', async () => {
-    Reflect.deleteProperty(navigator, 'clipboard');
+  it('clears the fallback once a later copy works', async () => {
+    writeText.mockRejectedValueOnce('refused');
     await openShare();
     await click(screen.getByTestId('share-copy-poster'));
     expect((screen.getByTestId('share-fallback-url') as HTMLInputElement).value).toBe(
       'https://d111111abcdef8.cloudfront.net/poster/1?Signature=S',
     );
+
+    await click(screen.getByTestId('share-copy-stream'));
+    expect(screen.queryByTestId('share-fallback')).toBeNull();
+    expect(screen.getByTestId('share-copied').textContent).toBe('Copied stream link');
+  });
+
+  it('says in local mode that links only play on this computer while Streamdrop is open', async () => {
+    await openShare();
+    expect(screen.getByTestId('share-local-note').textContent).toBe(
+      'Links made here play only on this computer, and only while Streamdrop is open. ' +
+        'To send a link to someone else, add an AWS connection.',
+    );
+  });
+
+  it('has no such note on an AWS connection', async () => {
+    await openShare([], {
+      app_status: () => ({ ...LOCAL_STATUS, mode: 'aws', connection: 'Production', s3Endpoint: '' }),
+    });
+    expect(screen.getByTestId('share-panel')).toBeTruthy();
+    expect(screen.queryByTestId('share-local-note')).toBeNull();
   });
 
   it('lists existing links with their expiry, and copies one again', async () => {

@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import type { IntakeReport, JobView } from './lib/ipc';
-import { LOCAL_STATUS, fakeBackend, makeJob, resetBackend, settle } from './test/fake-backend';
+import { LOCAL_STATUS, fakeBackend, makeJob, makeProblem, makeRejection, resetBackend, settle } from './test/fake-backend';
 
 afterEach(() => resetBackend(cleanup));
 
@@ -40,6 +40,8 @@ describe('App', () => {
     });
     await renderApp();
     expect(screen.getByTestId('notice').textContent).toContain('links made now stop working when Streamdrop quits');
+    // A note, not an error: nothing to look into behind Details.
+    expect(screen.queryByTestId('notice-details-toggle')).toBeNull();
   });
 
   it('renders the initial list from list_jobs, newest first', async () => {
@@ -56,7 +58,8 @@ describe('App', () => {
     expect(within(first).getByText('A001.MOV')).toBeTruthy();
     expect(within(first).getByText('1.5 KB')).toBeTruthy();
     expect(within(first).getByTestId('job-state').textContent).toBe('Ready');
-    expect(within(first).getByText(`s3://streamdrop-local/ingest/A001.MOV`)).toBeTruthy();
+    // Where the file is stored is technical: rows do not show it.
+    expect(first.textContent).not.toContain('s3://');
     expect(within(row(newer.id)).getByTestId('job-state').textContent).toBe('Queued');
     expect(screen.queryByTestId('jobs-empty')).toBeNull();
   });
@@ -116,15 +119,18 @@ describe('App', () => {
     expect(within(row(fresh.id)).getByTestId('job-percent').textContent).toBe('0%');
   });
 
-  it('shows the error text of a failed job', async () => {
-    const job = makeJob({ state: 'failed', error: 'Access Denied (403)' });
+  it("shows a failed job's problem as its plain sentence, the raw detail only behind Details", async () => {
+    const error = makeProblem();
+    const job = makeJob({ state: 'failed', error });
     fakeBackend({ list_jobs: () => [job] });
     await renderApp();
 
     const failed = row(job.id);
     expect(failed.dataset.state).toBe('failed');
     expect(within(failed).getByTestId('job-state').textContent).toBe('Failed');
-    expect(within(failed).getByTestId('job-error').textContent).toBe('Upload failed: Access Denied (403)');
+    expect(within(failed).getByTestId('job-error').textContent).toBe(error.message);
+    expect(failed.textContent).not.toContain('AccessDenied');
+    expect(failed.textContent).not.toContain('storage-denied');
   });
 
   it('adds accepted jobs and per-item rejections from an intake event; dismiss removes one', async () => {
@@ -135,26 +141,29 @@ describe('App', () => {
     const report: IntakeReport = {
       accepted: [accepted],
       rejected: [
-        { path: '/Users/ed/Desktop/holiday/', reason: 'is a folder, not a file' },
-        { path: '/Users/ed/Desktop/notes.txt', reason: 'is not a video file' },
+        makeRejection('/Users/ed/Desktop/holiday/', {
+          code: 'folder',
+          message: 'holiday is a folder. Drop the video files inside it instead.',
+        }),
+        makeRejection('/Users/ed/Desktop/notes.txt'),
       ],
     };
     await emit('intake', report);
     await settle();
 
     expect(rows().map((r) => r.dataset.jobId)).toEqual([accepted.id]);
-    const notices = screen.getAllByTestId('notice');
-    expect(notices.map((n) => n.textContent?.trim())).toEqual([
-      'holiday/ — is a folder, not a file',
-      'notes.txt — is not a video file',
+    const messages = screen.getAllByTestId('notice-message');
+    expect(messages.map((n) => n.textContent?.trim())).toEqual([
+      'holiday is a folder. Drop the video files inside it instead.',
+      'notes.txt is not a video or audio file Streamdrop can read.',
     ]);
 
-    await fireEvent.click(screen.getByRole('button', { name: 'Dismiss notice about holiday/' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Dismiss notice about holiday' }));
     await settle();
 
     const remaining = screen.getAllByTestId('notice');
     expect(remaining).toHaveLength(1);
-    expect(remaining[0].textContent).toContain('notes.txt — is not a video file');
+    expect(remaining[0].textContent).toContain('notes.txt is not a video or audio file Streamdrop can read.');
   });
 
   it('invokes pick_files from the button and renders the returned report', async () => {
@@ -173,14 +182,14 @@ describe('App', () => {
     // The native dialog is still open: a second click must not open another.
     expect(button.disabled).toBe(true);
 
-    answer({ accepted: [picked], rejected: [{ path: 'C:\\footage\\thumbs.db', reason: 'is not a video file' }] });
+    answer({ accepted: [picked], rejected: [makeRejection('C:\\footage\\thumbs.db')] });
     await settle();
 
     expect(button.disabled).toBe(false);
     const pickedRow = row(picked.id);
     expect(within(pickedRow).getByText('GX010203.MP4')).toBeTruthy();
     expect(within(pickedRow).getByText('1.5 GB')).toBeTruthy();
-    expect(screen.getByTestId('notice').textContent).toContain('thumbs.db — is not a video file');
+    expect(screen.getByTestId('notice').textContent).toContain('thumbs.db is not a video or audio file Streamdrop can read.');
   });
 
   it('shows a notice when pick_files fails', async () => {

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { JobAction, JobState, JobView, Stage } from './ipc';
+import type { JobAction, JobState, JobView, ProblemView, Remedy, Stage } from './ipc';
 import {
   actionsFor,
   cancelNeedsConfirm,
   cancelTarget,
-  failureText,
+  compareNewestFirst,
+  failureMessage,
+  jobProblemReport,
   mergeSnapshot,
   progressFor,
+  resumedNote,
   stateLabel,
   upsertJob,
   upsertJobs,
@@ -21,15 +24,23 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
     state: 'queued',
     stage: 'upload',
     bytesDone: 0,
+    bytesResumed: 0,
     rateBps: null,
     etaSeconds: null,
     transcodePercent: null,
+    waiting: false,
     error: null,
     createdAt,
-    destination: `s3://bucket/${id}.mp4`,
+    batchId: `batch-${createdAt}`,
+    position: 0,
+    location: `s3://bucket/${id}.mp4`,
     connection: 'Local',
     ...extra,
   };
+}
+
+function problem(remedy: Remedy, extra: Partial<ProblemView> = {}): ProblemView {
+  return { code: `code-${remedy}`, message: `Something went wrong (${remedy}).`, remedy, detail: null, ...extra };
 }
 
 const ids = (jobs: JobView[]) => jobs.map((j) => j.id);
@@ -57,9 +68,37 @@ describe('upsertJob', () => {
     expect(ids(start)).toEqual(['a']);
   });
 
-  it('orders equal timestamps stably by id', () => {
+  it('orders equal keys stably by id', () => {
     const jobs = upsertJobs([], [job('y', 5), job('x', 5), job('z', 5)]);
     expect(ids(jobs)).toEqual(['x', 'y', 'z']);
+  });
+});
+
+describe('compareNewestFirst', () => {
+  // One drop of three files, in the order they were dropped, whose ids
+  // (random UUIDs in real life) sort the other way round.
+  const drop = (batchId: string, createdAt: number, names: string[]) =>
+    names.map((name, position) => job(name, createdAt, { batchId, position }));
+
+  it('keeps one drop in the order its files were given, whatever their ids', () => {
+    const batch = drop('b1', 10, ['zeta', 'mu', 'alpha']);
+    const shuffled = [batch[2], batch[0], batch[1]];
+    expect(ids(upsertJobs([], shuffled))).toEqual(['zeta', 'mu', 'alpha']);
+    expect(ids([...shuffled].sort(compareNewestFirst))).toEqual(['zeta', 'mu', 'alpha']);
+  });
+
+  it('puts the newest drop first, each drop in its own order', () => {
+    const older = drop('b-old', 10, ['o2', 'o1']);
+    const newer = drop('b-new', 20, ['n9', 'n3', 'n5']);
+    const sorted = [...older, ...newer].reverse().sort(compareNewestFirst);
+    expect(ids(sorted)).toEqual(['n9', 'n3', 'n5', 'o2', 'o1']);
+  });
+
+  it('does not interleave two drops made in the same millisecond', () => {
+    const a = drop('batch-a', 10, ['a-second', 'a-first']);
+    const b = drop('batch-b', 10, ['b-z', 'b-y']);
+    const sorted = [b[1], a[1], b[0], a[0]].sort(compareNewestFirst);
+    expect(ids(sorted)).toEqual(['a-second', 'a-first', 'b-z', 'b-y']);
   });
 });
 
@@ -109,19 +148,34 @@ describe('actionsFor', () => {
     ['copying', 'copy', ['cancel']],
     ['transcoding', 'transcode', ['cancel']],
     ['ready', null, []],
-    ['failed', 'upload', ['retry', 'cancel']],
-    ['failed', 'transcode', ['retry', 'cancel']],
     ['cancelled', null, ['retry']],
   ])('%s at stage %s → %j', (state, stage, expected) => {
-    expect(actionsFor({ state, stage })).toEqual(expected);
+    expect(actionsFor({ state, stage, error: null })).toEqual(expected);
+  });
+
+  it.each<[Remedy, JobAction[]]>([
+    ['retry', ['retry', 'cancel']],
+    ['add-again', ['add-again', 'cancel']],
+    ['none', ['cancel']],
+  ])("offers a failed job what its problem's remedy %s allows: %j", (remedy, expected) => {
+    expect(actionsFor({ state: 'failed', stage: 'upload', error: problem(remedy) })).toEqual(expected);
+    expect(actionsFor({ state: 'failed', stage: 'transcode', error: problem(remedy) })).toEqual(expected);
+  });
+
+  it('still offers retry for a failure that carries no problem', () => {
+    expect(actionsFor({ state: 'failed', stage: 'copy', error: null })).toEqual(['retry', 'cancel']);
+  });
+
+  it('keeps retry for cancelled jobs, whatever their last problem was', () => {
+    expect(actionsFor({ state: 'cancelled', stage: null, error: problem('none') })).toEqual(['retry']);
   });
 
   it('does not offer pause for a queued job whose stage is unknown', () => {
-    expect(actionsFor({ state: 'queued', stage: null })).toEqual(['cancel']);
+    expect(actionsFor({ state: 'queued', stage: null, error: null })).toEqual(['cancel']);
   });
 
   it('offers nothing for a state it does not know', () => {
-    expect(actionsFor({ state: 'archived' as JobState, stage: null })).toEqual([]);
+    expect(actionsFor({ state: 'archived' as JobState, stage: null, error: null })).toEqual([]);
   });
 });
 
@@ -157,34 +211,103 @@ describe('stateLabel', () => {
     ['failed', 'transcode', 'Failed'],
     ['cancelled', null, 'Cancelled'],
   ])('%s at stage %s → %s', (state, stage, expected) => {
-    expect(stateLabel({ state, stage })).toBe(expected);
+    expect(stateLabel({ state, stage, waiting: false })).toBe(expected);
+  });
+
+  it('says Waiting for a transcode still in the transcoder queue', () => {
+    expect(stateLabel({ state: 'transcoding', stage: 'transcode', waiting: true })).toBe('Waiting');
+    // Only transcoding jobs wait in a queue of their own.
+    expect(stateLabel({ state: 'queued', stage: 'transcode', waiting: true })).toBe('Queued · transcode');
   });
 });
 
-describe('failureText', () => {
-  it('names the stage that failed', () => {
-    expect(failureText({ stage: 'upload', error: 'connection reset' })).toBe('Upload failed: connection reset');
-    expect(failureText({ stage: 'copy', error: 'AccessDenied' })).toBe('Copy failed: AccessDenied');
-    expect(failureText({ stage: 'transcode', error: 'no video stream' })).toBe('Transcode failed: no video stream');
+describe('failureMessage', () => {
+  it("is the problem's own sentence", () => {
+    const error = problem('retry', { message: 'Streamdrop could not reach the storage. Check the network connection, then retry.' });
+    expect(failureMessage({ stage: 'upload', error })).toBe(
+      'Streamdrop could not reach the storage. Check the network connection, then retry.',
+    );
   });
 
-  it('still says what failed without an error message', () => {
-    expect(failureText({ stage: 'transcode', error: null })).toBe('Transcode failed');
-    expect(failureText({ stage: 'copy', error: '  ' })).toBe('Copy failed');
-    expect(failureText({ stage: null, error: 'boom' })).toBe('Upload failed: boom');
+  it('still says what stopped, and what to do, without a problem', () => {
+    expect(failureMessage({ stage: 'transcode', error: null })).toBe(
+      'The transcode stopped without saying why. Retry it; if it fails again, copy the details into a bug report.',
+    );
+    expect(failureMessage({ stage: null, error: problem('retry', { message: '  ' }) })).toMatch(/^The upload stopped/);
+  });
+});
+
+describe('jobProblemReport', () => {
+  it('has the file, stage, message, code and detail, one a line', () => {
+    const error = problem('retry', { code: 'transcode-failed', message: 'ffmpeg could not convert B.mov.', detail: 'exit status 1\nmoov atom not found' });
+    expect(jobProblemReport({ fileName: 'B.mov', stage: 'transcode', error })).toBe(
+      [
+        'File: B.mov',
+        'Stage: transcode',
+        'Problem: ffmpeg could not convert B.mov.',
+        'Code: transcode-failed',
+        'Details: exit status 1\nmoov atom not found',
+      ].join('\n'),
+    );
+  });
+
+  it('says when there is no detail', () => {
+    expect(jobProblemReport({ fileName: 'C.mov', stage: 'upload', error: problem('none') })).toContain('Details: none recorded');
+  });
+});
+
+describe('resumedNote', () => {
+  const base = { size: 1000, bytesResumed: 610 };
+
+  it('tells how much an earlier run had already sent', () => {
+    expect(resumedNote({ ...base, state: 'uploading' })).toBe('Resumed — 61% was already sent');
+    expect(resumedNote({ ...base, state: 'paused' })).toBe('Resumed — 61% was already sent');
+    expect(resumedNote({ size: 1000, bytesResumed: 3, state: 'uploading' })).toBe('Resumed — less than 1% was already sent');
+  });
+
+  it('says nothing for a fresh upload or past the upload stage', () => {
+    expect(resumedNote({ ...base, bytesResumed: 0, state: 'uploading' })).toBeNull();
+    expect(resumedNote({ ...base, state: 'copying' })).toBeNull();
+    expect(resumedNote({ ...base, state: 'queued' })).toBeNull();
+    expect(resumedNote({ size: 0, bytesResumed: 5, state: 'uploading' })).toBeNull();
   });
 });
 
 describe('progressFor', () => {
-  const base = { bytesDone: 0, size: 100, transcodePercent: null };
+  const base = { bytesDone: 0, size: 100, transcodePercent: null, waiting: false };
 
   it('follows bytes while uploading, an empty file reading 0%', () => {
-    expect(progressFor({ ...base, state: 'uploading', bytesDone: 25 })).toEqual({ stage: 'upload', percent: 25, frozen: false });
-    expect(progressFor({ ...base, state: 'uploading', size: 0 })).toEqual({ stage: 'upload', percent: 0, frozen: false });
+    expect(progressFor({ ...base, state: 'uploading', bytesDone: 25 })).toEqual({
+      stage: 'upload',
+      percent: 25,
+      frozen: false,
+      finishing: false,
+    });
+    expect(progressFor({ ...base, state: 'uploading', size: 0 })).toEqual({
+      stage: 'upload',
+      percent: 0,
+      frozen: false,
+      finishing: false,
+    });
+  });
+
+  it('is finishing once every byte is sent but the upload has not moved on', () => {
+    expect(progressFor({ ...base, state: 'uploading', bytesDone: 100 })).toEqual({
+      stage: 'upload',
+      percent: 100,
+      frozen: false,
+      finishing: true,
+    });
+    expect(progressFor({ ...base, state: 'uploading', bytesDone: 99 })).toMatchObject({ finishing: false });
   });
 
   it('freezes a paused upload, and draws nothing when the pause dropped its progress', () => {
-    expect(progressFor({ ...base, state: 'paused', bytesDone: 40 })).toEqual({ stage: 'upload', percent: 40, frozen: true });
+    expect(progressFor({ ...base, state: 'paused', bytesDone: 40 })).toEqual({
+      stage: 'upload',
+      percent: 40,
+      frozen: true,
+      finishing: false,
+    });
     expect(progressFor({ ...base, state: 'paused' })).toBeNull();
   });
 
@@ -193,9 +316,25 @@ describe('progressFor', () => {
   });
 
   it('shows the transcoder percentage, indeterminate until it reports one', () => {
-    expect(progressFor({ ...base, state: 'transcoding', transcodePercent: 42.7 })).toEqual({ stage: 'transcode', percent: 42 });
-    expect(progressFor({ ...base, state: 'transcoding', transcodePercent: 0 })).toEqual({ stage: 'transcode', percent: 0 });
-    expect(progressFor({ ...base, state: 'transcoding' })).toEqual({ stage: 'transcode', percent: null });
+    expect(progressFor({ ...base, state: 'transcoding', transcodePercent: 42.7 })).toEqual({
+      stage: 'transcode',
+      percent: 42,
+      waiting: false,
+    });
+    expect(progressFor({ ...base, state: 'transcoding', transcodePercent: 0 })).toEqual({
+      stage: 'transcode',
+      percent: 0,
+      waiting: false,
+    });
+    expect(progressFor({ ...base, state: 'transcoding' })).toEqual({ stage: 'transcode', percent: null, waiting: false });
+  });
+
+  it('is indeterminate while waiting in the transcoder queue, whatever percent is reported', () => {
+    expect(progressFor({ ...base, state: 'transcoding', waiting: true, transcodePercent: 0 })).toEqual({
+      stage: 'transcode',
+      percent: null,
+      waiting: true,
+    });
   });
 
   it.each<JobState>(['queued', 'ready', 'failed', 'cancelled'])('draws no bar when %s', (state) => {

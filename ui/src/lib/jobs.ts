@@ -1,10 +1,21 @@
 import { percent, wholePercent } from './format';
-import type { JobAction, JobState, JobView, Stage } from './ipc';
+import type { JobAction, JobState, JobView, Remedy, Stage } from './ipc';
 
-/** Newest first; id breaks ties so equal timestamps don't reshuffle rows. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Newest drop first, and within one drop the files in the order they were
+ * given (`createdAt` is the batch's time, shared by all its files). Two
+ * batches with the same time stay apart by batch id, and id breaks any
+ * remaining tie so equal keys don't reshuffle rows.
+ */
 export function compareNewestFirst(a: JobView, b: JobView): number {
   if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  if (a.batchId !== b.batchId) return compareText(a.batchId, b.batchId);
+  if (a.position !== b.position) return a.position - b.position;
+  return compareText(a.id, b.id);
 }
 
 /** Returns a new list with `job` inserted or replacing the entry with its id. */
@@ -49,10 +60,25 @@ const ACTIONS: Record<JobState, readonly JobAction[]> = {
 };
 
 /**
+ * What a failed job offers follows its problem: retrying a file that changed
+ * would only fail again (it must be read anew, "Add again"), and nothing helps
+ * a file that is not a video, so it can only be cleared away.
+ */
+const FAILED_ACTIONS: Record<Remedy, readonly JobAction[]> = {
+  retry: ['retry', 'cancel'],
+  'add-again': ['add-again', 'cancel'],
+  none: ['cancel'],
+};
+
+/**
  * Pausing keeps what was sent, so it only exists for the upload stage: a job
  * queued for the copy or transcode stage can be cancelled but not paused.
  */
-export function actionsFor(job: Pick<JobView, 'state' | 'stage'>): readonly JobAction[] {
+export function actionsFor(job: Pick<JobView, 'state' | 'stage' | 'error'>): readonly JobAction[] {
+  if (job.state === 'failed') {
+    // A failure without a problem predates remedies; retry was always allowed.
+    return FAILED_ACTIONS[job.error?.remedy ?? 'retry'] ?? ACTIONS.failed;
+  }
   const actions = ACTIONS[job.state] ?? [];
   if (job.state === 'queued' && job.stage !== 'upload') return actions.filter((a) => a !== 'pause');
   return actions;
@@ -98,9 +124,12 @@ const STATE_LABELS: Record<JobState, string> = {
 
 /**
  * The badge text. A queued job waiting for a later stage says which, so it
- * does not read as "not uploaded yet": "Queued · transcode".
+ * does not read as "not uploaded yet": "Queued · transcode". A transcode
+ * still in the transcoder's own queue reads "Waiting": nothing is being
+ * converted yet, and a cloud transcoder's queue can take minutes.
  */
-export function stateLabel(job: Pick<JobView, 'state' | 'stage'>): string {
+export function stateLabel(job: Pick<JobView, 'state' | 'stage' | 'waiting'>): string {
+  if (job.state === 'transcoding' && job.waiting) return 'Waiting';
   const label = STATE_LABELS[job.state] ?? job.state;
   if (job.state === 'queued' && job.stage && job.stage !== 'upload') {
     return `${label} · ${STAGE_NAMES[job.stage]}`;
@@ -108,38 +137,80 @@ export function stateLabel(job: Pick<JobView, 'state' | 'stage'>): string {
   return label;
 }
 
-/** "Transcode failed: <error>", naming the stage a retry starts again from. */
-export function failureText(job: Pick<JobView, 'stage' | 'error'>): string {
+/**
+ * The sentence a failed row shows: the problem's own message, which already
+ * says what happened and what to do. Only a failure that carries no problem
+ * gets a stand-in, naming the stage a retry starts again from.
+ */
+export function failureMessage(job: Pick<JobView, 'stage' | 'error'>): string {
+  const message = job.error?.message.trim();
+  if (message) return message;
   const stage = STAGE_NAMES[job.stage ?? 'upload'] ?? 'upload';
-  const head = `${stage[0].toUpperCase()}${stage.slice(1)} failed`;
-  const detail = job.error?.trim();
-  return detail ? `${head}: ${detail}` : head;
+  return `The ${stage} stopped without saying why. Retry it; if it fails again, copy the details into a bug report.`;
+}
+
+/**
+ * What "Copy details" puts on the clipboard for a failed job: everything a
+ * bug report needs, one fact a line.
+ */
+export function jobProblemReport(job: Pick<JobView, 'fileName' | 'stage' | 'error'>): string {
+  return [
+    `File: ${job.fileName}`,
+    `Stage: ${STAGE_NAMES[job.stage ?? 'upload'] ?? 'upload'}`,
+    `Problem: ${failureMessage(job)}`,
+    `Code: ${job.error?.code ?? 'unknown'}`,
+    `Details: ${job.error?.detail?.trim() || 'none recorded'}`,
+  ].join('\n');
+}
+
+/**
+ * "Resumed — 61% was already sent" for an upload that picked up where an
+ * earlier run (before a restart or a pause) left off, so a bar that starts
+ * far along, or a low rate for the whole file, does not look wrong.
+ */
+export function resumedNote(job: Pick<JobView, 'state' | 'bytesResumed' | 'size'>): string | null {
+  if (job.state !== 'uploading' && job.state !== 'paused') return null;
+  if (!(job.bytesResumed > 0) || !(job.size > 0)) return null;
+  const share = percent(job.bytesResumed, job.size);
+  return share < 1 ? 'Resumed — less than 1% was already sent' : `Resumed — ${share}% was already sent`;
 }
 
 /**
  * What a row's progress bar shows. `percent` null means indeterminate: the
- * stage is running but has nothing to measure (a copy, or a transcoder that
- * has not reported yet).
+ * stage is running but has nothing to measure (a copy, a transcode still in
+ * the transcoder's queue, or a transcoder that has not reported yet).
+ * `finishing`: every byte is sent and the storage is putting the parts
+ * together, which can take a while for a large file with no bytes moving.
  */
 export type Progress =
-  | { stage: 'upload'; percent: number; frozen: boolean }
+  | { stage: 'upload'; percent: number; frozen: boolean; finishing: boolean }
   | { stage: 'copy'; percent: null }
-  | { stage: 'transcode'; percent: number | null };
+  | { stage: 'transcode'; percent: number | null; waiting: boolean };
 
 export function progressFor(
-  job: Pick<JobView, 'state' | 'bytesDone' | 'size' | 'transcodePercent'>,
+  job: Pick<JobView, 'state' | 'bytesDone' | 'size' | 'transcodePercent' | 'waiting'>,
 ): Progress | null {
   switch (job.state) {
     case 'uploading':
-      return { stage: 'upload', percent: percent(job.bytesDone, job.size), frozen: false };
+      return {
+        stage: 'upload',
+        percent: percent(job.bytesDone, job.size),
+        frozen: false,
+        // An empty file has nothing to measure (see `percent`), so nothing to finish either.
+        finishing: job.size > 0 && job.bytesDone >= job.size,
+      };
     case 'paused':
       // A pause drops live progress, so a paused job may report 0 bytes: then
       // there is nothing honest to draw and the badge alone says "Paused".
-      return job.bytesDone > 0 ? { stage: 'upload', percent: percent(job.bytesDone, job.size), frozen: true } : null;
+      return job.bytesDone > 0
+        ? { stage: 'upload', percent: percent(job.bytesDone, job.size), frozen: true, finishing: false }
+        : null;
     case 'copying':
       return { stage: 'copy', percent: null };
     case 'transcoding':
-      return { stage: 'transcode', percent: wholePercent(job.transcodePercent) };
+      return job.waiting
+        ? { stage: 'transcode', percent: null, waiting: true }
+        : { stage: 'transcode', percent: wholePercent(job.transcodePercent), waiting: false };
     default:
       return null;
   }

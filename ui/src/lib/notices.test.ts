@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addError, addRejections, dismiss, displayName, errorText } from './notices';
+import type { Rejection } from './ipc';
+import { addError, addNote, addProblem, addRejections, asProblem, dismiss, displayName, errorText } from './notices';
 
 describe('displayName', () => {
   it.each([
@@ -14,26 +15,63 @@ describe('displayName', () => {
   });
 });
 
+function rejection(path: string, code: string, message: string, detail: string | null = null): Rejection {
+  return { path, fileName: displayName(path).replace(/\/$/, ''), problem: { code, message, remedy: 'none', detail } };
+}
+
+const FOLDER = rejection('/a/holiday/', 'folder', 'holiday is a folder. Drop the video files inside it instead.');
+const TEXT = rejection(
+  '/a/readme.txt',
+  'not-media',
+  'readme.txt is not a video or audio file Streamdrop can read.',
+  'ffprobe: Invalid data found when processing input',
+);
+
 describe('notices', () => {
-  it('creates one dismissable notice per rejection', () => {
-    const notices = addRejections([], [
-      { path: '/a/holiday/', reason: 'is a folder, not a file' },
-      { path: '/a/readme.txt', reason: 'is not a video file' },
+  it("creates one dismissable notice per rejection, showing the problem's sentence", () => {
+    const notices = addRejections([], [FOLDER, TEXT]);
+    expect(notices.map((n) => n.message)).toEqual([
+      'holiday is a folder. Drop the video files inside it instead.',
+      'readme.txt is not a video or audio file Streamdrop can read.',
     ]);
-    expect(notices.map((n) => `${n.subject} — ${n.message}`)).toEqual([
-      'holiday/ — is a folder, not a file',
-      'readme.txt — is not a video file',
-    ]);
+    // The sentence names the file already: no lead-in repeating it.
+    expect(notices.every((n) => n.title === undefined)).toBe(true);
+    expect(notices.map((n) => n.subject)).toEqual(['holiday', 'readme.txt']);
     expect(new Set(notices.map((n) => n.key)).size).toBe(2);
 
     const remaining = dismiss(notices, notices[0].key);
     expect(remaining.map((n) => n.subject)).toEqual(['readme.txt']);
   });
 
-  it('does not stack a rejection identical to one still shown', () => {
-    const once = addRejections([], [{ path: '/a/x/', reason: 'is a folder, not a file' }]);
-    const twice = addRejections(once, [{ path: '/a/x/', reason: 'is a folder, not a file' }]);
+  it('keeps the path and the raw detail behind Details, and all of it in the report', () => {
+    const [notice] = addRejections([], [TEXT]);
+    expect(notice.details).toEqual([
+      { label: 'Path', value: '/a/readme.txt' },
+      { label: 'Details', value: 'ffprobe: Invalid data found when processing input' },
+      { label: 'Code', value: 'not-media' },
+    ]);
+    expect(notice.report).toContain('readme.txt is not a video or audio file Streamdrop can read.');
+    expect(notice.report).toContain('Path: /a/readme.txt');
+    expect(notice.report).toContain('Details: ffprobe: Invalid data found when processing input');
+    expect(notice.report).toContain('Code: not-media');
+
+    const [bare] = addRejections([], [FOLDER]);
+    expect(bare.details?.find((l) => l.label === 'Details')?.value).toBe('No further details were recorded.');
+  });
+
+  it('does not stack a rejection of the same path for the same reason', () => {
+    const once = addRejections([], [FOLDER]);
+    // The same problem, reworded (say, by a newer backend), is still the same.
+    const twice = addRejections(once, [{ ...FOLDER, problem: { ...FOLDER.problem, message: 'reworded' } }]);
     expect(twice).toHaveLength(1);
+  });
+
+  it('keeps rejections of the same path for different reasons, and of other paths for the same one', () => {
+    const once = addRejections([], [TEXT]);
+    const changed = addRejections(once, [{ ...TEXT, problem: { ...TEXT.problem, code: 'file-unreadable' } }]);
+    expect(changed).toHaveLength(2);
+    const other = addRejections(once, [{ ...TEXT, path: '/b/readme.txt' }]);
+    expect(other).toHaveLength(2);
   });
 
   it('reads error messages from what Tauri commands reject with', () => {
@@ -44,7 +82,49 @@ describe('notices', () => {
     expect(addError([], 'Could not add files', 'nope')[0]).toMatchObject({
       kind: 'error',
       subject: 'Could not add files',
+      title: 'Could not add files',
       message: 'nope',
     });
+    expect(addError([], 'Could not add files', 'nope')[0].details).toBeUndefined();
+  });
+
+  it('puts the detail of a command that rejects with a problem behind Details', () => {
+    const problem = { code: 'data-dir', message: 'Streamdrop could not write to its data folder.', remedy: 'retry', detail: 'ENOSPC' };
+    const [notice] = addError([], 'Could not retry A.mov', problem);
+    expect(notice.message).toBe('Streamdrop could not write to its data folder.');
+    expect(notice.details).toContainEqual({ label: 'Details', value: 'ENOSPC' });
+    expect(notice.report).toContain('Could not retry A.mov');
+  });
+
+  it('shows a problem with no file behind it as its own sentence', () => {
+    const [notice] = addProblem([], 'Streamdrop could not start', {
+      code: 'internal',
+      message: 'Something went wrong inside Streamdrop.',
+      remedy: 'retry',
+      detail: 'keyring: no secret service',
+    });
+    expect(notice).toMatchObject({ kind: 'error', subject: 'Streamdrop could not start', message: 'Something went wrong inside Streamdrop.' });
+    expect(notice.title).toBeUndefined();
+    expect(notice.report).toContain('keyring: no secret service');
+  });
+
+  it('adds a note once', () => {
+    const notes = addNote(addNote([], 'links stop working when Streamdrop quits'), 'links stop working when Streamdrop quits');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ kind: 'note', message: 'links stop working when Streamdrop quits' });
+  });
+});
+
+describe('asProblem', () => {
+  it('recognises a ProblemView and nothing else', () => {
+    expect(asProblem({ code: 'x', message: 'y', remedy: 'add-again', detail: null })).toEqual({
+      code: 'x',
+      message: 'y',
+      remedy: 'add-again',
+      detail: null,
+    });
+    expect(asProblem('a string')).toBeNull();
+    expect(asProblem(new Error('boom'))).toBeNull();
+    expect(asProblem({ message: 'no code' })).toBeNull();
   });
 });

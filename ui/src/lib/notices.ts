@@ -1,14 +1,31 @@
-import type { Rejection } from './ipc';
+import type { ProblemView, Rejection } from './ipc';
+
+/** One fact behind a notice's or a row's "Details": "Path", "/media/card/…". */
+export interface DetailLine {
+  label: string;
+  value: string;
+}
 
 export interface Notice {
   /** Client-side key so individual notices can be dismissed. */
   key: number;
-  kind: 'rejection' | 'error';
-  /** What the notice is about, e.g. a file name. */
+  kind: 'rejection' | 'error' | 'note';
+  /** What the notice is about, e.g. a file name: names its buttons for screen readers. */
   subject: string;
+  /**
+   * Bold lead-in shown before the message ("Could not pause A001.mov"), for
+   * messages that do not say what they are about. A problem's message is a
+   * whole sentence that already names its file, so rejections have none.
+   */
+  title?: string;
   message: string;
-  /** Full path for rejections, shown on hover. */
-  detail?: string;
+  /** Behind "Details"; absent when there is nothing more to say. */
+  details?: DetailLine[];
+  /** What "Copy details" puts on the clipboard; set together with `details`. */
+  report?: string;
+  /** The dropped path of a rejection: with `code`, tells duplicates apart. */
+  path?: string;
+  code?: string;
 }
 
 let nextKey = 1;
@@ -24,34 +41,115 @@ export function displayName(path: string): string {
   return trimmed.length < path.length ? `${base}/` : base;
 }
 
+const NO_DETAIL = 'No further details were recorded.';
+
+/** The lines of "Details" for a problem, after any lines of its own (a path). */
+export function problemDetails(problem: ProblemView, before: DetailLine[] = []): DetailLine[] {
+  return [
+    ...before,
+    { label: 'Details', value: problem.detail?.trim() || NO_DETAIL },
+    { label: 'Code', value: problem.code },
+  ];
+}
+
+function problemReport(heading: string, problem: ProblemView): string {
+  return [
+    heading,
+    problem.message,
+    `Code: ${problem.code}`,
+    `Details: ${problem.detail?.trim() || 'none recorded'}`,
+  ].join('\n');
+}
+
+/** A rejection as text for a bug report or a message to a colleague. */
+export function rejectionReport(r: Rejection): string {
+  return [
+    r.problem.message,
+    `Path: ${r.path}`,
+    `Code: ${r.problem.code}`,
+    `Details: ${r.problem.detail?.trim() || 'none recorded'}`,
+  ].join('\n');
+}
+
 /**
- * Appends one notice per rejection. A rejection identical to one still on
- * screen is skipped, so re-dropping the same folder doesn't stack duplicates.
+ * Appends one notice per rejection, showing the problem's own sentence. A
+ * rejection of the same path for the same reason as one still on screen is
+ * skipped, so re-dropping the same folder doesn't stack duplicates.
  */
 export function addRejections(notices: readonly Notice[], rejected: readonly Rejection[]): Notice[] {
   const next = [...notices];
   for (const r of rejected) {
-    const duplicate = next.some(
-      (n) => n.kind === 'rejection' && n.detail === r.path && n.message === r.reason,
-    );
+    const duplicate = next.some((n) => n.kind === 'rejection' && n.path === r.path && n.code === r.problem.code);
     if (duplicate) continue;
     next.push({
       key: nextKey++,
       kind: 'rejection',
-      subject: displayName(r.path),
-      message: r.reason,
-      detail: r.path,
+      subject: r.fileName || displayName(r.path),
+      message: r.problem.message,
+      details: problemDetails(r.problem, [{ label: 'Path', value: r.path }]),
+      report: rejectionReport(r),
+      path: r.path,
+      code: r.problem.code,
     });
   }
   return next;
 }
 
-export function addError(notices: readonly Notice[], subject: string, err: unknown): Notice[] {
-  return [...notices, { key: nextKey++, kind: 'error', subject, message: errorText(err) }];
+/**
+ * A command's rejection as a notice. The backend rejects with a plain string
+ * or, where it has one, a problem: then its detail goes behind "Details".
+ */
+export function addError(notices: readonly Notice[], title: string, err: unknown): Notice[] {
+  const problem = asProblem(err);
+  const notice: Notice = { key: nextKey++, kind: 'error', subject: title, title, message: errorText(err) };
+  if (problem) {
+    notice.details = problemDetails(problem);
+    notice.report = problemReport(title, problem);
+    notice.code = problem.code;
+  }
+  return [...notices, notice];
+}
+
+/**
+ * A problem with no command or file behind it (a start that failed): its
+ * sentence says what to do; `subject` only names the notice's buttons.
+ */
+export function addProblem(notices: readonly Notice[], subject: string, problem: ProblemView): Notice[] {
+  return [
+    ...notices,
+    {
+      key: nextKey++,
+      kind: 'error',
+      subject,
+      message: problem.message,
+      details: problemDetails(problem),
+      report: problemReport(subject, problem),
+      code: problem.code,
+    },
+  ];
+}
+
+/** Something the backend says people should know; not an error. */
+export function addNote(notices: readonly Notice[], message: string): Notice[] {
+  if (notices.some((n) => n.kind === 'note' && n.message === message)) return [...notices];
+  return [...notices, { key: nextKey++, kind: 'note', subject: 'Note', title: 'Note', message }];
 }
 
 export function dismiss(notices: readonly Notice[], key: number): Notice[] {
   return notices.filter((n) => n.key !== key);
+}
+
+/** A ProblemView, if `err` is one (a command may reject with one). */
+export function asProblem(err: unknown): ProblemView | null {
+  if (!err || typeof err !== 'object') return null;
+  const p = err as Partial<ProblemView>;
+  if (typeof p.code !== 'string' || typeof p.message !== 'string') return null;
+  return {
+    code: p.code,
+    message: p.message,
+    remedy: p.remedy === 'retry' || p.remedy === 'add-again' || p.remedy === 'none' ? p.remedy : 'none',
+    detail: typeof p.detail === 'string' ? p.detail : null,
+  };
 }
 
 /** Tauri commands reject with whatever Rust serialised, often a bare string. */

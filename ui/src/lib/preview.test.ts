@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeHlsError, type HlsErrorLike } from './preview';
+import { describeHlsError, stalledAtEnd, type HlsErrorLike } from './preview';
 
 const network = (details: string, code?: number): HlsErrorLike => ({
   type: 'networkError',
@@ -41,5 +41,22 @@ describe('describeHlsError', () => {
     expect(describeHlsError({ type: 'otherError', details: 'internalException', fatal: true })).toBe(
       'Playback failed (internalException).',
     );
+  });
+});
+
+describe('stalledAtEnd', () => {
+  const at = (currentTime: number, bufferedEnd = currentTime) => ({ currentTime, duration: 1.04, ended: false, bufferedEnd });
+
+  it('is true when playback waits within a few frames of the end with nothing buffered ahead', () => {
+    expect(stalledAtEnd(at(1.0))).toBe(true);
+    expect(stalledAtEnd(at(0.8))).toBe(true);
+  });
+
+  it('is false mid-clip, with data ahead, once ended, or without a duration', () => {
+    expect(stalledAtEnd(at(0.5))).toBe(false);
+    expect(stalledAtEnd(at(0.8, 1.04))).toBe(false);
+    expect(stalledAtEnd({ ...at(1.04), ended: true })).toBe(false);
+    expect(stalledAtEnd({ ...at(1.0), duration: Number.NaN })).toBe(false);
+    expect(stalledAtEnd({ ...at(0), duration: Number.POSITIVE_INFINITY })).toBe(false);
   });
 });

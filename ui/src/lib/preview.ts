@@ -51,3 +51,29 @@ export const HLS_MIME = 'application/vnd.apple.mpegurl';
 
 export const NO_HLS_SUPPORT =
   'This system cannot play HLS video: it has neither Media Source Extensions nor built-in HLS playback.';
+
+/** The parts of a video element `stalledAtEnd` reads. */
+export interface PlayheadLike {
+  currentTime: number;
+  duration: number;
+  ended: boolean;
+  /** Where the buffered range around `currentTime` ends, or `currentTime` when nothing is buffered there. */
+  bufferedEnd: number;
+}
+
+/** How close to the end counts as the end: MSE durations overshoot the media by a frame or two. */
+const END_TOLERANCE_S = 0.3;
+
+/**
+ * True when playback is stuck at the very end of a clip without having ended:
+ * the playlist's duration can exceed what was actually buffered by a few
+ * frames, so with hls.js the element waits there for data that never comes,
+ * `ended` never fires, and Play does nothing. Such a clip is treated as ended.
+ */
+export function stalledAtEnd(media: PlayheadLike): boolean {
+  if (media.ended) return false;
+  if (!Number.isFinite(media.duration) || !(media.duration > 0)) return false;
+  const nearEnd = media.duration - media.currentTime <= END_TOLERANCE_S;
+  const nothingAhead = media.bufferedEnd - media.currentTime < 0.05;
+  return nearEnd && nothingAhead;
+}

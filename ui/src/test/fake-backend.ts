@@ -3,7 +3,7 @@
 // the UI's `listen` handlers.
 import { tick } from 'svelte';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
-import type { AppStatus, IntakeReport, JobState, JobView, LinkView, Stage } from '../lib/ipc';
+import type { AppStatus, IntakeReport, JobState, JobView, LinkView, ProblemView, Rejection, Stage } from '../lib/ipc';
 
 type Handler = (args: unknown) => unknown;
 
@@ -13,11 +13,24 @@ export interface FakeBackend {
 }
 
 export const LOCAL_STATUS: AppStatus = {
+  phase: 'ready',
   mode: 'local',
   connection: 'Local',
   s3Endpoint: 'http://127.0.0.1:9000',
   dataDir: '/home/editor/.local/share/streamdrop',
   notices: [],
+  error: null,
+};
+
+/** What app_status answers while the keychain is still being unlocked: only phase and dataDir mean anything. */
+export const STARTING_STATUS: AppStatus = {
+  phase: 'starting',
+  mode: 'local',
+  connection: '',
+  s3Endpoint: '',
+  dataDir: LOCAL_STATUS.dataDir,
+  notices: [],
+  error: null,
 };
 
 export const EMPTY_REPORT: IntakeReport = { accepted: [], rejected: [] };
@@ -27,6 +40,7 @@ export function fakeBackend(overrides: Record<string, Handler> = {}): FakeBacken
     list_jobs: () => [],
     app_status: () => LOCAL_STATUS,
     pick_files: () => EMPTY_REPORT,
+    copy_text: () => null,
     ...overrides,
   };
   const calls: FakeBackend['calls'] = [];
@@ -88,14 +102,46 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
     state,
     stage: DEFAULT_STAGE[state],
     bytesDone: 0,
+    bytesResumed: 0,
     rateBps: null,
     etaSeconds: null,
     transcodePercent: null,
+    waiting: false,
     error: null,
     createdAt: 1_700_000_000_000 + seq * 1000,
-    destination: `s3://streamdrop-local/ingest/${fileName}`,
+    // Each job its own drop unless a test groups them.
+    batchId: `batch-${String(seq).padStart(4, '0')}`,
+    position: 0,
+    location: `s3://streamdrop-local/ingest/${fileName}`,
     connection: 'Local',
     ...overrides,
+  };
+}
+
+/** A problem as the backend reports it; a retryable storage refusal unless told otherwise. */
+export function makeProblem(overrides: Partial<ProblemView> = {}): ProblemView {
+  return {
+    code: 'storage-denied',
+    message: "The storage refused Streamdrop's request (access denied). Check the connection's permissions, then retry.",
+    remedy: 'retry',
+    detail: 'AccessDenied: Access Denied (Service: S3, Status Code: 403, Request ID: 4442587FB7D0A2F9)',
+    ...overrides,
+  };
+}
+
+/** A dropped path that did not become a job; its message names the file, as the backend's do. */
+export function makeRejection(path: string, overrides: Partial<ProblemView> = {}): Rejection {
+  const fileName = path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? path;
+  return {
+    path,
+    fileName,
+    problem: {
+      code: 'not-media',
+      message: `${fileName} is not a video or audio file Streamdrop can read.`,
+      remedy: 'none',
+      detail: null,
+      ...overrides,
+    },
   };
 }
 
