@@ -16,7 +16,7 @@ packages=(
 )
 if [ "$purpose" = test ]; then
   # A virtual display, the WebDriver for WebKitGTK, and a D-Bus session with a keychain.
-  packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools)
+  packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools xclip)
 fi
 
 missing=()

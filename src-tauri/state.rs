@@ -45,7 +45,7 @@ pub struct AppState {
     pub connection: String,
     pub is_local: bool,
     /// Shown to people when the window opens.
-    pub notices: Vec<String>,
+    pub notices: Vec<Problem>,
     stack: Mutex<Option<Stack>>,
 }
 
@@ -64,7 +64,7 @@ pub struct AppStatus {
     connection: String,
     s3_endpoint: String,
     data_dir: String,
-    notices: Vec<String>,
+    notices: Vec<ProblemView>,
     error: Option<ProblemView>,
 }
 
@@ -145,7 +145,7 @@ impl Shell {
                 status.mode = if state.is_local { "local" } else { "aws" };
                 status.connection = state.connection.clone();
                 status.s3_endpoint = state.engine.storage().endpoint_url.clone().unwrap_or_default();
-                status.notices = state.notices.clone();
+                status.notices = state.notices.iter().map(Problem::view).collect();
             }
         }
         status
@@ -185,7 +185,7 @@ impl AppState {
         let mut notices = stack.notices();
         if let Err(why) = &linker {
             tracing::warn!("links cannot be made: {why}");
-            notices.push(format!("Links cannot be made: {why}"));
+            notices.push(Problem::new(ProblemCode::LinksUnavailable).detail(why));
         }
         Ok(Self {
             engine,

@@ -59,6 +59,10 @@ pub enum Fault {
     /// without contacting upstream. The request body is read and discarded
     /// first, so the connection stays usable for the next request.
     Status(u16, &'static str),
+    /// Answer with this status and exactly this body (as `application/xml`)
+    /// without contacting upstream: a server that is not quite S3, or a
+    /// middlebox's page, whose reply the client cannot read.
+    Reply(u16, &'static str),
     /// Forward the request and the first `after_bytes` of its body upstream,
     /// then reset the client's connection (TCP RST: `SO_LINGER` 0) and abort the
     /// upstream one, so upstream sees a truncated body and stores nothing. A
@@ -571,6 +575,18 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Prox
             }
             shared.update(seq, |r| r.status = Some(status.as_u16()));
             Ok(s3_error(status, code, "Injected by the test fault proxy", seq))
+        }
+        Some(Fault::Reply(status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut request_body = req.into_body();
+            while let Some(frame) = request_body.frame().await {
+                frame?;
+            }
+            shared.update(seq, |r| r.status = Some(status.as_u16()));
+            let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())).map_err(|never: Infallible| match never {}).boxed_unsync());
+            *response.status_mut() = status;
+            response.headers_mut().insert(HeaderName::from_static("content-type"), HeaderValue::from_static("application/xml"));
+            Ok(response)
         }
         Some(Fault::Stall(duration)) => {
             tokio::time::sleep(duration).await;

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 pub mod fault_proxy;
 pub mod moto;
 pub mod transcoder_standin;
+pub mod window;
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {
@@ -59,15 +60,31 @@ pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
 }
 
 /// A child process stopped by its PID when dropped: SIGTERM, then SIGKILL.
+/// Spawned as a group leader ([`spawn_group`](Self::spawn_group)), the whole
+/// process group it leads is stopped with it.
 pub struct ChildGuard {
     child: Child,
     name: String,
+    group: bool,
 }
 
 impl ChildGuard {
     pub fn spawn(name: &str, command: &mut Command) -> Self {
         let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Self { child, name: name.to_owned() }
+        Self { child, name: name.to_owned(), group: false }
+    }
+
+    /// Starts `command` in a process group of its own (for a session runner
+    /// such as `dbus-run-session`, whose children outlive it when it is killed).
+    pub fn spawn_group(name: &str, command: &mut Command) -> Self {
+        use std::os::unix::process::CommandExt;
+        let child = command.process_group(0).spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Self { child, name: name.to_owned(), group: true }
+    }
+
+    /// The PID, or the process group (`-PGID`) for a group leader: what `kill` is given.
+    fn target(&self) -> String {
+        if self.group { format!("-{}", self.pid()) } else { self.pid().to_string() }
     }
 
     pub fn pid(&self) -> u32 {
@@ -83,7 +100,7 @@ impl ChildGuard {
         if let Ok(Some(status)) = self.child.try_wait() {
             return Some(status);
         }
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
+        let _ = Command::new("kill").arg("-TERM").arg("--").arg(self.target()).status();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -97,7 +114,12 @@ impl ChildGuard {
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
-        if self.terminate(Duration::from_secs(5)).is_none() {
+        let stopped = self.terminate(Duration::from_secs(5)).is_some();
+        if self.group {
+            // Whatever the leader left behind in its group goes too.
+            let _ = Command::new("kill").arg("-KILL").arg("--").arg(self.target()).stderr(std::process::Stdio::null()).status();
+        }
+        if !stopped {
             eprintln!("{} (pid {}) ignored SIGTERM; killing it", self.name, self.pid());
             let _ = self.child.kill();
             let _ = self.child.wait();

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use streamdrop_e2e::{artifacts_dir, built_binary, free_port, make_clip, sha256_file, wait_for_port, ChildGuard};
+use streamdrop_e2e::window::{app_pid, request_close};
+use streamdrop_e2e::{
+    artifacts_dir, built_binary, free_port, make_clip, make_clip_sized, make_large_clip, sha256_file, wait_for_port, ChildGuard,
+};
 
 const READY_ROW: &str = r#"[data-testid="job-row"][data-state="ready"]"#;
 
@@ -16,6 +19,12 @@ const READY_ROW: &str = r#"[data-testid="job-row"][data-state="ready"]"#;
 struct Driver {
     guard: ChildGuard,
     port: u16,
+}
+
+impl Driver {
+    fn port(&self) -> u16 {
+        self.port
+    }
 }
 
 fn start_driver(home: &Path, data_dir: &Path) -> Driver {
@@ -31,6 +40,102 @@ fn start_driver(home: &Path, data_dir: &Path) -> Driver {
     Driver { guard, port }
 }
 
+/// A temp dir with `home/`, `data/` and `card/`, and tauri-driver for it.
+struct Session {
+    tmp: tempfile::TempDir,
+    driver: Driver,
+}
+
+impl Session {
+    fn start() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        for dir in ["home", "data", "card"] {
+            std::fs::create_dir_all(tmp.path().join(dir)).unwrap();
+        }
+        let driver = start_driver(&tmp.path().join("home"), &tmp.path().join("data"));
+        Session { tmp, driver }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    fn data(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+
+    fn card(&self) -> PathBuf {
+        self.tmp.path().join("card")
+    }
+
+    /// The app, its window loaded and the backend started.
+    async fn open(&self) -> Client {
+        let client = open_app(&self.driver).await;
+        wait_until(&client, "the backend to start", Duration::from_secs(60),
+            "return document.querySelector('[data-testid=\"app-status\"]')?.textContent.includes('Local mode')").await;
+        client
+    }
+
+    fn app_pid(&self) -> Option<u32> {
+        app_pid(&built_binary("streamdrop-desktop"), &self.data())
+    }
+}
+
+/// Drops `paths` on the window (through the same code as a native drop).
+async fn drop_files(client: &Client, paths: &[PathBuf]) -> Value {
+    client
+        .execute("return window.__TAURI_INTERNALS__.invoke('e2e_drop_paths', { paths: arguments[0] })", vec![json!(paths)])
+        .await
+        .expect("inject the drop")
+}
+
+/// The rows as the window shows them, top to bottom.
+const ROWS: &str = r#"
+return [...document.querySelectorAll('[data-testid="job-row"]')].map(r => ({
+  id: r.dataset.jobId,
+  state: r.dataset.state,
+  name: r.querySelector('.name')?.textContent,
+  badge: r.querySelector('[data-testid="job-state"]')?.textContent,
+  label: r.querySelector('[data-testid="job-progress-label"]')?.textContent ?? null,
+  finishing: !!r.querySelector('[data-testid="job-finishing"]'),
+  resumed: r.querySelector('[data-testid="job-resumed"]')?.textContent ?? null,
+  percent: Number(r.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow') ?? -1),
+}));
+"#;
+
+async fn rows(client: &Client) -> Vec<Value> {
+    client.execute(ROWS, vec![]).await.expect("read the rows").as_array().cloned().unwrap_or_default()
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Saves what the window shows now, once WebKit has painted the latest DOM
+/// (two animation frames: the change is then composited).
+async fn save_screenshot(client: &Client, name: &str) {
+    client
+        .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+        .await
+        .expect("wait for a paint");
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(artifacts_dir().join(name), &png).unwrap();
+}
+
+/// Waits until a process is gone.
+fn wait_for_exit(pid: u32, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
 fn tauri_driver() -> PathBuf {
     let home = std::env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cargo")
@@ -40,15 +145,34 @@ fn tauri_driver() -> PathBuf {
 }
 
 async fn open_app(driver: &Driver) -> Client {
+    open_app_on(driver.port()).await
+}
+
+/// A WebDriver session with the app, through the tauri-driver on `port`.
+async fn open_app_on(port: u16) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert("tauri:options".into(), json!({ "application": built_binary("streamdrop-desktop") }));
     ClientBuilder::rustls()
         .expect("rustls")
         .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("WebDriver session with the app")
 }
+
+/// The preview video's state, for a failure message.
+const VIDEO_STATE: &str = r#"
+const v = document.querySelector('video');
+if (!v) return null;
+const ranges = [];
+for (let i = 0; i < v.buffered.length; i++) ranges.push([v.buffered.start(i), v.buffered.end(i)]);
+return { readyState: v.readyState, networkState: v.networkState, paused: v.paused, ended: v.ended, currentTime: v.currentTime,
+  duration: v.duration, buffered: ranges, error: v.error && v.error.code, src: (v.currentSrc || '').slice(0, 40) };
+"#;
+
+/// One app window at a time: two apps decoding video and running ffmpeg at
+/// once on two cores starve each other's media pipeline.
+static ONE_WINDOW_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Polls `script` until it returns something truthy, or fails with what it last saw.
 async fn wait_until(client: &Client, what: &str, timeout: Duration, script: &str) -> Value {
@@ -61,7 +185,8 @@ async fn wait_until(client: &Client, what: &str, timeout: Duration, script: &str
         }
         if Instant::now() > deadline {
             let body = client.execute("return document.body.innerText", vec![]).await.unwrap_or_default();
-            panic!("timed out waiting for {what}; the window shows:\n{body}");
+            let video = client.execute(VIDEO_STATE, vec![]).await.unwrap_or_default();
+            panic!("timed out waiting for {what}; the window shows:\n{body}\nvideo: {video}");
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -123,6 +248,7 @@ return max - min > 40 ? { width: v.videoWidth, time: v.currentTime, frames } : f
 #[tokio::test]
 #[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
 async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     let data = tmp.path().join("data");
@@ -186,4 +312,254 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
         &format!("return document.querySelectorAll('{READY_ROW}').length === 1")).await;
     client.close().await.expect("close the app");
     drop(driver.guard);
+}
+
+/// Truthy once the preview video has played by itself (no Play pressed):
+/// decoded frames and a position past the start, or the end of a short clip.
+const PLAYED_BY_ITSELF: &str = r#"
+const v = document.querySelector('[data-testid="preview-video"]');
+if (!v) return false;
+if (v.error) throw new Error('video error ' + v.error.code + ': ' + v.error.message);
+const frames = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+return (v.currentTime > 0.3 || v.ended) && frames > 2 && v.played.length > 0 ? { time: v.currentTime, frames, ended: v.ended } : false;
+"#;
+
+/// An editor's first batch: the rows keep the drop's order, jobs queued at the
+/// transcoder say "Waiting" (not "Transcoding"), nothing technical shows, a
+/// one-second clip's preview plays by itself in view at the bottom of the
+/// list, and "Copy stream link" puts a link that plays on the system clipboard,
+/// with the note that local links only play here.
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn a_dropped_batch_keeps_its_order_waits_plainly_previews_short_clips_and_copies_links() {
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
+    let session = Session::start();
+    let names = ["E001 wide.mp4", "E002 mid.mp4", "E003 close.mp4", "E004 insert.mp4", "E005 cutaway.mp4", "E006 one second.mp4"];
+    let clips: Vec<PathBuf> = names.iter().map(|n| make_clip_sized(&session.card(), n, "320x180", 1)).collect();
+    let client = session.open().await;
+
+    let report = drop_files(&client, &clips).await;
+    assert_eq!(report["accepted"].as_array().map(Vec::len), Some(6), "{report}");
+    wait_until(&client, "six rows", Duration::from_secs(20), "return document.querySelectorAll('[data-testid=\"job-row\"]').length === 6").await;
+    let shown: Vec<String> = rows(&client).await.iter().map(|r| r["name"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(shown, names, "a drop's files are listed in the order they were dropped");
+
+    // One transcode at a time locally: the rest wait, and say so.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let now = rows(&client).await;
+        let transcoding = now.iter().filter(|r| r["badge"] == "Transcoding").count();
+        let waiting = now.iter().filter(|r| r["badge"] == "Waiting" && r["label"] == "Waiting to transcode").count();
+        assert!(transcoding <= 1, "more jobs claim to be transcoding than the transcoder runs: {now:?}");
+        if transcoding == 1 && waiting >= 1 {
+            save_screenshot(&client, "e2e-waiting.png").await;
+            break;
+        }
+        assert!(Instant::now() < deadline, "never saw a job waiting for the transcoder: {now:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_until(&client, "all six ready", Duration::from_secs(180),
+        &format!("return document.querySelectorAll('{READY_ROW}').length === 6")).await;
+    let text = client.execute("return document.body.innerText", vec![]).await.unwrap();
+    assert!(!text.as_str().unwrap().contains("s3://"), "no storage paths in the window: {text}");
+
+    // The bottom row's preview opens in view and a one-second clip plays without Play being pressed.
+    let last = rows(&client).await.last().cloned().unwrap();
+    click(&client, &format!(r#"[data-job-id="{}"] [data-testid="job-action-preview"]"#, last["id"].as_str().unwrap())).await;
+    wait_until(&client, "the player to be in view", Duration::from_secs(10), r#"
+        const p = document.querySelector('[data-testid="preview-player"]');
+        if (!p) return false;
+        const r = p.getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight + 1;
+    "#).await;
+    let played = wait_until(&client, "the short clip to play by itself", Duration::from_secs(30), PLAYED_BY_ITSELF).await;
+    save_screenshot(&client, "e2e-short-preview.png").await;
+    assert!(played["frames"].as_u64().unwrap_or(0) > 2, "{played}");
+    click(&client, r#"[data-testid="preview-close"]"#).await;
+
+    // Copy a stream link: it is on the system clipboard, and it plays.
+    let first = rows(&client).await[0]["id"].as_str().unwrap().to_owned();
+    click(&client, &format!(r#"[data-job-id="{first}"] [data-testid="job-action-share"]"#)).await;
+    let note = client.find(Locator::Css(r#"[data-testid="share-local-note"]"#)).await.expect("the local-links note");
+    assert!(note.text().await.unwrap().contains("only on this computer"), "the share panel says where local links play");
+    click(&client, r#"[data-testid="share-copy-stream"]"#).await;
+    wait_until(&client, "the copy to be confirmed", Duration::from_secs(10),
+        "return document.querySelector('[data-testid=\"share-copied\"]')?.textContent").await;
+    let copied = Command::new("xclip").args(["-o", "-selection", "clipboard"]).output().expect("xclip (scripts/setup-debian.sh installs it)");
+    let url = String::from_utf8_lossy(&copied.stdout).trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:") && url.contains(&format!("/jobs/{first}/links/")) && url.contains("Signature="), "clipboard: {url:?}");
+    save_screenshot(&client, "e2e-share.png").await;
+    let probe = Command::new("ffprobe").args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", &url]).output().unwrap();
+    assert!(probe.status.success(), "the copied link plays: {}", String::from_utf8_lossy(&probe.stderr));
+    client.close().await.expect("close the app");
+}
+
+/// Closing the window mid-upload asks first; "Keep working" keeps it; "Quit"
+/// quits; the next start resumes the upload where it stopped (saying so), and
+/// shows "Finishing upload…" while the server puts the parts together.
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn closing_mid_upload_asks_first_and_the_next_start_resumes_it() {
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
+    let session = Session::start();
+    let big = make_large_clip(&session.card(), "F001 long take.mov", (1280, 720), 600 * 1024 * 1024);
+    let client = session.open().await;
+    let pid = session.app_pid().expect("the app's process");
+    drop_files(&client, std::slice::from_ref(&big)).await;
+    wait_until(&client, "the upload to be under way", Duration::from_secs(60), r#"
+        const r = document.querySelector('[data-testid="job-row"][data-state="uploading"] [role="progressbar"]');
+        return r && Number(r.getAttribute('aria-valuenow')) > 0;
+    "#).await;
+
+    assert_eq!(request_close(pid), Ok(1), "the window manager's close reaches one window");
+    wait_until(&client, "the quit question", Duration::from_secs(10), "return !!document.querySelector('[data-testid=\"quit-dialog\"]')").await;
+    let message = client.find(Locator::Css(r#"[data-testid="quit-message"]"#)).await.unwrap().text().await.unwrap();
+    assert!(message.contains("1 job is still running") && message.contains("next time you open Streamdrop"), "{message}");
+    save_screenshot(&client, "e2e-quit-dialog.png").await;
+    let shaded = decode_rgb(&std::fs::read(artifacts_dir().join("e2e-quit-dialog.png")).unwrap())[5 * 980 + 5];
+    assert!(shaded.iter().all(|c| *c < 200), "the dialog shades the window behind it: corner pixel {shaded:?}");
+    click(&client, r#"[data-testid="quit-keep"]"#).await;
+    wait_until(&client, "the question to go", Duration::from_secs(5), "return !document.querySelector('[data-testid=\"quit-dialog\"]')").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!wait_for_exit(pid, Duration::from_millis(100)), "Keep working keeps the app");
+    let before = rows(&client).await[0]["percent"].as_i64().unwrap_or(-1);
+    assert!(before < 100, "still uploading when quitting: {before}%");
+
+    request_close(pid).unwrap();
+    wait_until(&client, "the quit question again", Duration::from_secs(10), "return !!document.querySelector('[data-testid=\"quit-dialog\"]')").await;
+    let quit = client.find(Locator::Css(r#"[data-testid="quit-confirm"]"#)).await.expect("the Quit button");
+    // The window goes away mid-command, so WebDriver may never answer the click.
+    let _ = tokio::time::timeout(Duration::from_secs(5), quit.click()).await;
+    assert!(wait_for_exit(pid, Duration::from_secs(15)), "Quit closes the app");
+    // Ends the WebDriver session of the app that has gone (the driver allows one at a time).
+    let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+
+    // The next start picks the upload up where it stopped.
+    let client = session.open().await;
+    let mut seen_resumed = None;
+    let mut seen_finishing = false;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let row = rows(&client).await.first().cloned().unwrap_or(Value::Null);
+        if let Some(note) = row["resumed"].as_str() {
+            seen_resumed.get_or_insert(note.to_owned());
+        }
+        seen_finishing |= row["finishing"] == true;
+        if row["state"] != "uploading" && row["state"] != "queued" && !row.is_null() {
+            assert_ne!(row["state"], "failed", "{row}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the resumed upload did not finish: {row}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let note = seen_resumed.expect("the row says the upload was resumed");
+    assert!(note.starts_with("Resumed") && note.contains("% was already sent"), "{note}");
+    assert!(seen_finishing, "the row said 'Finishing upload…' while the server put the parts together");
+    let id = rows(&client).await[0]["id"].as_str().unwrap().to_owned();
+    let stored = session.data().join("local-s3/streamdrop-uploads/uploads").join(&id).join("F001 long take.mov");
+    assert_eq!(sha256_file(&stored), sha256_file(&big));
+    client.close().await.expect("close the app");
+}
+
+/// A second launch on the same data dir starts nothing of its own: it hands
+/// its file to the window that is open (which adds it) and exits at once.
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn a_second_launch_hands_its_files_to_the_open_window_and_leaves() {
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
+    let session = Session::start();
+    let clip = make_clip(&session.card(), "G001 handed over.mp4", 1);
+    let client = session.open().await;
+    let edge_port = std::fs::read_to_string(session.data().join("local-edge.port")).unwrap();
+
+    let started = Instant::now();
+    let second = Command::new(built_binary("streamdrop-desktop"))
+        .arg(&clip)
+        .env("STREAMDROP_DATA_DIR", session.data())
+        .env("HOME", session.home())
+        .env("STREAMDROP_LOG", "info")
+        .env("NO_AT_BRIDGE", "1")
+        .output()
+        .expect("run the app a second time");
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "a second launch is no error: {:?}\n{stderr}", second.status);
+    assert!(started.elapsed() < Duration::from_secs(15), "it leaves at once");
+    assert!(String::from_utf8_lossy(&second.stdout).contains("Added 1 file(s) to the open Streamdrop"), "{second:?}");
+    for started_something in ["local S3 server is running", "links made before now", "panicked"] {
+        assert!(!stderr.contains(started_something), "the second launch touched something ({started_something}): {stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(session.data().join("local-edge.port")).unwrap(), edge_port);
+
+    wait_until(&client, "the handed-over file as a job", Duration::from_secs(120),
+        &format!("return [...document.querySelectorAll('{READY_ROW}')].some(r => r.innerText.includes('G001 handed over.mp4'))")).await;
+    client.close().await.expect("close the app");
+}
+
+/// A process whose name is `comm` and whose environment has `HOME=home`.
+fn process_with_home(comm: &str, home: &Path) -> Option<u32> {
+    let wanted = format!("HOME={}", home.display()).into_bytes();
+    std::fs::read_dir("/proc").ok()?.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).find(|pid| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == comm)
+            && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == wanted.as_slice()))
+    })
+}
+
+/// With the login keyring locked, the system's unlock prompt comes up when the
+/// app reads its signing key. The window paints at once and says what it is
+/// waiting for; dismissing the prompt leaves a working app and a plain notice.
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn a_locked_keyring_leaves_the_window_painted_and_the_app_working() {
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, data, card) = (tmp.path().join("home"), tmp.path().join("data"), tmp.path().join("card"));
+    for dir in [&home, &data, &card] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let (port, native_port) = (free_port(), free_port());
+    // A D-Bus session of its own, whose login keyring exists and is locked.
+    let script = format!(
+        r#"eval "$(printf %s unlock-me | gnome-keyring-daemon --unlock --components=secrets)"
+export GNOME_KEYRING_CONTROL
+printf %s seed | secret-tool store --label=seed service seed account seed || exit 1
+gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+  --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null || exit 1
+exec '{driver}' --port {port} --native-port {native_port}"#,
+        driver = tauri_driver().display(),
+    );
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.args(["--", "sh", "-c", &script])
+        .env("HOME", &home)
+        .env("STREAMDROP_DATA_DIR", &data)
+        .env("NO_AT_BRIDGE", "1")
+        // Not the test session's keyring: this one gets its own daemon, files and sockets.
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_RUNTIME_DIR", &home)
+        .env_remove("GNOME_KEYRING_CONTROL")
+        .env_remove("SSH_AUTH_SOCK");
+    // Its own process group: the driver, the keyring daemon and the app all stop with it.
+    let _session = ChildGuard::spawn_group("dbus-run-session", &mut cmd);
+    assert!(wait_for_port(port, Duration::from_secs(30)), "tauri-driver did not listen on {port}");
+
+    let client = open_app_on(port).await;
+    wait_until(&client, "the keychain wait to be shown", Duration::from_secs(20),
+        "return document.querySelector('[data-testid=\"app-starting\"]')?.textContent.includes('keychain')").await;
+    let prompter = process_with_home("gcr-prompter", &home).expect("the system's unlock prompt is up");
+    save_screenshot(&client, "e2e-keychain-wait.png").await;
+    let corner = decode_rgb(&std::fs::read(artifacts_dir().join("e2e-keychain-wait.png")).unwrap())[5 * 980 + 5];
+    assert!(corner.iter().all(|c| *c > 200), "the window is painted, not black: {corner:?}");
+
+    // The person dismisses the prompt.
+    Command::new("kill").arg(prompter.to_string()).status().unwrap();
+    wait_until(&client, "the app to start without the keychain", Duration::from_secs(30),
+        "return document.querySelector('[data-testid=\"app-status\"]')?.textContent.includes('Local mode')").await;
+    wait_until(&client, "a plain notice about links", Duration::from_secs(10),
+        "return [...document.querySelectorAll('[data-testid=\"notice\"]')].some(n => n.textContent.includes('stop working when Streamdrop quits'))").await;
+    let clip = make_clip(&card, "H001 after the prompt.mp4", 1);
+    drop_files(&client, &[clip]).await;
+    wait_until(&client, "the clip to be ready", Duration::from_secs(120), &format!("return !!document.querySelector('{READY_ROW}')")).await;
+    save_screenshot(&client, "e2e-keychain-dismissed.png").await;
+    client.close().await.expect("close the app");
 }

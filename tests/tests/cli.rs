@@ -184,6 +184,15 @@ fn submit_without_wait_queues_the_job_for_the_next_engine() {
         assert!(std::time::Instant::now() < deadline, "queued job never ran: {jobs}");
         std::thread::sleep(Duration::from_millis(200));
     }
+
+    // A local link says, apart from the link itself, where it plays.
+    let id = report["accepted"][0]["id"].as_str().unwrap();
+    let out = run(streamdrop(&data).args(["link", id]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let url = String::from_utf8_lossy(&out.stdout);
+    assert!(url.trim().starts_with("http://127.0.0.1:") && url.lines().count() == 1, "stdout is the link alone: {url}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plays only on this computer") && stderr.contains("add an AWS connection"), "{stderr}");
 }
 
 #[test]

@@ -560,3 +560,32 @@ impl WaitWithOutputRef for std::process::Child {
         (self.wait().unwrap(), stderr)
     }
 }
+
+/// A server that answers something that is not S3 (here, a proxy's broken XML
+/// page of several kilobytes): one plain sentence, not the body; the detail
+/// only with --verbose, and bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_that_is_not_s3_reads_as_one_sentence() {
+    const PAGE: &str = concat!(
+        "<?xml version=\"1.0\"?><InitiateMultipartUploadResult><Bucket>streamdrop-uploads</Bucket><Key>x</Key><UploadId>",
+        "<<<proxy says: upstream unavailable; retry later>>> ",
+        "<html><body><h1>502 Bad Gateway</h1><p>The proxy server received an invalid response from an upstream server.</p></body></html>"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::local(tmp.path()).await;
+    let Server::Local { stack, .. } = &server else { unreachable!() };
+    let proxy = FaultProxy::start(stack.endpoint().trim_start_matches("http://").parse().unwrap());
+    proxy.inject(Match::create_multipart_upload(), Fault::Reply(200, PAGE), 1);
+    let file = make_file(tmp.path(), "proxied.mov", 12 * MIB);
+
+    let out = run(upload_cmd(&tmp.path().join("client"), &server, &proxy.endpoint(), &file, "proxied.mov")).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said: Vec<&str> = stderr.lines().filter(|l| l.starts_with("streamdrop: ")).collect();
+    assert_eq!(
+        said,
+        ["streamdrop: The storage sent a reply Streamdrop could not read. Retry; if it keeps happening, the server may not be S3-compatible."],
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Bad Gateway") && !stderr.contains("<html>"), "no reply body without --verbose: {stderr}");
+}

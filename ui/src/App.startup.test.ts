@@ -110,7 +110,7 @@ describe('startup', () => {
     await flush();
     expect(screen.getByTestId('app-starting')).toBeTruthy();
 
-    await appReady({ ...LOCAL_STATUS, notices: ['the keychain is locked; links made now stop working when Streamdrop quits'] });
+    await appReady({ ...LOCAL_STATUS, notices: [makeProblem({ code: 'keychain-unavailable', message: 'The keychain could not be opened, so links made now stop working when Streamdrop quits.', remedy: 'none', detail: 'SS error: prompt dismissed' })] });
 
     expect(statusLine()).toBe('Local mode · storage at http://127.0.0.1:9000');
     expect(screen.queryByTestId('app-starting')).toBeNull();
@@ -169,7 +169,7 @@ describe('startup', () => {
 
   it('applies the ready status once, however many times it is told', async () => {
     const reply = deferred<AppStatus>();
-    const ready = { ...LOCAL_STATUS, notices: ['links made now stop working when Streamdrop quits'] };
+    const ready = { ...LOCAL_STATUS, notices: [makeProblem({ code: 'keychain-unavailable', message: 'The keychain could not be opened, so links made now stop working when Streamdrop quits.', remedy: 'none', detail: 'SS error: prompt dismissed' })] };
     const backend = fakeBackend({ app_status: () => reply.promise });
     render(App);
     await flush();

@@ -35,13 +35,14 @@ describe('App', () => {
     fakeBackend({
       app_status: () => ({
         ...LOCAL_STATUS,
-        notices: ['the keychain is locked; links made now stop working when Streamdrop quits'],
+        notices: [makeProblem({ code: 'keychain-unavailable', message: 'The keychain could not be opened, so links made now stop working when Streamdrop quits.', remedy: 'none', detail: 'SS error: prompt dismissed' })],
       }),
     });
     await renderApp();
     expect(screen.getByTestId('notice').textContent).toContain('links made now stop working when Streamdrop quits');
-    // A note, not an error: nothing to look into behind Details.
-    expect(screen.queryByTestId('notice-details-toggle')).toBeNull();
+    // The cause sits behind Details, not in the sentence.
+    expect(screen.getByTestId('notice').textContent).not.toContain('prompt dismissed');
+    expect(screen.getByTestId('notice-details-toggle')).toBeTruthy();
   });
 
   it('renders the initial list from list_jobs, newest first', async () => {

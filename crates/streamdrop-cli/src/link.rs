@@ -13,6 +13,10 @@ use streamdrop_core::{DataDir, JobId, Stack};
 
 use crate::units::parse_duration;
 
+/// Said on stderr with every local link, so it never mixes with the link on stdout.
+pub const LOCAL_LINKS_NOTE: &str = "note: this link plays only on this computer, and only while the Streamdrop app or \
+`streamdrop serve` runs. To send links to other people, add an AWS connection (`streamdrop connection add`).";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     job_id: JobId,
@@ -37,7 +41,11 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         Ok(linker) => linker.link_job(args.job_id, args.kind, args.expires_in).await,
         Err(err) => Err(err),
     };
+    let local = matches!(stack, Stack::Local(_));
     stack.shutdown().await;
     println!("{}", result?.url);
+    if local {
+        eprintln!("{LOCAL_LINKS_NOTE}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -110,6 +110,10 @@ problem_codes! {
     TranscoderUnavailable = "transcoder-unavailable", None,
         "{backend} cannot be used on this connection. Choose another transcoder for it.";
     // Streamdrop itself.
+    KeychainUnavailable = "keychain-unavailable", None,
+        "The keychain could not be opened, so links made now stop working when Streamdrop quits. To keep them working, unlock the keychain and start Streamdrop again.";
+    LinksUnavailable = "links-unavailable", None,
+        "Links cannot be made on this computer for this connection; jobs still run. Details say what is missing.";
     DataDir = "data-dir", Retry,
         "Streamdrop could not write to its data folder (is the disk full?). Free some space, then retry.";
     Internal = "internal", Retry,

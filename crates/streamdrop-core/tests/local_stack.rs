@@ -401,8 +401,11 @@ async fn a_refusing_keychain_does_not_stop_local_mode() {
     let stack = LocalStack::start(&fx.data_dir, options).await.expect("starts with the key in memory");
     assert!(stack.edge_url().starts_with("http://127.0.0.1:"));
     // People are told, in the app's notices, what that means for their links.
-    let notices = stack.notices().join("\n");
-    assert!(notices.contains("locked for the test") && notices.contains("stop working when Streamdrop quits"), "{notices}");
+    let notices = stack.notices();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0].code, ProblemCode::KeychainUnavailable);
+    assert!(notices[0].message().contains("stop working when Streamdrop quits"), "{notices:?}");
+    assert!(notices[0].detail.as_deref().unwrap_or_default().contains("locked for the test"), "the cause is in the detail: {notices:?}");
     stack.shutdown().await;
 
     let fine = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();

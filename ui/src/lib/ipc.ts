@@ -114,7 +114,7 @@ export interface AppStatus {
   s3Endpoint: string;
   dataDir: string;
   /** How the backend runs that people should know, e.g. links that will not outlive the app. */
-  notices: string[];
+  notices: ProblemView[];
   /** Why the backend could not start (phase === 'failed'). */
   error: ProblemView | null;
 }

@@ -109,9 +109,16 @@ describe('notices', () => {
   });
 
   it('adds a note once', () => {
-    const notes = addNote(addNote([], 'links stop working when Streamdrop quits'), 'links stop working when Streamdrop quits');
+    const note = {
+      code: 'keychain-unavailable',
+      message: 'The keychain could not be opened, so links made now stop working when Streamdrop quits.',
+      remedy: 'none' as const,
+      detail: 'SS error: prompt dismissed',
+    };
+    const notes = addNote(addNote([], note), note);
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatchObject({ kind: 'note', message: 'links stop working when Streamdrop quits' });
+    expect(notes[0]).toMatchObject({ kind: 'note', message: note.message, code: 'keychain-unavailable' });
+    expect(notes[0].report).toContain('SS error: prompt dismissed');
   });
 });
 

@@ -129,10 +129,22 @@ export function addProblem(notices: readonly Notice[], subject: string, problem:
   ];
 }
 
-/** Something the backend says people should know; not an error. */
-export function addNote(notices: readonly Notice[], message: string): Notice[] {
-  if (notices.some((n) => n.kind === 'note' && n.message === message)) return [...notices];
-  return [...notices, { key: nextKey++, kind: 'note', subject: 'Note', title: 'Note', message }];
+/** Something the backend says people should know; not an error. Its detail goes behind "Details". */
+export function addNote(notices: readonly Notice[], note: ProblemView): Notice[] {
+  if (notices.some((n) => n.kind === 'note' && n.code === note.code)) return [...notices];
+  return [
+    ...notices,
+    {
+      key: nextKey++,
+      kind: 'note',
+      subject: 'Note',
+      title: 'Note',
+      message: note.message,
+      details: problemDetails(note),
+      report: problemReport('Note', note),
+      code: note.code,
+    },
+  ];
 }
 
 export function dismiss(notices: readonly Notice[], key: number): Notice[] {

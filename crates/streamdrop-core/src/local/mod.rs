@@ -24,6 +24,7 @@ use crate::credentials::{ConnectionName, MemorySecretStore, OsKeychain, SecretIt
 use crate::edge::{Edge, EdgeError, EdgeOptions};
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::links::Linker;
+use crate::problem::{Problem, ProblemCode};
 use crate::signing::{HashAlgorithm, PrivateKey, PublicKeySet, SigningKey};
 use crate::store::StoreError;
 use crate::storage::{ensure_bucket, static_client, Buckets, Storage};
@@ -164,7 +165,7 @@ pub struct LocalStack {
     edge_url: String,
     signing_key: Arc<SigningKey>,
     /// What people should know about how this stack runs (e.g. links that will not outlive it).
-    notices: Vec<String>,
+    notices: Vec<Problem>,
     engine_lock: std::sync::Mutex<Option<EngineLock>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -240,9 +241,8 @@ impl LocalStack {
         let signing_key = match from_keychain {
             Ok(key) => key,
             Err(err) => {
-                let notice = format!("{err}; links made now stop working when Streamdrop quits");
-                tracing::warn!("{notice}");
-                notices.push(notice);
+                tracing::warn!("{err}; links made now stop working when Streamdrop quits");
+                notices.push(Problem::new(ProblemCode::KeychainUnavailable).detail(err));
                 local_signing_key(&MemorySecretStore::new()).map_err(LocalStackError::SigningKey)?
             }
         };
@@ -270,8 +270,8 @@ impl LocalStack {
         })
     }
 
-    /// What people should know about how this stack runs, one sentence each.
-    pub fn notices(&self) -> &[String] {
+    /// What people should know about how this stack runs.
+    pub fn notices(&self) -> &[Problem] {
         &self.notices
     }
 

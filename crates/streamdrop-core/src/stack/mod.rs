@@ -70,8 +70,8 @@ impl Stack {
         }
     }
 
-    /// What people should know about how the stack runs, one sentence each.
-    pub fn notices(&self) -> Vec<String> {
+    /// What people should know about how the stack runs.
+    pub fn notices(&self) -> Vec<crate::problem::Problem> {
         match self {
             Stack::Local(local) => local.notices().to_vec(),
             Stack::Aws(_) => Vec::new(),

@@ -155,7 +155,8 @@ fn storage_problem(action: &str, failure: &AttemptError) -> Problem {
     let code = failure.code.as_deref().unwrap_or_default();
     match failure.kind {
         FailureKind::Network => Problem::new(ProblemCode::StorageUnreachable),
-        FailureKind::BadReply => Problem::new(ProblemCode::StorageBadReply),
+        // A success status whose body could not be read is no S3 answer either.
+        FailureKind::BadReply | FailureKind::Service { status: 200..=299 } => Problem::new(ProblemCode::StorageBadReply),
         FailureKind::Damaged => Problem::new(ProblemCode::NotIntact),
         FailureKind::Service { .. } if code == "BadDigest" => Problem::new(ProblemCode::NotIntact),
         FailureKind::Service { status } if status == 403 || matches!(code, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken") => {

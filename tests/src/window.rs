@@ -1,0 +1,69 @@
+//! The app's window as the desktop sees it, for the real-window suite: which
+//! process runs a data dir, and closing its window the way a window manager
+//! does (Xvfb runs none).
+
+use std::path::Path;
+
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt, EventMask, Window};
+use x11rb::wrapper::ConnectionExt as _;
+
+/// The PID of the running `binary` whose environment or arguments name `data_dir`.
+pub fn app_pid(binary: &Path, data_dir: &Path) -> Option<u32> {
+    let wanted = data_dir.as_os_str().as_encoded_bytes();
+    std::fs::read_dir("/proc").ok()?.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).find(|pid| {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        let mentions = |file: &str| std::fs::read(format!("/proc/{pid}/{file}")).is_ok_and(|b| b.windows(wanted.len()).any(|w| w == wanted));
+        exe.as_deref() == Some(binary) && (mentions("environ") || mentions("cmdline"))
+    })
+}
+
+/// Sends `WM_DELETE_WINDOW` to every shown top-level window of process `pid`:
+/// what the window manager does when a person clicks the close button.
+pub fn request_close(pid: u32) -> Result<usize, String> {
+    let (conn, screen) = x11rb::connect(None).map_err(|e| format!("cannot reach the X display: {e}"))?;
+    let root = conn.setup().roots[screen].root;
+    let atom = |name: &[u8]| -> Result<u32, String> {
+        Ok(conn.intern_atom(false, name).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?.atom)
+    };
+    let (net_wm_pid, protocols, delete) = (atom(b"_NET_WM_PID")?, atom(b"WM_PROTOCOLS")?, atom(b"WM_DELETE_WINDOW")?);
+    let windows = descendants(&conn, root)?;
+    let mut sent = 0;
+    for window in windows {
+        let owner = conn
+            .get_property(false, window, net_wm_pid, AtomEnum::CARDINAL, 0, 1)
+            .map_err(|e| e.to_string())?
+            .reply()
+            .ok()
+            .and_then(|p| p.value32().and_then(|mut v| v.next()));
+        let speaks_delete = conn
+            .get_property(false, window, protocols, AtomEnum::ATOM, 0, 32)
+            .map_err(|e| e.to_string())?
+            .reply()
+            .ok()
+            .is_some_and(|p| p.value32().is_some_and(|mut v| v.any(|a| a == delete)));
+        let shown = conn
+            .get_window_attributes(window)
+            .map_err(|e| e.to_string())?
+            .reply()
+            .is_ok_and(|a| a.map_state == x11rb::protocol::xproto::MapState::VIEWABLE);
+        // GTK also keeps an unmapped leader window; a person can only close what is shown.
+        if owner == Some(pid) && speaks_delete && shown {
+            let event = ClientMessageEvent::new(32, window, protocols, [delete, x11rb::CURRENT_TIME, 0, 0, 0]);
+            conn.send_event(false, window, EventMask::NO_EVENT, event).map_err(|e| e.to_string())?;
+            sent += 1;
+        }
+    }
+    conn.sync().map_err(|e| e.to_string())?;
+    Ok(sent)
+}
+
+fn descendants(conn: &impl Connection, window: Window) -> Result<Vec<Window>, String> {
+    let tree = conn.query_tree(window).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?;
+    let mut all = Vec::new();
+    for child in tree.children {
+        all.push(child);
+        all.extend(descendants(conn, child)?);
+    }
+    Ok(all)
+}
