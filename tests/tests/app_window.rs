@@ -166,7 +166,7 @@ const v = document.querySelector('video');
 if (!v) return null;
 const ranges = [];
 for (let i = 0; i < v.buffered.length; i++) ranges.push([v.buffered.start(i), v.buffered.end(i)]);
-return { readyState: v.readyState, networkState: v.networkState, paused: v.paused, ended: v.ended, currentTime: v.currentTime,
+return { readyState: v.readyState, networkState: v.networkState, paused: v.paused, ended: v.ended, seeking: v.seeking, stall: v.dataset.stall, currentTime: v.currentTime,
   duration: v.duration, buffered: ranges, error: v.error && v.error.code, src: (v.currentSrc || '').slice(0, 40) };
 "#;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeHlsError, stalledAtEnd, type HlsErrorLike } from './preview';
+import { describeHlsError, STALL_MS, stallStep, stalledAtEnd, type HlsErrorLike } from './preview';
 
 const network = (details: string, code?: number): HlsErrorLike => ({
   type: 'networkError',
@@ -58,5 +58,27 @@ describe('stalledAtEnd', () => {
     expect(stalledAtEnd({ ...at(1.04), ended: true })).toBe(false);
     expect(stalledAtEnd({ ...at(1.0), duration: Number.NaN })).toBe(false);
     expect(stalledAtEnd({ ...at(0), duration: Number.POSITIVE_INFINITY })).toBe(false);
+  });
+});
+
+describe('stallStep', () => {
+  const stuck = { paused: false, ended: false, seeking: false, readyState: 1, currentTime: 0.18, bufferedEnd: 1.1 };
+
+  it('leaves playback alone while it can play, is paused, or is waiting for data', () => {
+    expect(stallStep({ ...stuck, readyState: 3 }, 0, 0, 10_000).kind).toBe('fine');
+    expect(stallStep({ ...stuck, paused: true }, 0, 0, 10_000).kind).toBe('fine');
+    expect(stallStep({ ...stuck, bufferedEnd: 0.2 }, 0, 0, 10_000).kind).toBe('fine');
+  });
+
+  it('counts a seek that stays pending with data in hand as a stall', () => {
+    expect(stallStep({ ...stuck, seeking: true }, 1000, 0, 1000 + STALL_MS).kind).toBe('nudge');
+  });
+
+  it('watches a stall with data in hand, then nudges twice, then recovers', () => {
+    expect(stallStep(stuck, null, 0, 1000)).toEqual({ kind: 'watching', since: 1000 });
+    expect(stallStep(stuck, 1000, 0, 1000 + STALL_MS - 1)).toEqual({ kind: 'watching', since: 1000 });
+    expect(stallStep(stuck, 1000, 0, 1000 + STALL_MS).kind).toBe('nudge');
+    expect(stallStep(stuck, 1000, 1, 1000 + STALL_MS).kind).toBe('nudge');
+    expect(stallStep(stuck, 1000, 2, 1000 + STALL_MS).kind).toBe('recover');
   });
 });

@@ -77,3 +77,39 @@ export function stalledAtEnd(media: PlayheadLike): boolean {
   const nothingAhead = media.bufferedEnd - media.currentTime < 0.05;
   return nearEnd && nothingAhead;
 }
+
+/** What the stall watch reads of the video element, every tick. */
+export interface PlaybackLike {
+  paused: boolean;
+  ended: boolean;
+  seeking: boolean;
+  /** HTMLMediaElement.readyState: 3 (HAVE_FUTURE_DATA) and up can play. */
+  readyState: number;
+  currentTime: number;
+  /** Where the buffered range around `currentTime` ends, or `currentTime` when nothing is buffered there. */
+  bufferedEnd: number;
+}
+
+/** How long playback may sit still with data in hand before it is nudged. */
+export const STALL_MS = 1500;
+
+/** What the stall watch does on a tick. */
+export type StallStep = { kind: 'fine' } | { kind: 'watching'; since: number } | { kind: 'nudge' } | { kind: 'recover' };
+
+/**
+ * WebKitGTK's media pipeline sometimes sits at HAVE_METADATA though the data
+ * to play is buffered right at the playhead: on a loaded machine, the seek
+ * hls.js makes over the short gap encoders leave before the first frame (B
+ * frames) can stay pending for good, and the video says it plays while
+ * nothing moves. A new small seek restarts it; if two do not, hls.js rebuilds
+ * the pipeline (`recover`). Stalls with nothing buffered ahead are real waits
+ * for the network, and are left alone.
+ */
+export function stallStep(media: PlaybackLike, since: number | null, nudges: number, now: number): StallStep {
+  // A seek counts too: WebKitGTK can leave the one hls.js makes to skip the
+  // few hundredths of a second before the first frame pending for good.
+  const stuck = !media.paused && !media.ended && media.readyState < 3 && media.bufferedEnd - media.currentTime > 0.1;
+  if (!stuck) return { kind: 'fine' };
+  if (since === null || now - since < STALL_MS) return { kind: 'watching', since: since ?? now };
+  return nudges < 2 ? { kind: 'nudge' } : { kind: 'recover' };
+}
