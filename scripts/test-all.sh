@@ -8,6 +8,10 @@ scripts/setup-debian.sh test
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "Rust: formatting and lints (rustfmt.toml; every warning is an error)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked --features streamdrop-desktop/e2e -- -D warnings
+
 step "UI: type check and component tests"
 npm run check
 npm run test:ui

@@ -116,7 +116,12 @@ async fn preview_url(shell: State<'_, Shell>, job_id: String) -> Result<String, 
 }
 
 #[tauri::command]
-async fn create_link(shell: State<'_, Shell>, job_id: String, kind: String, expires_in_seconds: u64) -> Result<LinkView, String> {
+async fn create_link(
+    shell: State<'_, Shell>,
+    job_id: String,
+    kind: String,
+    expires_in_seconds: u64,
+) -> Result<LinkView, String> {
     let kind: LinkKind = kind.parse()?;
     if kind == LinkKind::Preview {
         return Err("preview links are made by the player".into());
@@ -135,7 +140,9 @@ async fn list_links(shell: State<'_, Shell>, job_id: String) -> Result<Vec<LinkV
 /// own clipboard API once a click's handler has awaited anything.
 #[tauri::command]
 fn copy_text(app: AppHandle, text: String) -> Result<(), String> {
-    app.clipboard().write_text(text).map_err(|e| format!("The clipboard could not be written ({e}). Copy the text by hand."))
+    app.clipboard()
+        .write_text(text)
+        .map_err(|e| format!("The clipboard could not be written ({e}). Copy the text by hand."))
 }
 
 /// The person confirmed quitting while jobs run: close for real.

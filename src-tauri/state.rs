@@ -75,7 +75,12 @@ impl Shell {
     /// command line become the first jobs.
     pub fn start(app: &AppHandle, data_dir: DataDir, lock: EngineLock, files: Vec<PathBuf>) {
         let (ready, backend) = watch::channel(Backend::Starting);
-        app.manage(Shell { data_dir: data_dir.clone(), backend, quitting: AtomicBool::new(false), control: Default::default() });
+        app.manage(Shell {
+            data_dir: data_dir.clone(),
+            backend,
+            quitting: AtomicBool::new(false),
+            control: Default::default(),
+        });
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
             match ControlServer::start(&data_dir, &lock, Arc::new(Activation(app.clone()))) {
@@ -177,10 +182,12 @@ impl Shell {
 impl AppState {
     async fn start(data_dir: &DataDir, lock: EngineLock) -> Result<Self, Problem> {
         let internal = |detail: String| Problem::new(ProblemCode::Internal).detail(detail);
-        let stack = Stack::open_active(data_dir, LocalStackOptions::with_os_keychain(), AwsStackOptions::with_os_keychain())
-            .await
-            .map_err(|e| internal(e.to_string()))?;
-        let engine = stack.start_engine_locked(lock, data_dir, EngineOptions::default()).map_err(|e| internal(e.to_string()))?;
+        let stack =
+            Stack::open_active(data_dir, LocalStackOptions::with_os_keychain(), AwsStackOptions::with_os_keychain())
+                .await
+                .map_err(|e| internal(e.to_string()))?;
+        let engine =
+            stack.start_engine_locked(lock, data_dir, EngineOptions::default()).map_err(|e| internal(e.to_string()))?;
         let linker = stack.linker(data_dir).await.map_err(|e| e.to_string());
         let mut notices = stack.notices();
         if let Err(why) = &linker {
@@ -244,7 +251,10 @@ impl control::Handler for Activation {
             let Request::Activate { paths } = request;
             focus_main_window(&app);
             if paths.is_empty() {
-                return Reply::Done { by: "app".into(), message: "Streamdrop is already open: its window was brought forward.".into() };
+                return Reply::Done {
+                    by: "app".into(),
+                    message: "Streamdrop is already open: its window was brought forward.".into(),
+                };
             }
             let state = match app.state::<Shell>().app().await {
                 Ok(state) => state,
@@ -252,7 +262,10 @@ impl control::Handler for Activation {
             };
             let report = intake(&app, &state, paths).await;
             let (added, refused) = (report.accepted.len(), report.rejected.len());
-            Reply::Done { by: "app".into(), message: format!("Added {added} file(s) to the open Streamdrop ({refused} refused).") }
+            Reply::Done {
+                by: "app".into(),
+                message: format!("Added {added} file(s) to the open Streamdrop ({refused} refused)."),
+            }
         })
     }
 }

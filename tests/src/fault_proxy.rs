@@ -583,9 +583,15 @@ async fn handle(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<Prox
                 frame?;
             }
             shared.update(seq, |r| r.status = Some(status.as_u16()));
-            let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())).map_err(|never: Infallible| match never {}).boxed_unsync());
+            let mut response = Response::new(
+                Full::new(Bytes::from_static(body.as_bytes()))
+                    .map_err(|never: Infallible| match never {})
+                    .boxed_unsync(),
+            );
             *response.status_mut() = status;
-            response.headers_mut().insert(HeaderName::from_static("content-type"), HeaderValue::from_static("application/xml"));
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("content-type"), HeaderValue::from_static("application/xml"));
             Ok(response)
         }
         Some(Fault::Stall(duration)) => {

@@ -21,9 +21,8 @@ pub fn workspace_root() -> PathBuf {
 /// A binary built by `cargo build` in this workspace. The suites do not build
 /// them; `scripts/test-all.sh` does, so a missing one is a clear failure.
 pub fn built_binary(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let path = target.join("debug").join(name);
     assert!(
         path.is_file(),
@@ -84,7 +83,11 @@ impl ChildGuard {
 
     /// The PID, or the process group (`-PGID`) for a group leader: what `kill` is given.
     fn target(&self) -> String {
-        if self.group { format!("-{}", self.pid()) } else { self.pid().to_string() }
+        if self.group {
+            format!("-{}", self.pid())
+        } else {
+            self.pid().to_string()
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -117,7 +120,12 @@ impl Drop for ChildGuard {
         let stopped = self.terminate(Duration::from_secs(5)).is_some();
         if self.group {
             // Whatever the leader left behind in its group goes too.
-            let _ = Command::new("kill").arg("-KILL").arg("--").arg(self.target()).stderr(std::process::Stdio::null()).status();
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg("--")
+                .arg(self.target())
+                .stderr(std::process::Stdio::null())
+                .status();
         }
         if !stopped {
             eprintln!("{} (pid {}) ignored SIGTERM; killing it", self.name, self.pid());

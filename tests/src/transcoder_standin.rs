@@ -782,9 +782,13 @@ fn elastic_transcoder(state: &mut State, method: &str, path: &str, query: &str, 
             json_answer(200, json!({ "Job": scripted.job }))
         }
         ("DELETE", ["jobs", id]) => match state.et_jobs.get_mut(*id).map(|job| job.cancel(true)) {
-            None => error_answer(404, "ResourceNotFoundException", &format!("The specified job was not found: jobId={id}.")),
+            None => {
+                error_answer(404, "ResourceNotFoundException", &format!("The specified job was not found: jobId={id}."))
+            }
             Some(true) => json_answer(202, json!({})),
-            Some(false) => error_answer(409, "ResourceInUseException", &format!("The job {id} can no longer be cancelled")),
+            Some(false) => {
+                error_answer(409, "ResourceInUseException", &format!("The job {id} can no longer be cancelled"))
+            }
         },
         _ => error_answer(
             404,

@@ -13,7 +13,9 @@ pub fn app_pid(binary: &Path, data_dir: &Path) -> Option<u32> {
     let wanted = data_dir.as_os_str().as_encoded_bytes();
     std::fs::read_dir("/proc").ok()?.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).find(|pid| {
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-        let mentions = |file: &str| std::fs::read(format!("/proc/{pid}/{file}")).is_ok_and(|b| b.windows(wanted.len()).any(|w| w == wanted));
+        let mentions = |file: &str| {
+            std::fs::read(format!("/proc/{pid}/{file}")).is_ok_and(|b| b.windows(wanted.len()).any(|w| w == wanted))
+        };
         exe.as_deref() == Some(binary) && (mentions("environ") || mentions("cmdline"))
     })
 }

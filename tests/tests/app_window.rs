@@ -10,7 +10,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use streamdrop_e2e::window::{app_pid, request_close};
 use streamdrop_e2e::{
-    artifacts_dir, built_binary, free_port, make_clip, make_clip_sized, make_large_clip, sha256_file, wait_for_port, ChildGuard,
+    artifacts_dir, built_binary, free_port, make_clip, make_clip_sized, make_large_clip, sha256_file, wait_for_port,
+    ChildGuard,
 };
 
 const READY_ROW: &str = r#"[data-testid="job-row"][data-state="ready"]"#;
@@ -71,8 +72,13 @@ impl Session {
     /// The app, its window loaded and the backend started.
     async fn open(&self) -> Client {
         let client = open_app(&self.driver).await;
-        wait_until(&client, "the backend to start", Duration::from_secs(60),
-            "return document.querySelector('[data-testid=\"app-status\"]')?.textContent.includes('Local mode')").await;
+        wait_until(
+            &client,
+            "the backend to start",
+            Duration::from_secs(60),
+            "return document.querySelector('[data-testid=\"app-status\"]')?.textContent.includes('Local mode')",
+        )
+        .await;
         client
     }
 
@@ -84,7 +90,10 @@ impl Session {
 /// Drops `paths` on the window (through the same code as a native drop).
 async fn drop_files(client: &Client, paths: &[PathBuf]) -> Value {
     client
-        .execute("return window.__TAURI_INTERNALS__.invoke('e2e_drop_paths', { paths: arguments[0] })", vec![json!(paths)])
+        .execute(
+            "return window.__TAURI_INTERNALS__.invoke('e2e_drop_paths', { paths: arguments[0] })",
+            vec![json!(paths)],
+        )
         .await
         .expect("inject the drop")
 }
@@ -108,14 +117,23 @@ async fn rows(client: &Client) -> Vec<Value> {
 }
 
 async fn click(client: &Client, css: &str) {
-    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}")).click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 /// Saves what the window shows now, once WebKit has painted the latest DOM
 /// (two animation frames: the change is then composited).
 async fn save_screenshot(client: &Client, name: &str) {
     client
-        .execute_async("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+        .execute_async(
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
         .await
         .expect("wait for a paint");
     let png = client.screenshot().await.expect("screenshot");
@@ -137,11 +155,15 @@ fn wait_for_exit(pid: u32, timeout: Duration) -> bool {
 }
 
 fn tauri_driver() -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cargo")
-    });
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cargo"));
     let installed = home.join("bin/tauri-driver");
-    if installed.is_file() { installed } else { PathBuf::from("tauri-driver") }
+    if installed.is_file() {
+        installed
+    } else {
+        PathBuf::from("tauri-driver")
+    }
 }
 
 async fn open_app(driver: &Driver) -> Client {
@@ -196,9 +218,7 @@ async fn wait_until(client: &Client, what: &str, timeout: Duration, script: &str
 const READY_GREEN: [u8; 3] = [0x17, 0x80, 0x3d];
 
 fn count_near(rgb: &[[u8; 3]], colour: [u8; 3]) -> usize {
-    rgb.iter()
-        .filter(|p| p.iter().zip(colour).all(|(a, b)| a.abs_diff(b) <= 24))
-        .count()
+    rgb.iter().filter(|p| p.iter().zip(colour).all(|(a, b)| a.abs_diff(b) <= 24)).count()
 }
 
 fn decode_rgb(png_bytes: &[u8]) -> Vec<[u8; 3]> {
@@ -259,7 +279,12 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
 
     let driver = start_driver(&home, &data);
     let client = open_app(&driver).await;
-    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(r#"[data-testid="drop-zone"]"#)).await.expect("drop zone");
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(r#"[data-testid="drop-zone"]"#))
+        .await
+        .expect("drop zone");
 
     // The same code path as a native drop: a clip, and a folder that must be refused.
     let report = client
@@ -272,8 +297,13 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
     assert_eq!(report["accepted"].as_array().map(Vec::len), Some(1), "{report}");
     assert_eq!(report["rejected"][0]["path"], json!(media), "{report}");
 
-    wait_until(&client, "the clip to be uploaded, copied and transcoded", Duration::from_secs(180),
-        &format!("return document.querySelector('{READY_ROW}') !== null")).await;
+    wait_until(
+        &client,
+        "the clip to be uploaded, copied and transcoded",
+        Duration::from_secs(180),
+        &format!("return document.querySelector('{READY_ROW}') !== null"),
+    )
+    .await;
     let text = client.execute("return document.body.innerText", vec![]).await.unwrap();
     let text = text.as_str().unwrap();
     assert!(text.contains("A001_C003 harbour.mp4"), "{text}");
@@ -285,11 +315,10 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
     std::fs::write(artifacts_dir().join("e2e-upload.png"), &png).unwrap();
 
     // The bytes really arrived in the local S3 server's storage.
-    let id = client
-        .execute(&format!("return document.querySelector('{READY_ROW}').dataset.jobId"), vec![])
-        .await
-        .unwrap();
-    let stored = data.join("local-s3/streamdrop-uploads/uploads").join(id.as_str().unwrap()).join("A001_C003 harbour.mp4");
+    let id =
+        client.execute(&format!("return document.querySelector('{READY_ROW}').dataset.jobId"), vec![]).await.unwrap();
+    let stored =
+        data.join("local-s3/streamdrop-uploads/uploads").join(id.as_str().unwrap()).join("A001_C003 harbour.mp4");
     assert_eq!(sha256_file(&stored), sha256_file(&clip));
 
     // The preview plays the HLS stream through the local edge, in the app's own player.
@@ -308,8 +337,13 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
 
     // Restart: the job is still listed as uploaded.
     let client = open_app(&driver).await;
-    wait_until(&client, "the job after a restart", Duration::from_secs(30),
-        &format!("return document.querySelectorAll('{READY_ROW}').length === 1")).await;
+    wait_until(
+        &client,
+        "the job after a restart",
+        Duration::from_secs(30),
+        &format!("return document.querySelectorAll('{READY_ROW}').length === 1"),
+    )
+    .await;
     client.close().await.expect("close the app");
     drop(driver.guard);
 }
@@ -334,14 +368,28 @@ return (v.currentTime > 0.3 || v.ended) && frames > 2 && v.played.length > 0 ? {
 async fn a_dropped_batch_keeps_its_order_waits_plainly_previews_short_clips_and_copies_links() {
     let _window = ONE_WINDOW_AT_A_TIME.lock().await;
     let session = Session::start();
-    let names = ["E001 wide.mp4", "E002 mid.mp4", "E003 close.mp4", "E004 insert.mp4", "E005 cutaway.mp4", "E006 one second.mp4"];
+    let names = [
+        "E001 wide.mp4",
+        "E002 mid.mp4",
+        "E003 close.mp4",
+        "E004 insert.mp4",
+        "E005 cutaway.mp4",
+        "E006 one second.mp4",
+    ];
     let clips: Vec<PathBuf> = names.iter().map(|n| make_clip_sized(&session.card(), n, "320x180", 1)).collect();
     let client = session.open().await;
 
     let report = drop_files(&client, &clips).await;
     assert_eq!(report["accepted"].as_array().map(Vec::len), Some(6), "{report}");
-    wait_until(&client, "six rows", Duration::from_secs(20), "return document.querySelectorAll('[data-testid=\"job-row\"]').length === 6").await;
-    let shown: Vec<String> = rows(&client).await.iter().map(|r| r["name"].as_str().unwrap_or_default().to_owned()).collect();
+    wait_until(
+        &client,
+        "six rows",
+        Duration::from_secs(20),
+        "return document.querySelectorAll('[data-testid=\"job-row\"]').length === 6",
+    )
+    .await;
+    let shown: Vec<String> =
+        rows(&client).await.iter().map(|r| r["name"].as_str().unwrap_or_default().to_owned()).collect();
     assert_eq!(shown, names, "a drop's files are listed in the order they were dropped");
 
     // One transcode at a time locally: the rest wait, and say so.
@@ -358,21 +406,34 @@ async fn a_dropped_batch_keeps_its_order_waits_plainly_previews_short_clips_and_
         assert!(Instant::now() < deadline, "never saw a job waiting for the transcoder: {now:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    wait_until(&client, "all six ready", Duration::from_secs(180),
-        &format!("return document.querySelectorAll('{READY_ROW}').length === 6")).await;
+    wait_until(
+        &client,
+        "all six ready",
+        Duration::from_secs(180),
+        &format!("return document.querySelectorAll('{READY_ROW}').length === 6"),
+    )
+    .await;
     let text = client.execute("return document.body.innerText", vec![]).await.unwrap();
     assert!(!text.as_str().unwrap().contains("s3://"), "no storage paths in the window: {text}");
 
     // The bottom row's preview opens in view and a one-second clip plays without Play being pressed.
     let last = rows(&client).await.last().cloned().unwrap();
-    click(&client, &format!(r#"[data-job-id="{}"] [data-testid="job-action-preview"]"#, last["id"].as_str().unwrap())).await;
-    wait_until(&client, "the player to be in view", Duration::from_secs(10), r#"
+    click(&client, &format!(r#"[data-job-id="{}"] [data-testid="job-action-preview"]"#, last["id"].as_str().unwrap()))
+        .await;
+    wait_until(
+        &client,
+        "the player to be in view",
+        Duration::from_secs(10),
+        r#"
         const p = document.querySelector('[data-testid="preview-player"]');
         if (!p) return false;
         const r = p.getBoundingClientRect();
         return r.top >= 0 && r.bottom <= window.innerHeight + 1;
-    "#).await;
-    let played = wait_until(&client, "the short clip to play by itself", Duration::from_secs(30), PLAYED_BY_ITSELF).await;
+    "#,
+    )
+    .await;
+    let played =
+        wait_until(&client, "the short clip to play by itself", Duration::from_secs(30), PLAYED_BY_ITSELF).await;
     save_screenshot(&client, "e2e-short-preview.png").await;
     assert!(played["frames"].as_u64().unwrap_or(0) > 2, "{played}");
     click(&client, r#"[data-testid="preview-close"]"#).await;
@@ -381,15 +442,34 @@ async fn a_dropped_batch_keeps_its_order_waits_plainly_previews_short_clips_and_
     let first = rows(&client).await[0]["id"].as_str().unwrap().to_owned();
     click(&client, &format!(r#"[data-job-id="{first}"] [data-testid="job-action-share"]"#)).await;
     let note = client.find(Locator::Css(r#"[data-testid="share-local-note"]"#)).await.expect("the local-links note");
-    assert!(note.text().await.unwrap().contains("only on this computer"), "the share panel says where local links play");
+    assert!(
+        note.text().await.unwrap().contains("only on this computer"),
+        "the share panel says where local links play"
+    );
     click(&client, r#"[data-testid="share-copy-stream"]"#).await;
-    wait_until(&client, "the copy to be confirmed", Duration::from_secs(10),
-        "return document.querySelector('[data-testid=\"share-copied\"]')?.textContent").await;
-    let copied = Command::new("xclip").args(["-o", "-selection", "clipboard"]).output().expect("xclip (scripts/setup-debian.sh installs it)");
+    wait_until(
+        &client,
+        "the copy to be confirmed",
+        Duration::from_secs(10),
+        "return document.querySelector('[data-testid=\"share-copied\"]')?.textContent",
+    )
+    .await;
+    let copied = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .output()
+        .expect("xclip (scripts/setup-debian.sh installs it)");
     let url = String::from_utf8_lossy(&copied.stdout).trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:") && url.contains(&format!("/jobs/{first}/links/")) && url.contains("Signature="), "clipboard: {url:?}");
+    assert!(
+        url.starts_with("http://127.0.0.1:")
+            && url.contains(&format!("/jobs/{first}/links/"))
+            && url.contains("Signature="),
+        "clipboard: {url:?}"
+    );
     save_screenshot(&client, "e2e-share.png").await;
-    let probe = Command::new("ffprobe").args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", &url]).output().unwrap();
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", &url])
+        .output()
+        .unwrap();
     assert!(probe.status.success(), "the copied link plays: {}", String::from_utf8_lossy(&probe.stderr));
     client.close().await.expect("close the app");
 }
@@ -406,27 +486,54 @@ async fn closing_mid_upload_asks_first_and_the_next_start_resumes_it() {
     let client = session.open().await;
     let pid = session.app_pid().expect("the app's process");
     drop_files(&client, std::slice::from_ref(&big)).await;
-    wait_until(&client, "the upload to be under way", Duration::from_secs(60), r#"
+    wait_until(
+        &client,
+        "the upload to be under way",
+        Duration::from_secs(60),
+        r#"
         const r = document.querySelector('[data-testid="job-row"][data-state="uploading"] [role="progressbar"]');
         return r && Number(r.getAttribute('aria-valuenow')) > 0;
-    "#).await;
+    "#,
+    )
+    .await;
 
     assert_eq!(request_close(pid), Ok(1), "the window manager's close reaches one window");
-    wait_until(&client, "the quit question", Duration::from_secs(10), "return !!document.querySelector('[data-testid=\"quit-dialog\"]')").await;
+    wait_until(
+        &client,
+        "the quit question",
+        Duration::from_secs(10),
+        "return !!document.querySelector('[data-testid=\"quit-dialog\"]')",
+    )
+    .await;
     let message = client.find(Locator::Css(r#"[data-testid="quit-message"]"#)).await.unwrap().text().await.unwrap();
-    assert!(message.contains("1 job is still running") && message.contains("next time you open Streamdrop"), "{message}");
+    assert!(
+        message.contains("1 job is still running") && message.contains("next time you open Streamdrop"),
+        "{message}"
+    );
     save_screenshot(&client, "e2e-quit-dialog.png").await;
     let shaded = decode_rgb(&std::fs::read(artifacts_dir().join("e2e-quit-dialog.png")).unwrap())[5 * 980 + 5];
     assert!(shaded.iter().all(|c| *c < 200), "the dialog shades the window behind it: corner pixel {shaded:?}");
     click(&client, r#"[data-testid="quit-keep"]"#).await;
-    wait_until(&client, "the question to go", Duration::from_secs(5), "return !document.querySelector('[data-testid=\"quit-dialog\"]')").await;
+    wait_until(
+        &client,
+        "the question to go",
+        Duration::from_secs(5),
+        "return !document.querySelector('[data-testid=\"quit-dialog\"]')",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!wait_for_exit(pid, Duration::from_millis(100)), "Keep working keeps the app");
     let before = rows(&client).await[0]["percent"].as_i64().unwrap_or(-1);
     assert!(before < 100, "still uploading when quitting: {before}%");
 
     request_close(pid).unwrap();
-    wait_until(&client, "the quit question again", Duration::from_secs(10), "return !!document.querySelector('[data-testid=\"quit-dialog\"]')").await;
+    wait_until(
+        &client,
+        "the quit question again",
+        Duration::from_secs(10),
+        "return !!document.querySelector('[data-testid=\"quit-dialog\"]')",
+    )
+    .await;
     let quit = client.find(Locator::Css(r#"[data-testid="quit-confirm"]"#)).await.expect("the Quit button");
     // The window goes away mid-command, so WebDriver may never answer the click.
     let _ = tokio::time::timeout(Duration::from_secs(5), quit.click()).await;
@@ -486,7 +593,10 @@ async fn a_second_launch_hands_its_files_to_the_open_window_and_leaves() {
     assert!(started.elapsed() < Duration::from_secs(15), "it leaves at once");
     assert!(String::from_utf8_lossy(&second.stdout).contains("Added 1 file(s) to the open Streamdrop"), "{second:?}");
     for started_something in ["local S3 server is running", "links made before now", "panicked"] {
-        assert!(!stderr.contains(started_something), "the second launch touched something ({started_something}): {stderr}");
+        assert!(
+            !stderr.contains(started_something),
+            "the second launch touched something ({started_something}): {stderr}"
+        );
     }
     assert_eq!(std::fs::read_to_string(session.data().join("local-edge.port")).unwrap(), edge_port);
 
@@ -500,7 +610,8 @@ fn process_with_home(comm: &str, home: &Path) -> Option<u32> {
     let wanted = format!("HOME={}", home.display()).into_bytes();
     std::fs::read_dir("/proc").ok()?.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).find(|pid| {
         std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim_end() == comm)
-            && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == wanted.as_slice()))
+            && std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == wanted.as_slice()))
     })
 }
 
@@ -544,8 +655,13 @@ exec '{driver}' --port {port} --native-port {native_port}"#,
     assert!(wait_for_port(port, Duration::from_secs(30)), "tauri-driver did not listen on {port}");
 
     let client = open_app_on(port).await;
-    wait_until(&client, "the keychain wait to be shown", Duration::from_secs(20),
-        "return document.querySelector('[data-testid=\"app-starting\"]')?.textContent.includes('keychain')").await;
+    wait_until(
+        &client,
+        "the keychain wait to be shown",
+        Duration::from_secs(20),
+        "return document.querySelector('[data-testid=\"app-starting\"]')?.textContent.includes('keychain')",
+    )
+    .await;
     let prompter = process_with_home("gcr-prompter", &home).expect("the system's unlock prompt is up");
     save_screenshot(&client, "e2e-keychain-wait.png").await;
     let corner = decode_rgb(&std::fs::read(artifacts_dir().join("e2e-keychain-wait.png")).unwrap())[5 * 980 + 5];
@@ -553,13 +669,24 @@ exec '{driver}' --port {port} --native-port {native_port}"#,
 
     // The person dismisses the prompt.
     Command::new("kill").arg(prompter.to_string()).status().unwrap();
-    wait_until(&client, "the app to start without the keychain", Duration::from_secs(30),
-        "return document.querySelector('[data-testid=\"app-status\"]')?.textContent.includes('Local mode')").await;
+    wait_until(
+        &client,
+        "the app to start without the keychain",
+        Duration::from_secs(30),
+        "return document.querySelector('[data-testid=\"app-status\"]')?.textContent.includes('Local mode')",
+    )
+    .await;
     wait_until(&client, "a plain notice about links", Duration::from_secs(10),
         "return [...document.querySelectorAll('[data-testid=\"notice\"]')].some(n => n.textContent.includes('stop working when Streamdrop quits'))").await;
     let clip = make_clip(&card, "H001 after the prompt.mp4", 1);
     drop_files(&client, &[clip]).await;
-    wait_until(&client, "the clip to be ready", Duration::from_secs(120), &format!("return !!document.querySelector('{READY_ROW}')")).await;
+    wait_until(
+        &client,
+        "the clip to be ready",
+        Duration::from_secs(120),
+        &format!("return !!document.querySelector('{READY_ROW}')"),
+    )
+    .await;
     save_screenshot(&client, "e2e-keychain-dismissed.png").await;
     client.close().await.expect("close the app");
 }

@@ -43,8 +43,10 @@ impl Site {
         let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let data = DataDir::at(tmp.path().join("data")).unwrap();
-        let secrets: Arc<MemorySecretStore> = aws_connection(&data, &moto.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
-        let options = SetupOptions { name_prefix: Some(PREFIX.into()), transcoder: Some(transcoder), ..SetupOptions::default() };
+        let secrets: Arc<MemorySecretStore> =
+            aws_connection(&data, &moto.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+        let options =
+            SetupOptions { name_prefix: Some(PREFIX.into()), transcoder: Some(transcoder), ..SetupOptions::default() };
         let shared: Arc<dyn SecretStore> = secrets.clone();
         let report = provisioning::run(&data, None, shared, &options, Mode::Apply).await.expect("setup starts");
         assert!(report.error.is_none(), "setup failed: {:?}", report.error);
@@ -93,7 +95,13 @@ fn s3(moto: &MotoServer) -> aws_sdk_s3::Client {
 
 async fn sha256_of(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
     use sha2::{Digest, Sha256};
-    let object = client.get_object().bucket(bucket).key(key).send().await.unwrap_or_else(|e| panic!("get s3://{bucket}/{key}: {e:?}"));
+    let object = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("get s3://{bucket}/{key}: {e:?}"));
     let bytes = object.body.collect().await.unwrap().into_bytes();
     Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -101,7 +109,8 @@ async fn sha256_of(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_and_links_through_cloudfront() {
     // A Local job queued earlier in the same data dir: not this engine's to run.
-    let site = Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 40 }, JobStep::Complete]).await;
+    let site =
+        Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 40 }, JobStep::Complete]).await;
     let store = Store::open(&site.data.store_file()).unwrap();
     let local_clip = make_clip(site.tmp.path(), "local only.mp4", 1);
     let local_job = record_jobs(&store, &ConnectionName::local(), &local_buckets(), [local_clip]).await.0.remove(0);
@@ -117,7 +126,10 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     // Upload into the temporary bucket, then a copy into the distribution bucket, both whole.
     let s3 = s3(&site.moto);
     let original = format!("jobs/{id}/original/A001 interview.mp4");
-    assert_eq!(store.get(id).unwrap().unwrap().destination.to_string(), format!("s3://{uploads}/uploads/{id}/A001 interview.mp4"));
+    assert_eq!(
+        store.get(id).unwrap().unwrap().destination.to_string(),
+        format!("s3://{uploads}/uploads/{id}/A001 interview.mp4")
+    );
     assert_eq!(job.location, format!("s3://{media}/{original}"), "a ready job lives in the distribution bucket");
     assert_eq!(sha256_of(&s3, &uploads, &format!("uploads/{id}/A001 interview.mp4")).await, sha256_file(&clip));
     assert_eq!(sha256_of(&s3, &media, &original).await, sha256_file(&clip));
@@ -133,7 +145,10 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     assert_eq!(creates[0].body["settings"]["inputs"][0]["fileInput"], format!("s3://{media}/{original}"));
     let groups = creates[0].body["settings"]["outputGroups"].as_array().unwrap();
     let hls = groups.iter().find(|g| g["outputGroupSettings"]["type"] == "HLS_GROUP_SETTINGS").unwrap();
-    assert_eq!(hls["outputGroupSettings"]["hlsGroupSettings"]["destination"], format!("s3://{media}/jobs/{id}/hls/master"));
+    assert_eq!(
+        hls["outputGroupSettings"]["hlsGroupSettings"]["destination"],
+        format!("s3://{media}/jobs/{id}/hls/master")
+    );
 
     // The Local job was left alone, and this engine will not act on it.
     assert_eq!(store.get(local_job.id).unwrap().unwrap().state, JobState::QUEUED);
@@ -141,9 +156,21 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
 
     // Links go through the distribution, signed with the key pair setup made.
     // MediaConvert's outputs, as it names them (the stand-in writes none).
-    let put = |key: String, body: &'static str| s3.put_object().bucket(&media).key(key).body(ByteStream::from_static(body.as_bytes())).send();
-    put(format!("jobs/{id}/hls/master.m3u8"), "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nmaster_360p.m3u8\n").await.unwrap();
-    put(format!("jobs/{id}/hls/master_360p.m3u8"), "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:2.0,\nmaster_360p_00001.ts\n#EXT-X-ENDLIST\n").await.unwrap();
+    let put = |key: String, body: &'static str| {
+        s3.put_object().bucket(&media).key(key).body(ByteStream::from_static(body.as_bytes())).send()
+    };
+    put(
+        format!("jobs/{id}/hls/master.m3u8"),
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nmaster_360p.m3u8\n",
+    )
+    .await
+    .unwrap();
+    put(
+        format!("jobs/{id}/hls/master_360p.m3u8"),
+        "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:2.0,\nmaster_360p_00001.ts\n#EXT-X-ENDLIST\n",
+    )
+    .await
+    .unwrap();
     put(format!("jobs/{id}/poster.0000000.jpg"), "jpeg").await.unwrap();
     let linker = site.stack.linker(&site.data).await.unwrap();
     let base = format!("https://{}/jobs/{id}/", distribution.domain);
@@ -151,7 +178,11 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     assert!(stream.url.starts_with(&format!("{base}links/")), "{}", stream.url);
     assert!(stream.url.contains(&format!("Key-Pair-Id={}", distribution.key_pair_id)), "{}", stream.url);
     let poster = linker.link_job(id, LinkKind::Poster, 3600).await.unwrap();
-    assert!(poster.url.starts_with(&format!("{base}poster.0000000.jpg?")), "the poster is found under MediaConvert's name: {}", poster.url);
+    assert!(
+        poster.url.starts_with(&format!("{base}poster.0000000.jpg?")),
+        "the poster is found under MediaConvert's name: {}",
+        poster.url
+    );
     assert!(linker.link_job(local_job.id, LinkKind::Stream, 60).await.is_err(), "another connection's job");
     site.stack.shutdown().await;
 }
@@ -159,7 +190,8 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_detail_fails_the_job() {
     let truncated = JobStep::Error { code: "4000".into(), message: "The input file is truncated".into() };
-    let site = Site::start(TranscoderKind::ElasticTranscoder, vec![JobStep::Progressing { percent: 0 }, truncated]).await;
+    let site =
+        Site::start(TranscoderKind::ElasticTranscoder, vec![JobStep::Progressing { percent: 0 }, truncated]).await;
     assert_eq!(site.engine.transcoder_name(), "elastic-transcoder");
     let (id, _) = site.add_clip("B002.mp4").await;
     let job = site.settled(id).await;
@@ -167,7 +199,10 @@ async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_deta
     assert_eq!(job.stage.map(|s| s.name()), Some("transcode"));
     let error = job.error.expect("a failed job says why");
     assert_eq!(error.code, ProblemCode::TranscodeFailed, "{error:?}");
-    assert_eq!(error.message, "Elastic Transcoder could not convert B002.mp4. See Details; retry if the cause has passed.");
+    assert_eq!(
+        error.message,
+        "Elastic Transcoder could not convert B002.mp4. See Details; retry if the cause has passed."
+    );
     let detail = error.detail.unwrap_or_default();
     assert!(detail.contains("4000") && detail.contains("The input file is truncated"), "{detail}");
 
@@ -186,7 +221,8 @@ async fn cancelling_a_job_while_mediaconvert_runs_it_cancels_the_mediaconvert_jo
     assert_eq!(site.engine.cancel(id).unwrap().state, "cancelled");
 
     let store = Store::open(&site.data.store_file()).unwrap();
-    let backend_id = store.get(id).unwrap().unwrap().transcode.backend_job_id.expect("the MediaConvert job id is on record");
+    let backend_id =
+        store.get(id).unwrap().unwrap().transcode.backend_job_id.expect("the MediaConvert job id is on record");
     let cancel_job = format!("/2017-08-29/jobs/{backend_id}");
     wait_for("CancelJob", 10, || !site.standin.requests_to("DELETE", &cancel_job).is_empty()).await;
     assert_eq!(site.engine.job(id).unwrap().state, "cancelled");

@@ -15,9 +15,7 @@ const SECRET: &str = "sd-test-secret-9f8e7d6c5b4a";
 
 fn streamdrop(data_dir: &Path) -> Command {
     let mut cmd = Command::new(built_binary("streamdrop"));
-    cmd.env("STREAMDROP_DATA_DIR", data_dir)
-        .env_remove("AWS_PROFILE")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd.env("STREAMDROP_DATA_DIR", data_dir).env_remove("AWS_PROFILE").env("AWS_EC2_METADATA_DISABLED", "true");
     cmd
 }
 
@@ -76,7 +74,11 @@ async fn serve_mints_credentials_when_none_are_given_and_keeps_them_out_of_its_a
     let secret = started["secretAccessKey"].as_str().expect("a generated secret is shown once");
     assert!(secret.len() >= 32);
 
-    let client = static_client(started["s3Endpoint"].as_str().unwrap(), "us-east-1", Credentials::new(key, secret, None, None, "test"));
+    let client = static_client(
+        started["s3Endpoint"].as_str().unwrap(),
+        "us-east-1",
+        Credentials::new(key, secret, None, None, "test"),
+    );
     client.head_bucket().bucket("streamdrop-uploads").send().await.unwrap();
 
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", server.pid())).unwrap();
@@ -117,7 +119,13 @@ async fn upload_sends_a_file_to_any_endpoint_and_reports_json() {
 #[test]
 fn upload_of_a_missing_file_fails_with_a_clear_message() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = run(streamdrop(tmp.path()).args(["upload", "/nonexistent/clip.mov", "s3://b/k", "--endpoint-url", "http://127.0.0.1:9"]));
+    let out = run(streamdrop(tmp.path()).args([
+        "upload",
+        "/nonexistent/clip.mov",
+        "s3://b/k",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+    ]));
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/nonexistent/clip.mov") && stderr.contains("not found"), "{stderr}");
@@ -231,7 +239,8 @@ fn journalled_bytes(data: &Path, job: streamdrop_core::JobId) -> u64 {
     use streamdrop_core::store::{Store, UploadKey};
     let Ok(store) = Store::open(&data.join("streamdrop.sqlite3")) else { return 0 };
     let Ok(Some(record)) = store.get(job) else { return 0 };
-    let key = UploadKey { target: "local".into(), dest: record.destination.clone(), source_path: record.source.path.clone() };
+    let key =
+        UploadKey { target: "local".into(), dest: record.destination.clone(), source_path: record.source.path.clone() };
     store.find_upload(&key).ok().flatten().map_or(0, |u| u.parts.iter().map(|p| p.size).sum())
 }
 
@@ -270,7 +279,8 @@ fn an_upload_cut_by_kill_9_resumes_when_serve_starts_again_with_new_keys() {
     let deadline = std::time::Instant::now() + Duration::from_secs(180);
     let job = loop {
         let jobs = jobs_json(&data);
-        let job = jobs.as_array().and_then(|j| j.iter().find(|j| j["id"] == id.to_string())).cloned().unwrap_or(Value::Null);
+        let job =
+            jobs.as_array().and_then(|j| j.iter().find(|j| j["id"] == id.to_string())).cloned().unwrap_or(Value::Null);
         assert_ne!(job["state"], "failed", "the resumed upload failed: {job}");
         if job["stage"] != "upload" && job["state"] != "uploading" && !job.is_null() {
             break job;
@@ -279,7 +289,10 @@ fn an_upload_cut_by_kill_9_resumes_when_serve_starts_again_with_new_keys() {
         std::thread::sleep(Duration::from_millis(200));
     };
     let resumed = job["bytesResumed"].as_u64().unwrap();
-    assert!(resumed >= at_kill, "only what the journal did not hold was sent again: resumed {resumed}, journalled {at_kill}: {job}");
+    assert!(
+        resumed >= at_kill,
+        "only what the journal did not hold was sent again: resumed {resumed}, journalled {at_kill}: {job}"
+    );
     let stored = data.join("local-s3/streamdrop-uploads").join(format!("uploads/{id}/A007 long take.mov"));
     assert_eq!(sha256_file(&stored), sha256_file(&clip));
 }

@@ -449,7 +449,10 @@ fn one_keep_alive_connection_carries_expect_continue_an_injected_error_and_chunk
     let (status, echoed) = put_expecting("/bucket/one?x-id=PutObject");
     assert_eq!(status, 200);
     let crc = crc32c::crc32c(&body);
-    assert_eq!(echoed, format!("PUT /bucket/one?x-id=PutObject host={host} expect=100-continue te=- body=300000 crc32c={crc:08x}"));
+    assert_eq!(
+        echoed,
+        format!("PUT /bucket/one?x-id=PutObject host={host} expect=100-continue te=- body=300000 crc32c={crc:08x}")
+    );
 
     proxy.inject(Match::put_object(), Fault::Status(503, "SlowDown"), 1);
     let (status, error) = put_expecting("/bucket/two");
@@ -477,10 +480,16 @@ fn one_keep_alive_connection_carries_expect_continue_an_injected_error_and_chunk
     let mut damaged = body.clone();
     damaged[70_000] ^= 1;
     assert_eq!(status, 200);
-    assert_eq!(echoed, format!("PUT /bucket/four host={host} expect=- te=chunked body=300000 crc32c={:08x}", crc32c::crc32c(&damaged)));
+    assert_eq!(
+        echoed,
+        format!("PUT /bucket/four host={host} expect=- te=chunked body=300000 crc32c={:08x}", crc32c::crc32c(&damaged))
+    );
 
     write!(reader.get_ref(), "GET /bucket/one HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
-    assert_eq!(read_response(&mut reader, false), (200, format!("GET /bucket/one host={host} expect=- te=- body=0 crc32c={:08x}", crc32c::crc32c(b""))));
+    assert_eq!(
+        read_response(&mut reader, false),
+        (200, format!("GET /bucket/one host={host} expect=- te=- body=0 crc32c={:08x}", crc32c::crc32c(b"")))
+    );
 
     let seen = proxy.requests();
     let summary: Vec<_> = seen.iter().map(|r| (r.connection, r.method.as_str(), r.path.as_str(), r.status)).collect();

@@ -186,7 +186,12 @@ fn the_readme_flow_connects_sets_up_runs_a_job_on_moto_and_removes() {
     let standin = TranscoderStandIn::start();
     standin.script_next_job(vec![JobStep::Progressing { percent: 50 }, JobStep::Complete]);
     let clip = make_clip(tmp.path(), "C003 street.mp4", 1);
-    let submitted = run_ok(sd().env("AWS_ENDPOINT_URL_MEDIACONVERT", standin.endpoint()).arg("submit").arg(&clip).args(["--wait", "--json"]));
+    let submitted = run_ok(
+        sd().env("AWS_ENDPOINT_URL_MEDIACONVERT", standin.endpoint())
+            .arg("submit")
+            .arg(&clip)
+            .args(["--wait", "--json"]),
+    );
     let submit_report: serde_json::Value = serde_json::from_slice(&submitted.stdout).unwrap();
     let job = &submit_report["accepted"][0];
     let id = job["id"].as_str().expect("a job id").to_owned();

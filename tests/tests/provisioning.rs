@@ -24,8 +24,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use streamdrop_core::credentials::{
-    ConnectionName, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings,
-    Transcoder, TranscoderKind,
+    ConnectionName, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings, Transcoder, TranscoderKind,
 };
 use streamdrop_core::provisioning::{self, Action, Mode, PreflightError, SetupOptions, SetupReport};
 use streamdrop_core::signing::PrivateKey;
@@ -527,7 +526,9 @@ async fn plain_moto_skips_the_policies_and_a_machine_without_the_private_key_is_
     assert_ok(&plan);
     assert_eq!(action_of(&plan, "elastic-transcoder-role"), Action::Create);
     assert_eq!(action_of(&plan, "elastic-transcoder-pipeline"), Action::Later);
-    assert!(printed(&plan).contains("later   elastic transcoder pipeline streamdrop-acme-pipeline (created on the first"));
+    assert!(
+        printed(&plan).contains("later   elastic transcoder pipeline streamdrop-acme-pipeline (created on the first")
+    );
     let switched = site.run(Mode::Apply, legacy.clone()).await;
     assert_ok(&switched);
     assert_eq!(action_of(&site.run(Mode::Apply, legacy).await, "elastic-transcoder-role"), Action::Exists);

@@ -261,7 +261,13 @@ async fn mediaconvert_cancel_stops_a_running_job_and_an_ended_one_is_no_error() 
     transcoder.cancel(&id).await.expect("an ended job");
     transcoder.cancel("1234567890123-nosuch").await.expect("an unknown job");
     // Trouble reaching the service is reported.
-    standin.fail_next(Service::MediaConvert, Some("DELETE"), "/jobs", HttpAnswer::json_error(403, "ForbiddenException", "not allowed"), 1);
+    standin.fail_next(
+        Service::MediaConvert,
+        Some("DELETE"),
+        "/jobs",
+        HttpAnswer::json_error(403, "ForbiddenException", "not allowed"),
+        1,
+    );
     match transcoder.cancel(&id).await {
         Err(TranscodeError::Rejected { message, .. }) => assert!(message.contains("not allowed"), "{message}"),
         other => panic!("a refused CancelJob: {other:?}"),

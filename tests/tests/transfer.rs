@@ -24,7 +24,7 @@ const SECRET: &str = "sd-transfer-secret-0a1b2c3d";
 
 /// A real S3 server for one test.
 enum Server {
-    Local { stack: LocalStack },
+    Local { stack: Box<LocalStack> },
     Moto(MotoServer),
 }
 
@@ -32,7 +32,7 @@ impl Server {
     async fn local(root: &Path) -> Self {
         let data = DataDir::at(root.join("server")).unwrap();
         let stack = LocalStack::start(&data, local_options(0)).await.unwrap();
-        Server::Local { stack }
+        Server::Local { stack: Box::new(stack) }
     }
 
     async fn moto() -> Self {
@@ -73,7 +73,8 @@ fn client_for(endpoint: &str, (id, secret): (&str, &str)) -> Client {
     let client = static_client(endpoint, "us-east-1", Credentials::new(id, secret, None, None, "test"));
     // moto reports a multipart object's composite CRC32C without the `-N` that tells the SDK
     // not to check it against the whole body; the tests compare SHA-256 themselves.
-    let config = client.config().to_builder().response_checksum_validation(ResponseChecksumValidation::WhenRequired).build();
+    let config =
+        client.config().to_builder().response_checksum_validation(ResponseChecksumValidation::WhenRequired).build();
     Client::from_conf(config)
 }
 
@@ -99,7 +100,13 @@ fn streamdrop(data_dir: &Path, (id, secret): (&str, &str)) -> Command {
 
 fn upload_cmd(data_dir: &Path, server: &Server, endpoint: &str, file: &Path, key: &str) -> Command {
     let mut cmd = streamdrop(data_dir, server.credentials());
-    cmd.arg("upload").arg(file).arg(format!("s3://{BUCKET}/{key}")).args(["--endpoint-url", endpoint, "--part-size", "5MiB", "--json"]);
+    cmd.arg("upload").arg(file).arg(format!("s3://{BUCKET}/{key}")).args([
+        "--endpoint-url",
+        endpoint,
+        "--part-size",
+        "5MiB",
+        "--json",
+    ]);
     cmd
 }
 
@@ -109,7 +116,8 @@ async fn run(mut cmd: Command) -> Output {
 
 fn json(out: &Output) -> Value {
     assert!(out.status.success(), "streamdrop failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 async fn object_sha256(client: &Client, key: &str) -> String {
@@ -122,7 +130,8 @@ async fn object_sha256(client: &Client, key: &str) -> String {
 /// Parts the journal in `data_dir` has recorded for this upload.
 fn journalled_parts(data_dir: &Path, endpoint: &str, key: &str, file: &Path) -> usize {
     let Ok(store) = Store::open(&data_dir.join("streamdrop.sqlite3")) else { return 0 };
-    let upload = UploadKey { target: endpoint.to_owned(), dest: ObjectRef::new(BUCKET, key), source_path: file.to_owned() };
+    let upload =
+        UploadKey { target: endpoint.to_owned(), dest: ObjectRef::new(BUCKET, key), source_path: file.to_owned() };
     store.find_upload(&upload).ok().flatten().map_or(0, |u| u.parts.len())
 }
 
@@ -185,7 +194,7 @@ async fn the_server_stopping_and_restarting_mid_upload_is_ridden_out() {
     let port = free_port();
     let stack = LocalStack::start(&server_data, local_options(port)).await.unwrap();
     let endpoint = stack.endpoint().to_owned();
-    let server = Server::Local { stack };
+    let server = Server::Local { stack: Box::new(stack) };
 
     let data = tmp.path().join("client");
     let file = make_file(tmp.path(), "restart.mov", 30 * MIB);
@@ -272,7 +281,8 @@ async fn a_part_damaged_in_transit_on_moto_fails_the_check_of_the_whole() {
     let out = run(verbose).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "a damaged object must not count as uploaded");
-    let (sentence, detail) = stderr.split_once("\n  detail: ").unwrap_or_else(|| panic!("--verbose shows the detail: {stderr}"));
+    let (sentence, detail) =
+        stderr.split_once("\n  detail: ").unwrap_or_else(|| panic!("--verbose shows the detail: {stderr}"));
     assert!(sentence.contains("The upload did not arrive intact") && !sentence.contains("CRC32C"), "{stderr}");
     assert!(detail.contains("CRC32C"), "the detail says how it was found: {stderr}");
 
@@ -297,7 +307,10 @@ async fn the_embedded_server_returns_exact_bytes_for_whole_objects_and_ranges() 
     };
     assert!(get(None).await == data, "the whole object");
     let m = MIB as usize;
-    assert!(get(Some(&format!("bytes={}-{}", m - 5, 2 * m + 5))).await == data[m - 5..=2 * m + 5], "a range across reads");
+    assert!(
+        get(Some(&format!("bytes={}-{}", m - 5, 2 * m + 5))).await == data[m - 5..=2 * m + 5],
+        "a range across reads"
+    );
     assert!(get(Some("bytes=-1000")).await == data[data.len() - 1000..], "a suffix range");
     assert!(get(Some(&format!("bytes={}-", 3 * m))).await == data[3 * m..], "an open range");
 }
@@ -329,12 +342,36 @@ async fn the_embedded_server_checks_multipart_checksums_as_aws_does() {
     let whole = [part1.as_slice(), part2.as_slice()].concat();
 
     // An object already there, with a checksum of its own, that the upload replaces.
-    client.put_object().bucket(BUCKET).key(key).body(ByteStream::from_static(b"old")).checksum_algorithm(ChecksumAlgorithm::Sha256).send().await.unwrap();
+    client
+        .put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(ByteStream::from_static(b"old"))
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .send()
+        .await
+        .unwrap();
 
-    let upload = client.create_multipart_upload().bucket(BUCKET).key(key).checksum_algorithm(ChecksumAlgorithm::Crc32C).checksum_type(ChecksumType::FullObject).send().await.unwrap();
+    let upload = client
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key(key)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+        .checksum_type(ChecksumType::FullObject)
+        .send()
+        .await
+        .unwrap();
     let upload_id = upload.upload_id().unwrap();
     let send_part = |number: i32, body: &[u8], crc: String| {
-        client.upload_part().bucket(BUCKET).key(key).upload_id(upload_id).part_number(number).checksum_crc32_c(crc).body(ByteStream::from(body.to_vec())).send()
+        client
+            .upload_part()
+            .bucket(BUCKET)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .checksum_crc32_c(crc)
+            .body(ByteStream::from(body.to_vec()))
+            .send()
     };
 
     // A part whose bytes do not match its declared CRC32C is refused and not stored.
@@ -348,12 +385,26 @@ async fn the_embedded_server_checks_multipart_checksums_as_aws_does() {
     // The value may also come after the body, in the aws-chunked trailer.
     let part2_file = tmp.path().join("part2");
     std::fs::write(&part2_file, &part2).unwrap();
-    let sent2 = client.upload_part().bucket(BUCKET).key(key).upload_id(upload_id).part_number(2).checksum_algorithm(ChecksumAlgorithm::Crc32C).body(ByteStream::from_path(&part2_file).await.unwrap()).send().await.unwrap();
+    let sent2 = client
+        .upload_part()
+        .bucket(BUCKET)
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(2)
+        .checksum_algorithm(ChecksumAlgorithm::Crc32C)
+        .body(ByteStream::from_path(&part2_file).await.unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(sent2.checksum_crc32_c(), Some(b64(crc32c::crc32c(&part2)).as_str()));
 
     // ListParts tells what each stored part is, which resuming relies on.
     let listed = client.list_parts().bucket(BUCKET).key(key).upload_id(upload_id).send().await.unwrap();
-    let seen: Vec<_> = listed.parts().iter().map(|p| (p.part_number(), p.size(), p.e_tag().map(str::to_owned), p.checksum_crc32_c().map(str::to_owned))).collect();
+    let seen: Vec<_> = listed
+        .parts()
+        .iter()
+        .map(|p| (p.part_number(), p.size(), p.e_tag().map(str::to_owned), p.checksum_crc32_c().map(str::to_owned)))
+        .collect();
     assert_eq!(
         seen,
         [
@@ -364,12 +415,26 @@ async fn the_embedded_server_checks_multipart_checksums_as_aws_does() {
 
     let completed = |crc1: u32| {
         CompletedMultipartUpload::builder()
-            .parts(CompletedPart::builder().part_number(1).e_tag(sent1.e_tag().unwrap()).checksum_crc32_c(b64(crc1)).build())
+            .parts(
+                CompletedPart::builder()
+                    .part_number(1)
+                    .e_tag(sent1.e_tag().unwrap())
+                    .checksum_crc32_c(b64(crc1))
+                    .build(),
+            )
             .parts(CompletedPart::builder().part_number(2).e_tag(sent2.e_tag().unwrap()).build())
             .build()
     };
     let complete = |parts: CompletedMultipartUpload, object_crc: u32| {
-        client.complete_multipart_upload().bucket(BUCKET).key(key).upload_id(upload_id).multipart_upload(parts).checksum_crc32_c(b64(object_crc)).checksum_type(ChecksumType::FullObject).send()
+        client
+            .complete_multipart_upload()
+            .bucket(BUCKET)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(parts)
+            .checksum_crc32_c(b64(object_crc))
+            .checksum_type(ChecksumType::FullObject)
+            .send()
     };
     let whole_crc = crc32c::crc32c(&whole);
     let wrong_part = complete(completed(crc32c::crc32c(&part2)), whole_crc).await.unwrap_err();
@@ -384,7 +449,10 @@ async fn the_embedded_server_checks_multipart_checksums_as_aws_does() {
     assert_eq!(head.checksum_crc32_c(), Some(b64(whole_crc).as_str()), "the object's CRC32C is on record");
     assert_eq!(head.checksum_sha256(), None, "the replaced object's checksum is gone");
     assert_eq!(head.content_length(), Some(whole.len() as i64));
-    assert!(std::fs::read_dir(tmp.path().join("server/local-s3-parts")).unwrap().next().is_none(), "the ledger forgets finished uploads");
+    assert!(
+        std::fs::read_dir(tmp.path().join("server/local-s3-parts")).unwrap().next().is_none(),
+        "the ledger forgets finished uploads"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

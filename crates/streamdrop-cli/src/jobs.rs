@@ -60,7 +60,8 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) 
     let mut accepted = Vec::new();
     let rejected = if args.wait {
         // This process hosts the engine until the jobs settle.
-        let stack = Stack::open_active(&data_dir, LocalStackOptions::default(), AwsStackOptions::with_os_keychain()).await?;
+        let stack =
+            Stack::open_active(&data_dir, LocalStackOptions::default(), AwsStackOptions::with_os_keychain()).await?;
         let result = run_to_the_end(&stack, &data_dir, args.files, &mut accepted).await;
         stack.shutdown().await;
         result?
@@ -74,7 +75,9 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) 
         };
         let store = Store::open(&data_dir.store_file())?;
         let (jobs, rejected) = record_jobs(&store, settings.active_name(), &buckets, args.files).await;
-        accepted.extend(jobs.iter().map(|job| SubmittedJob { job: JobView::of(job, &LiveProgress::default()), outputs: json!({}) }));
+        accepted.extend(
+            jobs.iter().map(|job| SubmittedJob { job: JobView::of(job, &LiveProgress::default()), outputs: json!({}) }),
+        );
         rejected
     };
     for rejection in &rejected {

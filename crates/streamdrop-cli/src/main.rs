@@ -1,8 +1,8 @@
 //! `streamdrop`: Streamdrop's engine, headless. Each subcommand is a small
 //! module that maps flags onto `streamdrop-core`.
 
-mod copy;
 mod connection;
+mod copy;
 mod jobs;
 mod link;
 mod output;
@@ -61,7 +61,8 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STREAMDROP_LOG").unwrap_or_else(|_| "warn,aws_config::imds=error".into()),
+            tracing_subscriber::EnvFilter::try_from_env("STREAMDROP_LOG")
+                .unwrap_or_else(|_| "warn,aws_config::imds=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();

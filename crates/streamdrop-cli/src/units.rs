@@ -6,7 +6,8 @@ pub fn parse_size(input: &str) -> Result<u64, String> {
     let s = input.trim();
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let number: f64 = number.parse().map_err(|_| format!("{input:?} is not a size: expected e.g. 8MiB, 16M or 1048576"))?;
+    let number: f64 =
+        number.parse().map_err(|_| format!("{input:?} is not a size: expected e.g. 8MiB, 16M or 1048576"))?;
     let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,
@@ -41,7 +42,8 @@ pub fn parse_duration(input: &str) -> Result<u64, String> {
     let s = input.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("{input:?} is not a duration: expected e.g. 1h, 1d, 7d or 3600"))?;
+    let number: u64 =
+        number.parse().map_err(|_| format!("{input:?} is not a duration: expected e.g. 1h, 1d, 7d or 3600"))?;
     let unit_secs = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "s" => 1,
         "m" | "min" => 60,

@@ -44,7 +44,8 @@ use streamdrop_core::local::LocalStackOptions;
 use streamdrop_core::storage::Storage;
 use streamdrop_core::transcode::local_ffmpeg::{self, create_output_dirs, ffmpeg_args, poster_args, poster_time};
 use streamdrop_core::transcode::{
-    ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, MediaInfo, OutputLayout, Rung, TranscodeRequest, TranscodeStatus, Transcoder,
+    ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, MediaInfo, OutputLayout, Rung, TranscodeRequest,
+    TranscodeStatus, Transcoder,
 };
 use streamdrop_core::{DataDir, JobId, LocalStack, ObjectRef};
 
@@ -72,8 +73,13 @@ fn parse_args() -> Result<Options, String> {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--runs" => options.runs = value("--runs")?.parse().map_err(|e| format!("--runs: {e}"))?,
-            "--poll-ms" => options.poll = Duration::from_millis(value("--poll-ms")?.parse().map_err(|e| format!("--poll-ms: {e}"))?),
-            "--quiet" => options.quiet = Duration::from_secs_f64(value("--quiet")?.parse().map_err(|e| format!("--quiet: {e}"))?),
+            "--poll-ms" => {
+                options.poll =
+                    Duration::from_millis(value("--poll-ms")?.parse().map_err(|e| format!("--poll-ms: {e}"))?)
+            }
+            "--quiet" => {
+                options.quiet = Duration::from_secs_f64(value("--quiet")?.parse().map_err(|e| format!("--quiet: {e}"))?)
+            }
             "--work" => options.work = PathBuf::from(value("--work")?),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -117,7 +123,8 @@ fn own_cpu_parts() -> (f64, f64) {
 /// CPU seconds the whole machine has been busy (all cores, everyone).
 fn machine_busy() -> f64 {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let fields: Vec<f64> = stat.lines().next().unwrap_or("").split_whitespace().skip(1).map(|f| f.parse().unwrap_or(0.0)).collect();
+    let fields: Vec<f64> =
+        stat.lines().next().unwrap_or("").split_whitespace().skip(1).map(|f| f.parse().unwrap_or(0.0)).collect();
     if fields.len() < 8 {
         return 0.0;
     }
@@ -195,7 +202,8 @@ struct PipelineRun {
 }
 
 fn run_ffmpeg(args: &[String]) -> Result<(), String> {
-    let out = Command::new("ffmpeg").args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).output();
+    let out =
+        Command::new("ffmpeg").args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).output();
     match out {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => Err(format!("ffmpeg failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim())),
@@ -253,10 +261,22 @@ struct Pipeline<'a> {
 
 impl Pipeline<'_> {
     /// From submit until `Complete`, as the engine waits for it but with a short poll.
-    async fn run(&self, source: &ObjectRef, source_size: u64, media: &MediaInfo, ladder: &[Rung]) -> Result<PipelineRun, String> {
+    async fn run(
+        &self,
+        source: &ObjectRef,
+        source_size: u64,
+        media: &MediaInfo,
+        ladder: &[Rung],
+    ) -> Result<PipelineRun, String> {
         let job = JobId::new();
         let layout = OutputLayout::for_job(&self.storage.buckets.media, job);
-        let request = TranscodeRequest { job, source: source.clone(), media: media.clone(), ladder: ladder.to_vec(), layout: layout.clone() };
+        let request = TranscodeRequest {
+            job,
+            source: source.clone(),
+            media: media.clone(),
+            ladder: ladder.to_vec(),
+            layout: layout.clone(),
+        };
         let copy = self.work_root.join(job.to_string()).join(local_source_name(source));
 
         let meter = Meter::start();
@@ -273,9 +293,13 @@ impl Pipeline<'_> {
             let mut near_a_boundary = downloaded.is_none();
             match status {
                 TranscodeStatus::Complete => break,
-                TranscodeStatus::Error { code, message } => return Err(format!("transcode failed ({code:?}): {message}")),
+                TranscodeStatus::Error { code, message } => {
+                    return Err(format!("transcode failed ({code:?}): {message}"))
+                }
                 // 96 is set once both ffmpeg runs are done and checked, right before the first PutObject.
-                TranscodeStatus::Progressing { percent: Some(p) } if p >= 96 && storing.is_none() => storing = Some(mark()),
+                TranscodeStatus::Progressing { percent: Some(p) } if p >= 96 && storing.is_none() => {
+                    storing = Some(mark())
+                }
                 // ffmpeg's progress maps to 0-95 %: from 90 on, its end (then the poster, then storing) is near.
                 TranscodeStatus::Progressing { percent: Some(p) } if p >= 90 => near_a_boundary = true,
                 _ => {}
@@ -313,7 +337,14 @@ impl Pipeline<'_> {
 
     async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, String> {
         let mut objects = Vec::new();
-        let mut pages = self.storage.client.list_objects_v2().bucket(&self.storage.buckets.media).prefix(format!("{prefix}/")).into_paginator().send();
+        let mut pages = self
+            .storage
+            .client
+            .list_objects_v2()
+            .bucket(&self.storage.buckets.media)
+            .prefix(format!("{prefix}/"))
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
             for object in page.contents() {
@@ -326,7 +357,14 @@ impl Pipeline<'_> {
     /// Removes a run's outputs, so every run writes into the same empty state.
     async fn delete(&self, bucket: &str, objects: Vec<(String, i64)>) -> Result<(), String> {
         for (key, _) in objects {
-            self.storage.client.delete_object().bucket(bucket).key(&key).send().await.map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+            self.storage
+                .client
+                .delete_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
         }
         Ok(())
     }
@@ -372,7 +410,10 @@ fn report(results: &[ClipResult], options: &Options) -> String {
     let mut s = String::new();
     // "Outside ffmpeg" (download + storing outputs) is the part of the overhead that ffmpeg's
     // own run-to-run noise cannot hide or fake: on a shared box it is the steadier figure.
-    let _ = writeln!(s, "| clip | runs | by hand s | pipeline s | overhead | outside ffmpeg s | outside ffmpeg | probe s |");
+    let _ = writeln!(
+        s,
+        "| clip | runs | by hand s | pipeline s | overhead | outside ffmpeg s | outside ffmpeg | probe s |"
+    );
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in results {
         let hand = median(r.hand.iter().map(|h| h.total.wall));
@@ -442,7 +483,10 @@ fn report(results: &[ClipResult], options: &Options) -> String {
     let _ = writeln!(s);
     let _ = writeln!(s, "Runs alternate: odd runs time by hand first, even runs the pipeline first.");
     let _ = writeln!(s);
-    let _ = writeln!(s, "| clip | what | seconds of each run (in run order) | CPU s of each run | other CPU s of each run |");
+    let _ = writeln!(
+        s,
+        "| clip | what | seconds of each run (in run order) | CPU s of each run | other CPU s of each run |"
+    );
     let _ = writeln!(s, "|---|---|---|---|---|");
     for r in results {
         let (hand, pipe) = (&r.hand, &r.pipeline);
@@ -462,7 +506,13 @@ fn report(results: &[ClipResult], options: &Options) -> String {
             list(pipe.iter().map(|p| p.total.cpu)),
             list(pipe.iter().map(|p| p.total.other_cpu))
         );
-        let _ = writeln!(s, "| {} | pipeline: ffmpeg phase | {} | {} | |", r.name, list(pipe.iter().map(|p| p.ffmpeg)), list(pipe.iter().map(|p| p.ffmpeg_cpu)));
+        let _ = writeln!(
+            s,
+            "| {} | pipeline: ffmpeg phase | {} | {} | |",
+            r.name,
+            list(pipe.iter().map(|p| p.ffmpeg)),
+            list(pipe.iter().map(|p| p.ffmpeg_cpu))
+        );
         let _ = writeln!(s, "| {} | probe | {} | | |", r.name, list(r.probe.iter().copied()));
     }
     let _ = writeln!(s);
@@ -480,7 +530,10 @@ fn report(results: &[ClipResult], options: &Options) -> String {
 
 /// `1920x1080 h264 30 fps, 60.0 s, audio` from the probe.
 fn describe(media: &MediaInfo, ladder: &[Rung]) -> String {
-    let video = media.video.as_ref().map_or("no video".to_owned(), |v| format!("{}x{} {} {:.3} fps", v.width, v.height, v.codec, v.frame_rate));
+    let video = media
+        .video
+        .as_ref()
+        .map_or("no video".to_owned(), |v| format!("{}x{} {} {:.3} fps", v.width, v.height, v.codec, v.frame_rate));
     let rungs: Vec<&str> = ladder.iter().map(|r| r.name.as_str()).collect();
     format!(
         "{video}, {:.1} s, {}; ladder {}",
@@ -529,7 +582,8 @@ async fn main() {
 async fn run(options: &Options) -> Result<(), String> {
     std::fs::create_dir_all(&options.work).map_err(|e| format!("{}: {e}", options.work.display()))?;
     // Both ways write under one folder, so they share a filesystem.
-    let tmp = tempfile::Builder::new().prefix("transcode-overhead-").tempdir_in(&options.work).map_err(|e| e.to_string())?;
+    let tmp =
+        tempfile::Builder::new().prefix("transcode-overhead-").tempdir_in(&options.work).map_err(|e| e.to_string())?;
     let data_dir = DataDir::at(tmp.path().join("data")).map_err(|e| e.to_string())?;
     let stack = LocalStack::start(&data_dir, LocalStackOptions::default()).await.map_err(|e| e.to_string())?;
     let storage = stack.storage().clone();
@@ -539,7 +593,8 @@ async fn run(options: &Options) -> Result<(), String> {
 
     let mut results = Vec::new();
     for clip in &options.clips {
-        let name = clip.file_name().and_then(|n| n.to_str()).ok_or(format!("{}: not a file name", clip.display()))?.to_owned();
+        let name =
+            clip.file_name().and_then(|n| n.to_str()).ok_or(format!("{}: not a file name", clip.display()))?.to_owned();
         let clip = std::fs::canonicalize(clip).map_err(|e| format!("{}: {e}", clip.display()))?;
         let media = probe(&clip).await.map_err(|e| e.to_string())?;
         let ladder = ladder_for(&media);
@@ -548,7 +603,15 @@ async fn run(options: &Options) -> Result<(), String> {
         // Stored once, where the engine keeps originals; every run transcodes this object.
         let source = ObjectRef::new(&storage.buckets.media, format!("jobs/bench-source/original/{name}"));
         let body = ByteStream::from_path(&clip).await.map_err(|e| e.to_string())?;
-        storage.client.put_object().bucket(&source.bucket).key(&source.key).body(body).send().await.map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+        storage
+            .client
+            .put_object()
+            .bucket(&source.bucket)
+            .key(&source.key)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
 
         let mut result = ClipResult {
             name: name.clone(),
@@ -608,7 +671,14 @@ async fn run(options: &Options) -> Result<(), String> {
             streamdrop_core::intake::examine(&clip).await.map_err(|e| e.message())?;
             result.probe.push(start.elapsed().as_secs_f64());
         }
-        storage.client.delete_object().bucket(&source.bucket).key(&source.key).send().await.map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
+        storage
+            .client
+            .delete_object()
+            .bucket(&source.bucket)
+            .key(&source.key)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
         results.push(result);
     }
     stack.shutdown().await;

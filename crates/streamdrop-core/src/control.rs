@@ -182,11 +182,19 @@ async fn serve_one(stream: tokio::net::UnixStream, handler: Arc<dyn Handler>) ->
     // data dir was made readable to them.
     let peer = stream.peer_cred()?;
     if peer.uid() != current_uid() {
-        return Err(ControlError::Io(std::io::Error::new(std::io::ErrorKind::PermissionDenied, "a peer of another user")));
+        return Err(ControlError::Io(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "a peer of another user",
+        )));
     }
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
-    let reply = match tokio::time::timeout(REPLY_TIMEOUT, BufReader::new(read).take(MAX_LINE as u64).read_line(&mut line)).await {
+    let reply = match tokio::time::timeout(
+        REPLY_TIMEOUT,
+        BufReader::new(read).take(MAX_LINE as u64).read_line(&mut line),
+    )
+    .await
+    {
         Ok(Ok(_)) => match serde_json::from_str::<Request>(line.trim()) {
             Ok(request) => handler.handle(request).await,
             Err(err) => Reply::Refused { message: format!("this Streamdrop does not understand the request ({err})") },

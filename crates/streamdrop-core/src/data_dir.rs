@@ -66,7 +66,8 @@ impl DataDir {
     pub fn lock_for_engine(&self) -> Result<EngineLock, DataDirError> {
         let path = self.0.join("engine.lock");
         let lock_err = |source| DataDirError::Lock { path: path.clone(), source };
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_err)?;
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(lock_err)?;
         match file.try_lock() {
             Ok(()) => Ok(EngineLock { _file: std::sync::Arc::new(file) }),
             Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::Busy { path: self.0.clone() }),

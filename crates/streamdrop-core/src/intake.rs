@@ -41,12 +41,8 @@ pub fn inspect(path: &Path) -> Result<SourceFile, Problem> {
     }
     // Opening proves readability now rather than failing halfway through the upload.
     File::open(path).map_err(|e| about(ProblemCode::FileUnreadable).detail(e))?;
-    let modified_ms = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let modified_ms =
+        meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0);
     Ok(SourceFile { path: path.to_path_buf(), size: meta.len(), modified_ms })
 }
 
@@ -81,7 +77,9 @@ pub async fn local_probe(path: &Path) -> Result<MediaInfo, ProbeError> {
 fn probe_problem(err: &ProbeError) -> Problem {
     let code = match err {
         ProbeError::NotInstalled => ProblemCode::FfmpegMissing,
-        ProbeError::RefusedFormat { format, .. } if probe::INDIRECTION_FORMATS.contains(&format.as_str()) => ProblemCode::Playlist,
+        ProbeError::RefusedFormat { format, .. } if probe::INDIRECTION_FORMATS.contains(&format.as_str()) => {
+            ProblemCode::Playlist
+        }
         ProbeError::RefusedFormat { .. }
         | ProbeError::NotMedia { .. }
         | ProbeError::NoStreams { .. }
@@ -130,7 +128,11 @@ pub fn iso_bmff_ends_early(path: &Path) -> std::io::Result<Option<String>> {
             n => u64::from(n),
         };
         if size < 8 {
-            return Ok(if first { None } else { Some(format!("the box at byte {offset} has an impossible size ({size})")) });
+            return Ok(if first {
+                None
+            } else {
+                Some(format!("the box at byte {offset} has an impossible size ({size})"))
+            });
         }
         if offset.saturating_add(size) > len {
             return Ok(Some(format!(
@@ -216,7 +218,14 @@ mod tests {
         let no_index = [boxed(b"ftyp", b"isom0000"), boxed(b"mdat", &[7; 100])].concat();
         assert!(iso_bmff_ends_early(&write("no index.mov", &no_index)).unwrap().unwrap().contains("moov"));
         // mdat of size 0 runs to the end: whole, if the index came first.
-        let open_ended = [boxed(b"ftyp", b"isom0000"), boxed(b"moov", &[1; 20]), [0, 0, 0, 0].to_vec(), b"mdat".to_vec(), vec![9; 50]].concat();
+        let open_ended = [
+            boxed(b"ftyp", b"isom0000"),
+            boxed(b"moov", &[1; 20]),
+            [0, 0, 0, 0].to_vec(),
+            b"mdat".to_vec(),
+            vec![9; 50],
+        ]
+        .concat();
         assert_eq!(iso_bmff_ends_early(&write("open.mp4", &open_ended)).unwrap(), None);
         assert_eq!(iso_bmff_ends_early(&write("notes.txt", b"just some text, not boxes at all")).unwrap(), None);
         assert_eq!(iso_bmff_ends_early(&write("ts.mts", &[0x47; 188 * 3])).unwrap(), None);

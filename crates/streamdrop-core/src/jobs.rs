@@ -114,7 +114,9 @@ impl Stage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobState {
     /// Waiting for its turn at `stage`.
-    Queued { stage: Stage },
+    Queued {
+        stage: Stage,
+    },
     Uploading,
     /// Stopped by the user during upload; keeps its partial upload and resumes where it stopped.
     Paused,
@@ -122,7 +124,10 @@ pub enum JobState {
     Transcoding,
     /// Transcoded: the stream can be played and linked.
     Ready,
-    Failed { stage: Stage, problem: Problem },
+    Failed {
+        stage: Stage,
+        problem: Problem,
+    },
     /// Stopped by the user; its partial upload was removed.
     Cancelled,
 }
@@ -270,7 +275,8 @@ impl JobView {
         let uploaded = !matches!(job.state.stage(), Some(Stage::Upload)) && job.state != JobState::Cancelled;
         let bytes_done = if uploaded { job.source.size } else { upload.map_or(0, |p| p.bytes_done) };
         let bytes_resumed = upload.map_or(job.resumed_bytes, |p| p.bytes_resumed.max(job.resumed_bytes));
-        let copied = uploaded && !matches!(job.state, JobState::Queued { stage: Stage::Copy } | JobState::Copying)
+        let copied = uploaded
+            && !matches!(job.state, JobState::Queued { stage: Stage::Copy } | JobState::Copying)
             && !matches!(job.state, JobState::Failed { stage: Stage::Copy, .. });
         let location = match (&job.original, copied) {
             (Some(original), true) => original,
@@ -287,7 +293,9 @@ impl JobView {
             bytes_resumed,
             rate_bps: upload.and_then(|p| p.rate_bps),
             eta_seconds: upload.and_then(|p| p.eta_seconds),
-            transcode_percent: live.transcode_percent.filter(|_| job.state == JobState::Transcoding && live.transcode_started),
+            transcode_percent: live
+                .transcode_percent
+                .filter(|_| job.state == JobState::Transcoding && live.transcode_started),
             waiting: job.state == JobState::Transcoding && !live.transcode_started,
             error: match &job.state {
                 JobState::Failed { problem, .. } => Some(problem.view()),
@@ -313,7 +321,8 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(path: &std::path::Path, problem: Problem) -> Self {
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let file_name =
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         Self { path: path.display().to_string(), file_name, problem: problem.view() }
     }
 }

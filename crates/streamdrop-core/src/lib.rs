@@ -37,7 +37,7 @@ pub mod transfer;
 pub use data_dir::DataDir;
 pub use engine::{Engine, EngineError};
 pub use jobs::{BatchId, IntakeReport, JobId, JobState, JobView, Rejection, Stage};
-pub use problem::{Problem, ProblemCode, Remedy};
 pub use local::LocalStack;
+pub use problem::{Problem, ProblemCode, Remedy};
 pub use stack::Stack;
 pub use storage::ObjectRef;

@@ -236,14 +236,8 @@ pub struct ProblemView {
 }
 
 /// Query parameters whose values are credentials or signatures.
-const SECRET_PARAMS: &[&str] = &[
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-    "signature",
-    "policy",
-    "awsaccesskeyid",
-];
+const SECRET_PARAMS: &[&str] =
+    &["x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "policy", "awsaccesskeyid"];
 
 /// Removes what must never be shown: signed-URL signatures, policies and
 /// credentials (query parameters or `name=value` anywhere), `Authorization`
@@ -346,7 +340,16 @@ mod tests {
                    Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/2026, Signature=ff\n\
                    key AKIAIOSFODNN7EXAMPLE and ASIAZZZZZZZZZZZZZZZZ and SDLOCALABCDEFGHIJKLM; AKIAtoo short";
         let clean = redact(raw);
-        for secret in ["abcdef0123", "SDLOCAL1234567890ABC", "eyJ", "Zm9v", "AKIAIOSFODNN7EXAMPLE", "ASIAZZZZ", "SDLOCALABCDEFGHIJKLM", "ff"] {
+        for secret in [
+            "abcdef0123",
+            "SDLOCAL1234567890ABC",
+            "eyJ",
+            "Zm9v",
+            "AKIAIOSFODNN7EXAMPLE",
+            "ASIAZZZZ",
+            "SDLOCALABCDEFGHIJKLM",
+            "ff",
+        ] {
             assert!(!clean.contains(secret), "{secret} left in:\n{clean}");
         }
         assert!(clean.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256"), "{clean}");

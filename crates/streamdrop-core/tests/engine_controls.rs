@@ -87,7 +87,10 @@ async fn pause_keeps_what_was_sent_and_resume_sends_only_the_rest() {
     assert_eq!(fx.engine.resume(id).unwrap().state, "queued");
     let done = wait_for(&fx.engine, id, "the job", |v| v.state == "ready").await;
     let object: ObjectRef = done.location.parse().unwrap();
-    assert!(object.key.contains("/original/"), "a ready job lives in the media bucket, not the temporary upload: {done:?}");
+    assert!(
+        object.key.contains("/original/"),
+        "a ready job lives in the media bucket, not the temporary upload: {done:?}"
+    );
     let stored = fx.data.local_storage_root().join(&object.bucket).join(&object.key);
     assert_eq!(sha256(&stored), sha256(&fx.clip));
     assert_eq!(pending_part_files(&fx.data), 0);
@@ -159,7 +162,8 @@ async fn cancel_leaves_nothing_behind_and_retry_starts_again() {
     assert!(!fx.data.local_storage_root().join(&object.bucket).join(&object.key).exists());
 
     assert_eq!(fx.engine.retry(id).unwrap().state, "queued");
-    let done = wait_for(&fx.engine, id, "the retried upload", |v| v.stage != Some(streamdrop_core::Stage::Upload)).await;
+    let done =
+        wait_for(&fx.engine, id, "the retried upload", |v| v.stage != Some(streamdrop_core::Stage::Upload)).await;
     assert_eq!(done.bytes_done, std::fs::metadata(&fx.clip).unwrap().len());
     fx.stack.shutdown().await;
 }
@@ -209,7 +213,10 @@ async fn an_upload_the_server_forgot_starts_afresh() {
         .unwrap();
 
     fx.engine.resume(id).unwrap();
-    let done = wait_for(&fx.engine, id, "the upload", |v| v.stage != Some(streamdrop_core::Stage::Upload) || v.state == "failed").await;
+    let done = wait_for(&fx.engine, id, "the upload", |v| {
+        v.stage != Some(streamdrop_core::Stage::Upload) || v.state == "failed"
+    })
+    .await;
     assert_ne!(done.state, "failed", "{done:?}");
     assert_eq!(done.bytes_resumed, 0, "nothing could be resumed: {done:?}");
     let stored = fx.data.local_storage_root().join(&job.destination.bucket).join(&job.destination.key);

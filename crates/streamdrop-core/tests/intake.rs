@@ -42,7 +42,11 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn ffmpeg(args: &[&str]) {
-    let status = std::process::Command::new("ffmpeg").args(["-hide_banner", "-loglevel", "error", "-y"]).args(args).status().unwrap();
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .unwrap();
     assert!(status.success(), "ffmpeg {args:?}");
 }
 
@@ -81,7 +85,8 @@ async fn what_cannot_play_is_refused_before_any_byte_is_sent() {
     let report = engine.add_paths(given).await;
 
     assert_eq!(report.accepted.iter().map(|v| v.file_name.as_str()).collect::<Vec<_>>(), ["A001 good.mp4"]);
-    let refused: Vec<_> = report.rejected.iter().map(|r| (r.file_name.as_str(), r.problem.code, r.problem.remedy)).collect();
+    let refused: Vec<_> =
+        report.rejected.iter().map(|r| (r.file_name.as_str(), r.problem.code, r.problem.remedy)).collect();
     assert_eq!(
         refused,
         [
@@ -104,11 +109,15 @@ async fn what_cannot_play_is_refused_before_any_byte_is_sent() {
     for rejection in &report.rejected {
         let message = &rejection.problem.message;
         assert!(message.starts_with(&rejection.file_name), "a plain sentence about the file: {message}");
-        assert!(!message.contains("ffprobe") && !message.contains('/') && !message.contains("0x"), "no internals: {message}");
+        assert!(
+            !message.contains("ffprobe") && !message.contains('/') && !message.contains("0x"),
+            "no internals: {message}"
+        );
     }
 
     // Only the good clip became a job, and it plays through.
-    let done = tokio::time::timeout(Duration::from_secs(120), engine.settled(report.accepted[0].id)).await.unwrap().unwrap();
+    let done =
+        tokio::time::timeout(Duration::from_secs(120), engine.settled(report.accepted[0].id)).await.unwrap().unwrap();
     assert_eq!(done.state, "ready", "{done:?}");
     assert_eq!(engine.jobs().unwrap().len(), 1);
     let uploads = stack.storage().client.list_objects_v2().bucket("streamdrop-uploads").send().await.unwrap();

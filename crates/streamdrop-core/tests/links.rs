@@ -42,7 +42,9 @@ async fn a_stream_link_plays_everything_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
     let data = DataDir::at(tmp.path().join("data")).unwrap();
     let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
-    let engine = stack.start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() }).unwrap();
+    let engine = stack
+        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
+        .unwrap();
     let a_clip = make_clip(tmp.path(), "A take.mp4", "1280x720", 3);
     let b_clip = make_clip(tmp.path(), "B take.mp4", "320x180", 3);
     let report = engine.add_paths([a_clip.clone(), b_clip]).await;
@@ -84,7 +86,10 @@ async fn a_stream_link_plays_everything_and_nothing_else() {
     assert!(played.status.success(), "{}", String::from_utf8_lossy(&played.stderr));
 
     // The listed links, poster and original.
-    assert_eq!(linker.list(a).unwrap().iter().map(|l| l.id.clone()).collect::<Vec<_>>(), [link.id.clone()]);
+    assert_eq!(
+        linker.list(a).unwrap().iter().map(|l| l.id.clone()).collect::<Vec<_>>(),
+        std::slice::from_ref(&link.id)
+    );
     let original = linker.link_job(a, LinkKind::Original, 600).await.unwrap();
     let (status, bytes) = get(&original.url).await;
     assert_eq!(status, 200);

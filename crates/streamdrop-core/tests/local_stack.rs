@@ -53,7 +53,10 @@ fn small_parts() -> EngineOptions {
 }
 
 async fn settle(engine: &Engine, id: JobId) -> JobView {
-    tokio::time::timeout(Duration::from_secs(120), engine.settled(id)).await.expect("job did not settle in 120 s").unwrap()
+    tokio::time::timeout(Duration::from_secs(120), engine.settled(id))
+        .await
+        .expect("job did not settle in 120 s")
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +69,8 @@ async fn files_are_uploaded_and_copied_byte_for_byte() {
 
     let small = make_clip(&fx.files, "tiny clip é.mp4", "320x180", 1);
     let large = make_large_clip(&fx.files, "A001 C002.mov", (640, 360), 12 * 1024 * 1024 + 17);
-    let before: Vec<_> = [&small, &large].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
+    let before: Vec<_> =
+        [&small, &large].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
 
     let report = engine.add_paths([small.clone(), large.clone()]).await;
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
@@ -84,11 +88,16 @@ async fn files_are_uploaded_and_copied_byte_for_byte() {
         let original = engine.outputs(done.id).unwrap().original;
         assert_eq!(original.bucket, "streamdrop-media");
         assert_eq!(done.location, original.to_string(), "a finished job says where it lives now");
-        assert_eq!(object_sha256(&stack, &original).await, sha256_file(path), "the kept original differs from {path:?}");
+        assert_eq!(
+            object_sha256(&stack, &original).await,
+            sha256_file(path),
+            "the kept original differs from {path:?}"
+        );
     }
 
     // The user's files are untouched.
-    let after: Vec<_> = [&small, &large].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
+    let after: Vec<_> =
+        [&small, &large].iter().map(|p| (sha256_file(p), std::fs::metadata(p).unwrap().modified().unwrap())).collect();
     assert_eq!(before, after);
 
     // Events told the story, stage by stage.
@@ -114,10 +123,26 @@ async fn a_clip_becomes_a_ready_hls_stream() {
     assert_eq!(done.state, "ready", "{done:?}");
     assert_eq!(done.stage, None);
     let layout = engine.outputs(id).unwrap().layout;
-    let master = stack.storage().client.get_object().bucket(&layout.bucket).key(layout.master_playlist().key).send().await.unwrap();
+    let master = stack
+        .storage()
+        .client
+        .get_object()
+        .bucket(&layout.bucket)
+        .key(layout.master_playlist().key)
+        .send()
+        .await
+        .unwrap();
     let master = String::from_utf8(master.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
     assert!(master.starts_with("#EXTM3U") && master.contains("#EXT-X-STREAM-INF"), "{master}");
-    stack.storage().client.head_object().bucket(&layout.bucket).key(layout.poster().key).send().await.expect("a poster");
+    stack
+        .storage()
+        .client
+        .head_object()
+        .bucket(&layout.bucket)
+        .key(layout.poster().key)
+        .send()
+        .await
+        .expect("a poster");
     stack.shutdown().await;
 }
 
@@ -138,7 +163,16 @@ async fn cancelling_during_a_local_transcode_stops_ffmpeg() {
     // Long enough that the transcode is still running when the cancel comes.
     let clip = fx.files.join("long take.mp4");
     let status = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=60"])
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30:duration=60",
+        ])
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
         .arg(&clip)
         .status()
@@ -157,7 +191,11 @@ async fn cancelling_during_a_local_transcode_stops_ffmpeg() {
 
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !processes_in(&work_dir).is_empty() || work_dir.exists() {
-        assert!(std::time::Instant::now() < deadline, "ffmpeg still runs after the cancel: {:?}", processes_in(&work_dir));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ffmpeg still runs after the cancel: {:?}",
+            processes_in(&work_dir)
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(engine.job(id).unwrap().state, "cancelled");
@@ -174,7 +212,17 @@ async fn an_engine_stops_the_ffmpeg_a_killed_predecessor_left_running() {
     // Both end on their own after a minute, and are killed by their guards if the test fails.
     let mut orphan = Reaped(
         std::process::Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi", "-i", "testsrc=rate=5:duration=60"])
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-nostdin",
+                "-re",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=rate=5:duration=60",
+            ])
             .args(["-f", "null", "-"])
             .current_dir(&job_dir)
             .spawn()
@@ -228,7 +276,10 @@ async fn bad_items_are_rejected_one_by_one_and_do_not_stop_the_rest() {
     let reasons: Vec<_> = report.rejected.iter().map(|r| (r.path.clone(), r.problem.code)).collect();
     assert_eq!(
         reasons,
-        [(folder.display().to_string(), ProblemCode::Folder), (missing.display().to_string(), ProblemCode::FileNotFound)]
+        [
+            (folder.display().to_string(), ProblemCode::Folder),
+            (missing.display().to_string(), ProblemCode::FileNotFound)
+        ]
     );
     assert_eq!(settle(&engine, report.accepted[0].id).await.state, "ready");
     // Rejected items never became jobs.
@@ -307,7 +358,10 @@ async fn the_local_server_refuses_unsigned_and_wrongly_signed_requests() {
 async fn raw_http_get(addr: &str, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
-    socket.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    socket
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
     let mut response = String::new();
     socket.read_to_string(&mut response).await.unwrap();
     response
@@ -345,7 +399,10 @@ async fn a_restart_resumes_each_job_at_its_stage() {
     store.set_state(copy_id, &JobState::Copying).unwrap();
     store.set_transcode(copy_id, &TranscodeRecord::default()).unwrap();
     store.set_state(transcode_id, &JobState::Transcoding).unwrap();
-    let lost = TranscodeRecord { backend_job_id: Some("local-lost-in-the-crash".into()), ..store.get(transcode_id).unwrap().unwrap().transcode };
+    let lost = TranscodeRecord {
+        backend_job_id: Some("local-lost-in-the-crash".into()),
+        ..store.get(transcode_id).unwrap().unwrap().transcode
+    };
     store.set_transcode(transcode_id, &lost).unwrap();
 
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
@@ -354,8 +411,18 @@ async fn a_restart_resumes_each_job_at_its_stage() {
         assert_eq!(settle(&engine, id).await.state, "ready", "{id}");
     }
     let client = &stack.storage().client;
-    for key in [layouts[0].original.key.clone(), layouts[0].layout.master_playlist().key, layouts[1].layout.master_playlist().key] {
-        client.head_object().bucket("streamdrop-media").key(&key).send().await.unwrap_or_else(|e| panic!("{key} was not redone: {e:?}"));
+    for key in [
+        layouts[0].original.key.clone(),
+        layouts[0].layout.master_playlist().key,
+        layouts[1].layout.master_playlist().key,
+    ] {
+        client
+            .head_object()
+            .bucket("streamdrop-media")
+            .key(&key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{key} was not redone: {e:?}"));
     }
     stack.shutdown().await;
 }
@@ -405,7 +472,10 @@ async fn a_refusing_keychain_does_not_stop_local_mode() {
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert_eq!(notices[0].code, ProblemCode::KeychainUnavailable);
     assert!(notices[0].message().contains("stop working when Streamdrop quits"), "{notices:?}");
-    assert!(notices[0].detail.as_deref().unwrap_or_default().contains("locked for the test"), "the cause is in the detail: {notices:?}");
+    assert!(
+        notices[0].detail.as_deref().unwrap_or_default().contains("locked for the test"),
+        "the cause is in the detail: {notices:?}"
+    );
     stack.shutdown().await;
 
     let fine = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
@@ -427,7 +497,8 @@ async fn multipart_uploads_outlive_the_key_that_began_them() {
     let (upload_id, first_etag) = {
         let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
         let client = &stack.storage().client;
-        let created = client.create_multipart_upload().bucket("streamdrop-uploads").key("k/clip.mov").send().await.unwrap();
+        let created =
+            client.create_multipart_upload().bucket("streamdrop-uploads").key("k/clip.mov").send().await.unwrap();
         let id = created.upload_id.unwrap();
         let sent = client
             .upload_part()
@@ -446,7 +517,8 @@ async fn multipart_uploads_outlive_the_key_that_began_them() {
     // The next run: new keys.
     let stack = LocalStack::start(&fx.data_dir, LocalStackOptions::default()).await.unwrap();
     let client = &stack.storage().client;
-    let listed = client.list_parts().bucket("streamdrop-uploads").key("k/clip.mov").upload_id(&upload_id).send().await.unwrap();
+    let listed =
+        client.list_parts().bucket("streamdrop-uploads").key("k/clip.mov").upload_id(&upload_id).send().await.unwrap();
     assert_eq!(listed.parts().iter().map(|p| p.part_number()).collect::<Vec<_>>(), [Some(1)]);
     let second = client
         .upload_part()
@@ -474,7 +546,8 @@ async fn multipart_uploads_outlive_the_key_that_began_them() {
 
     // Gone now, as is an id the server never gave out: NoSuchUpload, not AccessDenied or an empty list.
     for id in [upload_id.as_str(), "0b5b3e1c-8f7d-4bb4-9d7a-3d1a2b3c4d5e"] {
-        let err = client.list_parts().bucket("streamdrop-uploads").key("k/clip.mov").upload_id(id).send().await.unwrap_err();
+        let err =
+            client.list_parts().bucket("streamdrop-uploads").key("k/clip.mov").upload_id(id).send().await.unwrap_err();
         assert_eq!(err.as_service_error().and_then(|e| e.meta().code()), Some("NoSuchUpload"), "{err:?}");
         let err = client
             .upload_part()

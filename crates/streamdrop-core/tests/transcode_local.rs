@@ -12,8 +12,8 @@ use serde_json::Value;
 use streamdrop_core::local::LocalStackOptions;
 use streamdrop_core::transcode::local_ffmpeg::{self, codes};
 use streamdrop_core::transcode::{
-    ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, MediaInfo, OutputLayout, ProbeError, TranscodeError, TranscodeRequest,
-    TranscodeStatus, Transcoder, VideoInfo,
+    ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, MediaInfo, OutputLayout, ProbeError, TranscodeError,
+    TranscodeRequest, TranscodeStatus, Transcoder, VideoInfo,
 };
 use streamdrop_core::{DataDir, JobId, LocalStack, ObjectRef};
 
@@ -32,7 +32,8 @@ async fn fixture() -> Fixture {
     std::fs::create_dir_all(tmp.path().join("clips")).unwrap();
     let data_dir = DataDir::at(tmp.path().join("data")).unwrap();
     let stack = LocalStack::start(&data_dir, LocalStackOptions::default()).await.unwrap();
-    let transcoder = LocalFfmpeg::new(stack.storage().clone(), local_ffmpeg::work_root(&data_dir), LocalFfmpegOptions::default());
+    let transcoder =
+        LocalFfmpeg::new(stack.storage().clone(), local_ffmpeg::work_root(&data_dir), LocalFfmpegOptions::default());
     Fixture { tmp, data_dir, stack, transcoder }
 }
 
@@ -44,7 +45,12 @@ impl Fixture {
     /// Makes `name` with ffmpeg from `args` (inputs and encoding options).
     fn clip(&self, name: &str, args: &[&str]) -> PathBuf {
         let path = self.clips().join(name);
-        let out = Command::new("ffmpeg").args(["-hide_banner", "-loglevel", "error", "-y"]).args(args).arg(&path).output().unwrap();
+        let out = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(args)
+            .arg(&path)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "making {name}: {}", String::from_utf8_lossy(&out.stderr));
         path
     }
@@ -55,7 +61,26 @@ impl Fixture {
         let t = seconds.to_string();
         self.clip(
             name,
-            &["-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", &t, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                &video,
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:sample_rate=48000",
+                "-t",
+                &t,
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+            ],
         )
     }
 
@@ -100,7 +125,8 @@ impl Fixture {
     /// Downloads everything under the job's prefix; returns relative key → content type.
     async fn download(&self, layout: &OutputLayout, dest: &Path) -> BTreeMap<String, String> {
         let client = &self.stack.storage().client;
-        let listed = client.list_objects_v2().bucket(&layout.bucket).prefix(format!("{}/", layout.prefix)).send().await.unwrap();
+        let listed =
+            client.list_objects_v2().bucket(&layout.bucket).prefix(format!("{}/", layout.prefix)).send().await.unwrap();
         let mut found = BTreeMap::new();
         for object in listed.contents() {
             let key = object.key().unwrap();
@@ -119,14 +145,20 @@ impl Fixture {
 
     fn assert_work_dir_clean(&self) {
         let root = local_ffmpeg::work_root(&self.data_dir);
-        let left: Vec<_> = std::fs::read_dir(&root).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        let left: Vec<_> =
+            std::fs::read_dir(&root).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         assert!(left.is_empty(), "work dirs left behind: {left:?}");
     }
 }
 
 /// Polls until the job is complete or failed; returns the last status and every distinct one seen.
 /// Panics after `deadline`: a job that never settles is a hang.
-async fn settle(transcoder: &LocalFfmpeg, id: &str, request: &TranscodeRequest, deadline: Duration) -> (TranscodeStatus, Vec<TranscodeStatus>) {
+async fn settle(
+    transcoder: &LocalFfmpeg,
+    id: &str,
+    request: &TranscodeRequest,
+    deadline: Duration,
+) -> (TranscodeStatus, Vec<TranscodeStatus>) {
     let mut seen = Vec::new();
     let outcome = tokio::time::timeout(deadline, async {
         loop {
@@ -146,7 +178,11 @@ async fn settle(transcoder: &LocalFfmpeg, id: &str, request: &TranscodeRequest, 
 }
 
 fn ffprobe(path: &Path, entries: &str) -> Value {
-    let out = Command::new("ffprobe").args(["-v", "error", "-print_format", "json", "-show_entries", entries]).arg(path).output().unwrap();
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_entries", entries])
+        .arg(path)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "ffprobe {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -166,7 +202,10 @@ fn video_pts(path: &Path) -> Vec<f64> {
 fn video_of(path: &Path) -> (String, u64, u64, String, String) {
     let v = ffprobe(path, "stream=codec_type,codec_name,width,height,pix_fmt,profile");
     let streams = v["streams"].as_array().unwrap();
-    let s = streams.iter().find(|s| s["codec_type"] == "video").unwrap_or_else(|| panic!("no video in {}: {v}", path.display()));
+    let s = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap_or_else(|| panic!("no video in {}: {v}", path.display()));
     let text = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
     (text("codec_name"), s["width"].as_u64().unwrap(), s["height"].as_u64().unwrap(), text("pix_fmt"), text("profile"))
 }
@@ -189,7 +228,12 @@ fn assert_plays(master: &Path) {
         .args(["-map", "0", "-f", "null", "-"])
         .output()
         .unwrap();
-    assert!(out.status.success() && out.stderr.is_empty(), "{} does not play cleanly: {}", master.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{} does not play cleanly: {}",
+        master.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn stream_infs(master: &str) -> Vec<&str> {
@@ -197,7 +241,12 @@ fn stream_infs(master: &str) -> Vec<&str> {
 }
 
 fn segments(playlist: &Path) -> Vec<String> {
-    std::fs::read_to_string(playlist).unwrap().lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
+    std::fs::read_to_string(playlist)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn assert_complete(status: &TranscodeStatus, what: &str) {
@@ -215,7 +264,13 @@ async fn landscape_clip_becomes_hls_with_thumbnails_and_poster() {
     let (status, seen) = fx.run(&request).await;
     assert_complete(&status, "landscape clip");
     assert!(seen.iter().any(|s| matches!(s, TranscodeStatus::Progressing { .. })), "{seen:?}");
-    let percents: Vec<u8> = seen.iter().filter_map(|s| match s { TranscodeStatus::Progressing { percent } => *percent, _ => None }).collect();
+    let percents: Vec<u8> = seen
+        .iter()
+        .filter_map(|s| match s {
+            TranscodeStatus::Progressing { percent } => *percent,
+            _ => None,
+        })
+        .collect();
     assert!(percents.windows(2).all(|w| w[0] <= w[1]) && percents.iter().all(|p| *p < 100), "{percents:?}");
     fx.assert_work_dir_clean();
 
@@ -224,7 +279,14 @@ async fn landscape_clip_becomes_hls_with_thumbnails_and_poster() {
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["hls/360p/index.m3u8", "hls/360p/seg_00000.ts", "hls/360p/seg_00001.ts", "hls/master.m3u8", "poster.jpg", "thumbs/thumb-00001.jpg"],
+        [
+            "hls/360p/index.m3u8",
+            "hls/360p/seg_00000.ts",
+            "hls/360p/seg_00001.ts",
+            "hls/master.m3u8",
+            "poster.jpg",
+            "thumbs/thumb-00001.jpg"
+        ],
     );
     for (name, content_type) in &files {
         let expected = match name.rsplit('.').next().unwrap() {
@@ -261,14 +323,24 @@ async fn landscape_clip_becomes_hls_with_thumbnails_and_poster() {
 
     // A resubmission (after a restart, say) runs again and overwrites; the original stays.
     let master_key = request.layout.master_playlist();
-    let before = fx.stack.storage().client.head_object().bucket(&master_key.bucket).key(&master_key.key).send().await.unwrap();
+    let before =
+        fx.stack.storage().client.head_object().bucket(&master_key.bucket).key(&master_key.key).send().await.unwrap();
     let (again, _) = fx.run(&request).await;
     assert_complete(&again, "resubmitted landscape clip");
     let again_files = fx.download(&request.layout, &fx.tmp.path().join("again")).await;
     assert_eq!(again_files, files);
-    let after = fx.stack.storage().client.head_object().bucket(&master_key.bucket).key(&master_key.key).send().await.unwrap();
+    let after =
+        fx.stack.storage().client.head_object().bucket(&master_key.bucket).key(&master_key.key).send().await.unwrap();
     assert!(after.last_modified() >= before.last_modified());
-    fx.stack.storage().client.head_object().bucket(&request.source.bucket).key(&request.source.key).send().await.unwrap();
+    fx.stack
+        .storage()
+        .client
+        .head_object()
+        .bucket(&request.source.bucket)
+        .key(&request.source.key)
+        .send()
+        .await
+        .unwrap();
     fx.assert_work_dir_clean();
     eprintln!("landscape: {:.1} s", started.elapsed().as_secs_f64());
 }
@@ -311,23 +383,35 @@ async fn portrait_rotated_odd_vfr_and_10_bit_hevc_sources_complete() {
         parts.concat()
     }
 
+    /// Width and height.
+    type Size = (u64, u64);
     // (name, clip, probed display size, output size)
-    let mut cases: Vec<(&str, PathBuf, (u64, u64), (u64, u64))> = Vec::new();
-    let portrait = fx.clip("portrait.mp4", &with(&[&["-f", "lavfi", "-i", "testsrc=size=360x640:rate=30"], &sine, &["-t", "3"], &h264]));
+    let mut cases: Vec<(&str, PathBuf, Size, Size)> = Vec::new();
+    let portrait = fx.clip(
+        "portrait.mp4",
+        &with(&[&["-f", "lavfi", "-i", "testsrc=size=360x640:rate=30"], &sine, &["-t", "3"], &h264]),
+    );
     cases.push(("portrait", portrait, (360, 640), (360, 640)));
 
     // A phone held upright: stored landscape, shown portrait through the display matrix.
     let landscape = fx.av_clip("stored-landscape.mp4", "640x360", 3);
-    let rotated = fx.clip("rotated.mp4", &["-i", landscape.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90"]);
+    let rotated =
+        fx.clip("rotated.mp4", &["-i", landscape.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90"]);
     cases.push(("rotated", rotated, (360, 640), (360, 640)));
 
-    let odd = fx.clip("odd.mp4", &with(&[&["-f", "lavfi", "-i", "testsrc=size=642x362:rate=30"], &sine, &["-t", "3"], &h264]));
+    let odd = fx
+        .clip("odd.mp4", &with(&[&["-f", "lavfi", "-i", "testsrc=size=642x362:rate=30"], &sine, &["-t", "3"], &h264]));
     cases.push(("odd", odd, (642, 362), (638, 360)));
 
     // Drops 10 of every 30 frames: timestamps with gaps, averaging 20 fps.
     let vfr = fx.clip(
         "vfr.mp4",
-        &with(&[&["-f", "lavfi", "-i", "testsrc=size=640x360:rate=30"], &sine, &["-t", "4", "-vf", "select='not(between(mod(n,30),5,14))'", "-fps_mode", "vfr"], &h264]),
+        &with(&[
+            &["-f", "lavfi", "-i", "testsrc=size=640x360:rate=30"],
+            &sine,
+            &["-t", "4", "-vf", "select='not(between(mod(n,30),5,14))'", "-fps_mode", "vfr"],
+            &h264,
+        ]),
     );
     cases.push(("vfr", vfr, (640, 360), (640, 360)));
 
@@ -338,7 +422,20 @@ async fn portrait_rotated_odd_vfr_and_10_bit_hevc_sources_complete() {
             &with(&[
                 &["-f", "lavfi", "-i", "testsrc=size=640x360:rate=25"],
                 &sine,
-                &["-t", "3", "-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", "-x265-params", "log-level=error", "-c:a", "aac"],
+                &[
+                    "-t",
+                    "3",
+                    "-c:v",
+                    "libx265",
+                    "-preset",
+                    "ultrafast",
+                    "-pix_fmt",
+                    "yuv420p10le",
+                    "-x265-params",
+                    "log-level=error",
+                    "-c:a",
+                    "aac",
+                ],
             ]),
         );
         cases.push(("hevc10", hevc, (640, 360), (640, 360)));
@@ -370,7 +467,11 @@ async fn portrait_rotated_odd_vfr_and_10_bit_hevc_sources_complete() {
         let playlist = out.join("hls").join(&rung.name).join("index.m3u8");
         let first = playlist.parent().unwrap().join(&segments(&playlist)[0]);
         let (codec, sw, sh, pix_fmt, profile) = video_of(&first);
-        assert_eq!((codec.as_str(), sw, sh, pix_fmt.as_str(), profile.as_str()), ("h264", *w, *h, "yuv420p", "High"), "{name}");
+        assert_eq!(
+            (codec.as_str(), sw, sh, pix_fmt.as_str(), profile.as_str()),
+            ("h264", *w, *h, "yuv420p", "High"),
+            "{name}"
+        );
         assert!(files.contains_key("poster.jpg") && files.contains_key("thumbs/thumb-00001.jpg"), "{name}: {files:?}");
         assert_eq!(video_of(&out.join("poster.jpg")).1, *w, "{name}: poster");
         if *name == "vfr" {
@@ -389,7 +490,10 @@ async fn portrait_rotated_odd_vfr_and_10_bit_hevc_sources_complete() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audio_only_source_gets_one_audio_rendition_and_no_images() {
     let fx = fixture().await;
-    let clip = fx.clip("voice memo.m4a", &["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "3", "-c:a", "aac"]);
+    let clip = fx.clip(
+        "voice memo.m4a",
+        &["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "3", "-c:a", "aac"],
+    );
     let request = fx.prepare(&clip).await;
     assert_eq!(request.media.video, None);
     assert!(request.ladder.is_empty());
@@ -398,7 +502,10 @@ async fn audio_only_source_gets_one_audio_rendition_and_no_images() {
 
     let out = fx.tmp.path().join("out");
     let files = fx.download(&request.layout, &out).await;
-    assert_eq!(files.keys().map(String::as_str).collect::<Vec<_>>(), ["hls/audio/index.m3u8", "hls/audio/seg_00000.ts", "hls/master.m3u8"]);
+    assert_eq!(
+        files.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["hls/audio/index.m3u8", "hls/audio/seg_00000.ts", "hls/master.m3u8"]
+    );
     let master = std::fs::read_to_string(out.join("hls/master.m3u8")).unwrap();
     let infs = stream_infs(&master);
     assert_eq!(infs.len(), 1, "{master}");
@@ -421,7 +528,8 @@ async fn damaged_and_missing_sources_fail_with_clear_messages() {
     };
 
     let random = fx.clips().join("random.mp4");
-    std::fs::write(&random, (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect::<Vec<_>>()).unwrap();
+    std::fs::write(&random, (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect::<Vec<_>>())
+        .unwrap();
     let err = probe(&random).await.unwrap_err();
     assert!(matches!(err, ProbeError::NotMedia { .. }), "{err:?}");
     assert!(err.to_string().contains("is not a video or audio file ffprobe can read"), "{err}");
@@ -442,20 +550,37 @@ async fn damaged_and_missing_sources_fail_with_clear_messages() {
         let id = fx.transcoder.submit(&request).await.unwrap();
         runs.push((path.file_name().unwrap().to_str().unwrap().to_owned(), request, id));
     }
-    let missing = fx.request(ObjectRef::new(&fx.stack.storage().buckets.media, "jobs/src/original/gone.mp4"), claimed.clone());
+    let missing =
+        fx.request(ObjectRef::new(&fx.stack.storage().buckets.media, "jobs/src/original/gone.mp4"), claimed.clone());
     let missing_id = fx.transcoder.submit(&missing).await.unwrap();
     runs.push(("gone.mp4".into(), missing, missing_id));
 
     let mut messages = BTreeMap::new();
     for (name, request, id) in &runs {
         let (status, _) = fx.settle(id, request).await;
-        let TranscodeStatus::Error { code, message } = status else { panic!("{name}: expected an error, got {status:?}") };
+        let TranscodeStatus::Error { code, message } = status else {
+            panic!("{name}: expected an error, got {status:?}")
+        };
         assert!(message.contains(name.as_str()), "{name}: the message names the file: {message}");
-        assert!(!message.contains(fx.tmp.path().to_str().unwrap()) && !message.contains("source.mp4") && !message.contains("./"), "{name}: no work paths: {message}");
+        assert!(
+            !message.contains(fx.tmp.path().to_str().unwrap())
+                && !message.contains("source.mp4")
+                && !message.contains("./"),
+            "{name}: no work paths: {message}"
+        );
         assert!(!message.contains(" @ 0x"), "{name}: no ffmpeg context pointers: {message}");
         messages.insert(name.clone(), (code.unwrap(), message));
         let layout = &request.layout;
-        let listed = fx.stack.storage().client.list_objects_v2().bucket(&layout.bucket).prefix(format!("{}/", layout.prefix)).send().await.unwrap();
+        let listed = fx
+            .stack
+            .storage()
+            .client
+            .list_objects_v2()
+            .bucket(&layout.bucket)
+            .prefix(format!("{}/", layout.prefix))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(listed.key_count(), Some(0), "{name}: nothing is published for a failed job");
     }
     eprintln!("{messages:#?}");
@@ -481,12 +606,19 @@ async fn unknown_backend_ids_are_unknown_jobs() {
     let media = MediaInfo { duration_secs: 1.0, video: None, has_audio: true };
     let request = fx.request(ObjectRef::new("streamdrop-media", "x.m4a"), media);
     let err = fx.transcoder.status("local-00000000-0000-0000-0000-000000000000", &request).await.unwrap_err();
-    assert!(matches!(err, TranscodeError::UnknownJob { ref backend_job_id } if backend_job_id.starts_with("local-")), "{err:?}");
+    assert!(
+        matches!(err, TranscodeError::UnknownJob { ref backend_job_id } if backend_job_id.starts_with("local-")),
+        "{err:?}"
+    );
     assert_eq!(fx.transcoder.name(), "local-ffmpeg");
 
     // Another instance (the app after a restart) does not know this one's jobs.
     let id = fx.transcoder.submit(&request).await.unwrap();
-    let restarted = LocalFfmpeg::new(fx.stack.storage().clone(), local_ffmpeg::work_root(&fx.data_dir), LocalFfmpegOptions::default());
+    let restarted = LocalFfmpeg::new(
+        fx.stack.storage().clone(),
+        local_ffmpeg::work_root(&fx.data_dir),
+        LocalFfmpegOptions::default(),
+    );
     assert!(matches!(restarted.status(&id, &request).await, Err(TranscodeError::UnknownJob { .. })));
     let _ = fx.settle(&id, &request).await;
 }
@@ -504,7 +636,11 @@ async fn a_stalled_or_missing_ffmpeg_fails_the_job_instead_of_hanging() {
     let mut perms = std::fs::metadata(&stuck).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&stuck, perms).unwrap();
-    let options = LocalFfmpegOptions { ffmpeg: Some(stuck), stall_timeout: Duration::from_secs(1), ..LocalFfmpegOptions::default() };
+    let options = LocalFfmpegOptions {
+        ffmpeg: Some(stuck),
+        stall_timeout: Duration::from_secs(1),
+        ..LocalFfmpegOptions::default()
+    };
     let transcoder = LocalFfmpeg::new(fx.stack.storage().clone(), local_ffmpeg::work_root(&fx.data_dir), options);
     let started = Instant::now();
     let id = transcoder.submit(&request).await.unwrap();
@@ -514,10 +650,17 @@ async fn a_stalled_or_missing_ffmpeg_fails_the_job_instead_of_hanging() {
     assert!(message.contains("made no progress on beep.m4a"), "{message}");
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 
-    let options = LocalFfmpegOptions { ffmpeg: Some("/nonexistent/bin/ffmpeg".into()), ..LocalFfmpegOptions::default() };
+    let options =
+        LocalFfmpegOptions { ffmpeg: Some("/nonexistent/bin/ffmpeg".into()), ..LocalFfmpegOptions::default() };
     let transcoder = LocalFfmpeg::new(fx.stack.storage().clone(), local_ffmpeg::work_root(&fx.data_dir), options);
     let id = transcoder.submit(&request).await.unwrap();
     let (status, _) = settle(&transcoder, &id, &request, Duration::from_secs(30)).await;
-    assert_eq!(status, TranscodeStatus::Error { code: Some(codes::FFMPEG_MISSING.into()), message: "ffmpeg not found: install ffmpeg".into() });
+    assert_eq!(
+        status,
+        TranscodeStatus::Error {
+            code: Some(codes::FFMPEG_MISSING.into()),
+            message: "ffmpeg not found: install ffmpeg".into()
+        }
+    );
     fx.assert_work_dir_clean();
 }

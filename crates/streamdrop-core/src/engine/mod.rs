@@ -18,15 +18,17 @@ use tokio::task::JoinHandle;
 use futures_util::StreamExt;
 
 use crate::credentials::ConnectionName;
+use crate::data_dir::EngineLock;
 use crate::intake;
-use crate::jobs::{now_ms, BatchId, IntakeReport, Job, JobId, JobState, JobView, LiveProgress, Rejection, Stage, TranscodeRecord};
+use crate::jobs::{
+    now_ms, BatchId, IntakeReport, Job, JobId, JobState, JobView, LiveProgress, Rejection, Stage, TranscodeRecord,
+};
 use crate::problem::{Problem, ProblemCode, Remedy};
 use crate::storage::{Buckets, ObjectRef, Storage};
 use crate::store::{Store, StoreError, UploadKey};
-use crate::data_dir::EngineLock;
 use crate::transcode::{local_ffmpeg, OutputLayout, Transcoder};
-use crate::DataDir;
 use crate::transfer::{TransferControl, TransferOptions};
+use crate::DataDir;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -76,7 +78,8 @@ impl JobOutputs {
     /// Where `job`'s results go in the distribution bucket `media_bucket`.
     pub fn of(job: &Job, media_bucket: &str) -> Self {
         let layout = OutputLayout::for_job(media_bucket, job.id);
-        let original = job.original.clone().unwrap_or_else(|| Self::original_of(job.id, &job.source.display_name(), media_bucket));
+        let original =
+            job.original.clone().unwrap_or_else(|| Self::original_of(job.id, &job.source.display_name(), media_bucket));
         Self { upload: job.destination.clone(), original, layout }
     }
 
@@ -166,7 +169,8 @@ impl Engine {
     /// [`intake::examine`]), so what cannot be played is refused before any
     /// byte is sent. One bad item never affects the others.
     pub async fn add_paths(&self, paths: impl IntoIterator<Item = PathBuf>) -> IntakeReport {
-        let (jobs, rejected) = record_jobs(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, paths).await;
+        let (jobs, rejected) =
+            record_jobs(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, paths).await;
         let mut report = IntakeReport { accepted: Vec::with_capacity(jobs.len()), rejected };
         for job in jobs {
             report.accepted.push(JobView::of(&job, &LiveProgress::default()));
@@ -250,10 +254,17 @@ impl Engine {
         // The old version's partial upload and the transcoder's memory of it are of no use now.
         self.inner.discard_partial_upload(&job).await;
         self.inner.store.set_source(id, &accepted.source, &accepted.media)?;
-        self.requeue(id, "added again", |state| matches!(state, JobState::Failed { .. } | JobState::Cancelled).then_some(Stage::Upload))
+        self.requeue(id, "added again", |state| {
+            matches!(state, JobState::Failed { .. } | JobState::Cancelled).then_some(Stage::Upload)
+        })
     }
 
-    fn requeue(&self, id: JobId, action: &'static str, restart_at: impl Fn(&JobState) -> Option<Stage>) -> Result<JobView, EngineError> {
+    fn requeue(
+        &self,
+        id: JobId,
+        action: &'static str,
+        restart_at: impl Fn(&JobState) -> Option<Stage>,
+    ) -> Result<JobView, EngineError> {
         let mut running = self.inner.lock_running();
         let mut job = self.inner.load_own(id)?;
         let Some(stage) = restart_at(&job.state) else {
@@ -373,7 +384,9 @@ pub async fn record_jobs(
         };
         match store.insert(&job) {
             Ok(()) => jobs.push(job),
-            Err(err) => rejected.push(Rejection::new(&path, Problem::new(ProblemCode::DataDir).with("file", &name).detail(err))),
+            Err(err) => {
+                rejected.push(Rejection::new(&path, Problem::new(ProblemCode::DataDir).with("file", &name).detail(err)))
+            }
         }
     }
     (jobs, rejected)
@@ -424,7 +437,11 @@ impl Inner {
     }
 
     fn upload_key(&self, job: &Job) -> UploadKey {
-        UploadKey { target: self.storage.target.clone(), dest: job.destination.clone(), source_path: job.source.path.clone() }
+        UploadKey {
+            target: self.storage.target.clone(),
+            dest: job.destination.clone(),
+            source_path: job.source.path.clone(),
+        }
     }
 
     /// Records and announces a new state. Callers hold the `running` lock or own the job's task.

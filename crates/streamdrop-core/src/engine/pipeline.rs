@@ -68,12 +68,18 @@ impl Inner {
         let receipt = {
             let job = &*job;
             let report = |progress: Progress| self.report(job, control, |live| live.upload = Some(progress));
-            Transfer::new(&self.storage.client, &self.storage.target, &job.destination, &self.options.transfer, &self.store)
-                .with_control(control.clone())
-                .on_progress(&report)
-                .upload(&job.source)
-                .await
-                .map_err(|e| Stopped::transfer(e, job))?
+            Transfer::new(
+                &self.storage.client,
+                &self.storage.target,
+                &job.destination,
+                &self.options.transfer,
+                &self.store,
+            )
+            .with_control(control.clone())
+            .on_progress(&report)
+            .upload(&job.source)
+            .await
+            .map_err(|e| Stopped::transfer(e, job))?
         };
         tracing::info!(job = %job.id, parts = receipt.parts, resumed = receipt.resumed_parts, "uploaded to {}", job.destination);
         if receipt.bytes_resumed > 0 {
@@ -122,7 +128,11 @@ impl Inner {
             let backend_job_id = match job.transcode.backend_job_id.clone() {
                 Some(id) => id,
                 None => {
-                    let id = self.transcoder.submit(&request).await.map_err(|e| Stopped::Failed(e.problem(backend, &file)))?;
+                    let id = self
+                        .transcoder
+                        .submit(&request)
+                        .await
+                        .map_err(|e| Stopped::Failed(e.problem(backend, &file)))?;
                     job.transcode.backend_job_id = Some(id.clone());
                     self.remember(job);
                     id
@@ -141,15 +151,27 @@ impl Inner {
     }
 
     /// Polls a submitted transcode until it completes or fails.
-    async fn follow(&self, job: &Job, control: &TransferControl, backend_job_id: &str, request: &TranscodeRequest) -> Result<(), Followed> {
-        let interval = self.transcoder.poll_interval().map_or(self.options.poll_interval, |i| i.min(self.options.poll_interval));
+    async fn follow(
+        &self,
+        job: &Job,
+        control: &TransferControl,
+        backend_job_id: &str,
+        request: &TranscodeRequest,
+    ) -> Result<(), Followed> {
+        let interval =
+            self.transcoder.poll_interval().map_or(self.options.poll_interval, |i| i.min(self.options.poll_interval));
         let backend = self.transcoder.name();
         let file = job.source.display_name();
         loop {
             match self.transcoder.status(backend_job_id, request).await {
                 Ok(TranscodeStatus::Complete) => return Ok(()),
                 Ok(TranscodeStatus::Error { code, message }) => {
-                    return Err(Followed::Stopped(Stopped::Failed(failure_problem(backend, code.as_deref(), &message, &file))));
+                    return Err(Followed::Stopped(Stopped::Failed(failure_problem(
+                        backend,
+                        code.as_deref(),
+                        &message,
+                        &file,
+                    ))));
                 }
                 Ok(TranscodeStatus::Progressing { percent }) => self.report(job, control, |live| {
                     live.transcode_started = true;
@@ -159,7 +181,9 @@ impl Inner {
                 Ok(TranscodeStatus::Submitted) => self.report(job, control, |live| live.transcode_started = false),
                 Err(TranscodeError::UnknownJob { .. }) => return Err(Followed::Unknown),
                 // The next poll may get through; the job is not failed by a network blip.
-                Err(TranscodeError::Transient { backend, message }) => tracing::warn!(job = %job.id, "{backend} poll failed: {message}"),
+                Err(TranscodeError::Transient { backend, message }) => {
+                    tracing::warn!(job = %job.id, "{backend} poll failed: {message}")
+                }
                 Err(other) => return Err(Followed::Stopped(Stopped::Failed(other.problem(backend, &file)))),
             }
             tokio::select! {

@@ -24,8 +24,8 @@ use crate::engine::JobOutputs;
 use crate::jobs::{now_ms, JobId, JobState};
 use crate::signing::{query_string, sign_url, Policy, SignedQuery, SigningKey};
 use crate::storage::ObjectRef;
-use crate::transcode::OutputLayout;
 use crate::store::{Store, StoreError};
+use crate::transcode::OutputLayout;
 
 /// What a link opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,7 +103,8 @@ pub enum LinkError {
 pub async fn find_poster(client: &Client, layout: &OutputLayout) -> Option<ObjectRef> {
     let prefix = format!("{}/poster", layout.prefix);
     let listed = client.list_objects_v2().bucket(&layout.bucket).prefix(&prefix).send().await.ok()?;
-    let mut keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".jpg")).collect();
+    let mut keys: Vec<&str> =
+        listed.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".jpg")).collect();
     keys.sort_unstable();
     keys.first().map(|key| ObjectRef::new(&layout.bucket, *key))
 }
@@ -139,7 +140,14 @@ impl Linker {
         key: Arc<SigningKey>,
         store: Store,
     ) -> Self {
-        Self { client, connection, base_url: base_url.trim_end_matches('/').to_owned(), bucket: bucket.to_owned(), key, store }
+        Self {
+            client,
+            connection,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            bucket: bucket.to_owned(),
+            key,
+            store,
+        }
     }
 
     pub fn base_url(&self) -> &str {
@@ -172,7 +180,13 @@ impl Linker {
     }
 
     /// Makes and records a link of `kind` to a ready job's outputs, valid for `lifetime_secs`.
-    pub async fn create(&self, job: JobId, outputs: &JobOutputs, kind: LinkKind, lifetime_secs: u64) -> Result<LinkView, LinkError> {
+    pub async fn create(
+        &self,
+        job: JobId,
+        outputs: &JobOutputs,
+        kind: LinkKind,
+        lifetime_secs: u64,
+    ) -> Result<LinkView, LinkError> {
         if lifetime_secs == 0 || lifetime_secs > MAX_LIFETIME_SECS {
             return Err(LinkError::BadLifetime);
         }
@@ -193,9 +207,11 @@ impl Linker {
 
     async fn preview(&self, job: JobId, outputs: &JobOutputs) -> Result<LinkView, LinkError> {
         let soon = (unix_now() as i64 + 600) * 1000;
-        let reusable = self.store.links(job)?.into_iter().find(|l| {
-            l.kind == LinkKind::Preview && l.expires_at > soon && l.url.starts_with(&self.base_url)
-        });
+        let reusable = self
+            .store
+            .links(job)?
+            .into_iter()
+            .find(|l| l.kind == LinkKind::Preview && l.expires_at > soon && l.url.starts_with(&self.base_url));
         match reusable {
             Some(link) => Ok(link),
             None => self.create(job, outputs, LinkKind::Preview, 3600).await,
@@ -208,8 +224,11 @@ impl Linker {
     }
 
     fn url_of(&self, object: &ObjectRef) -> Result<Url, LinkError> {
-        let mut url = Url::parse(&self.base_url).map_err(|e| LinkError::Sign(format!("bad edge URL {}: {e}", self.base_url)))?;
-        url.path_segments_mut().map_err(|_| LinkError::Sign("the edge URL cannot have a path".into()))?.extend(object.key.split('/'));
+        let mut url =
+            Url::parse(&self.base_url).map_err(|e| LinkError::Sign(format!("bad edge URL {}: {e}", self.base_url)))?;
+        url.path_segments_mut()
+            .map_err(|_| LinkError::Sign("the edge URL cannot have a path".into()))?
+            .extend(object.key.split('/'));
         Ok(url)
     }
 
@@ -264,7 +283,8 @@ impl Linker {
         if url.origin() != base.origin() {
             return Err(LinkError::Playlist(format!("{url} is not on this edge")));
         }
-        let key = percent_encoding::percent_decode_str(url.path().trim_start_matches('/')).decode_utf8_lossy().into_owned();
+        let key =
+            percent_encoding::percent_decode_str(url.path().trim_start_matches('/')).decode_utf8_lossy().into_owned();
         Ok(ObjectRef::new(&self.bucket, key))
     }
 

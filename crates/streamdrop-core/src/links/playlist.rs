@@ -18,7 +18,11 @@ const URI_TAGS: &[&str] = &[
 
 /// Calls `map` with every URI of `playlist` resolved against `base` (the
 /// playlist's own URL), and puts what it returns in its place.
-pub fn rewrite(playlist: &str, base: &Url, mut map: impl FnMut(Url) -> Result<String, String>) -> Result<String, String> {
+pub fn rewrite(
+    playlist: &str,
+    base: &Url,
+    mut map: impl FnMut(Url) -> Result<String, String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(playlist.len() * 2);
     for line in playlist.lines() {
         let trimmed = line.trim();
@@ -40,7 +44,11 @@ fn resolve(base: &Url, reference: &str) -> Result<Url, String> {
     base.join(reference).map_err(|e| format!("the playlist names {reference:?}, which is not a URI: {e}"))
 }
 
-fn rewrite_uri_attribute(tag: &str, base: &Url, map: &mut impl FnMut(Url) -> Result<String, String>) -> Result<String, String> {
+fn rewrite_uri_attribute(
+    tag: &str,
+    base: &Url,
+    map: &mut impl FnMut(Url) -> Result<String, String>,
+) -> Result<String, String> {
     let Some(start) = tag.find("URI=\"").map(|i| i + 5) else { return Ok(tag.to_owned()) };
     let Some(len) = tag[start..].find('"') else {
         return Err(format!("unterminated URI attribute in {tag:?}"));

@@ -94,7 +94,10 @@ impl ChecksummedFs {
         Ok(response)
     }
 
-    async fn upload_part_verified(&self, mut req: S3Request<UploadPartInput>) -> S3Result<S3Response<UploadPartOutput>> {
+    async fn upload_part_verified(
+        &self,
+        mut req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
         let upload_id = req.input.upload_id.clone();
         self.uploads.adopt(&upload_id, &mut req.credentials).await?;
         let part_number = req.input.part_number;
@@ -119,7 +122,9 @@ impl ChecksummedFs {
             (_, Some(Verdict::Mismatch(detail))) => Err(s3_error!(BadDigest, "{detail}")),
             (Ok(mut response), Some(Verdict::Intact { crc32c, size })) => {
                 let etag = response.output.e_tag.as_ref().map(|e| e.value().to_owned());
-                self.ledger.record_part(&upload_id, part_number, &PartRecord { crc32c, size, etag }).map_err(internal)?;
+                self.ledger
+                    .record_part(&upload_id, part_number, &PartRecord { crc32c, size, etag })
+                    .map_err(internal)?;
                 if self.ledger.upload(&upload_id).map_err(internal)?.and_then(|u| u.crc32c).is_some() {
                     response.output.checksum_crc32c = Some(to_header(crc32c));
                 }
@@ -139,7 +144,10 @@ impl ChecksummedFs {
         self.inner.upload_part_copy(req).await
     }
 
-    async fn list_parts_with_checksums(&self, mut req: S3Request<ListPartsInput>) -> S3Result<S3Response<ListPartsOutput>> {
+    async fn list_parts_with_checksums(
+        &self,
+        mut req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
         let upload_id = req.input.upload_id.clone();
         self.uploads.adopt(&upload_id, &mut req.credentials).await?;
         let mut response = self.inner.list_parts(req).await?;
@@ -392,7 +400,9 @@ impl ServerUploads {
     /// if the server does not hold it; else the request goes on with no identity,
     /// and an upload an earlier run bound to its own key is unbound first.
     async fn adopt(&self, upload_id: &str, credentials: &mut Option<s3s::auth::Credentials>) -> S3Result<()> {
-        let no_such = || s3_error!(NoSuchUpload, "the specified upload does not exist: it was completed, aborted, or never begun");
+        let no_such = || {
+            s3_error!(NoSuchUpload, "the specified upload does not exist: it was completed, aborted, or never begun")
+        };
         let id = uuid::Uuid::parse_str(upload_id).map_err(|_| no_such())?;
         let record = self.root.join(format!(".upload-{}.json", id.hyphenated()));
         match tokio::fs::read(&record).await {
@@ -476,7 +486,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<Option<T>> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        }
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err),
     }

@@ -21,17 +21,17 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::credentials::{ConnectionName, MemorySecretStore, OsKeychain, SecretItem, SecretRef, SecretStore};
+use crate::data_dir::EngineLock;
 use crate::edge::{Edge, EdgeError, EdgeOptions};
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::links::Linker;
 use crate::problem::{Problem, ProblemCode};
 use crate::signing::{HashAlgorithm, PrivateKey, PublicKeySet, SigningKey};
-use crate::store::StoreError;
 use crate::storage::{ensure_bucket, static_client, Buckets, Storage};
 use crate::store::Store;
+use crate::store::StoreError;
 use crate::transcode::local_ffmpeg::work_root;
 use crate::transcode::{LocalFfmpeg, LocalFfmpegOptions};
-use crate::data_dir::EngineLock;
 use crate::DataDir;
 use checksums::ChecksummedFs;
 
@@ -150,7 +150,9 @@ pub enum LocalStackError {
     SigningKey(String),
     #[error("cannot start the local edge: {0}")]
     Edge(#[from] EdgeError),
-    #[error("the local edge has never run on this data dir: start `streamdrop serve` or the app once, then make links")]
+    #[error(
+        "the local edge has never run on this data dir: start `streamdrop serve` or the app once, then make links"
+    )]
     NoEdgeYet,
 }
 
@@ -247,7 +249,9 @@ impl LocalStack {
             }
         };
         let mut trusted = PublicKeySet::new();
-        trusted.insert(LOCAL_KEY_PAIR_ID, signing_key.public_key()).map_err(|e| LocalStackError::SigningKey(e.to_string()))?;
+        trusted
+            .insert(LOCAL_KEY_PAIR_ID, signing_key.public_key())
+            .map_err(|e| LocalStackError::SigningKey(e.to_string()))?;
         let (edge, edge_url) = if options.serve_edge {
             let edge = start_edge(data_dir, &storage, trusted).await?;
             let url = edge.base_url().to_owned();
@@ -316,7 +320,12 @@ impl LocalStack {
     }
 
     /// [`start_engine`](Self::start_engine) for a process that already holds the data dir's claim.
-    pub fn start_engine_locked(&self, lock: EngineLock, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
+    pub fn start_engine_locked(
+        &self,
+        lock: EngineLock,
+        data_dir: &DataDir,
+        options: EngineOptions,
+    ) -> Result<Engine, EngineError> {
         let store = crate::engine::prepare(data_dir, &lock)?;
         *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
         let transcoder = LocalFfmpeg::new(self.storage.clone(), work_root(data_dir), LocalFfmpegOptions::default());

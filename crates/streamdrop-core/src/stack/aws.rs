@@ -87,14 +87,11 @@ impl AwsStack {
             TranscoderSetting::MediaConvert { role_arn: Some(role) } => {
                 Arc::new(MediaConvert::new(&target.config, endpoint.as_deref(), role.clone(), None))
             }
-            TranscoderSetting::ElasticTranscoder { role_arn: Some(role), pipeline } => Arc::new(ElasticTranscoder::new(
-                &target.config,
-                endpoint.as_deref(),
-                role.clone(),
-                pipeline.clone(),
-                Vec::new(),
-            )),
-            TranscoderSetting::MediaConvert { role_arn: None } | TranscoderSetting::ElasticTranscoder { role_arn: None, .. } => {
+            TranscoderSetting::ElasticTranscoder { role_arn: Some(role), pipeline } => Arc::new(
+                ElasticTranscoder::new(&target.config, endpoint.as_deref(), role.clone(), pipeline.clone(), Vec::new()),
+            ),
+            TranscoderSetting::MediaConvert { role_arn: None }
+            | TranscoderSetting::ElasticTranscoder { role_arn: None, .. } => {
                 return Err(not_set_up());
             }
             TranscoderSetting::LocalFfmpeg => {
@@ -113,7 +110,12 @@ impl AwsStack {
     }
 
     /// The engine for this connection's jobs; the data dir stays claimed while the stack lives.
-    pub fn start_engine_locked(&self, lock: EngineLock, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
+    pub fn start_engine_locked(
+        &self,
+        lock: EngineLock,
+        data_dir: &DataDir,
+        options: EngineOptions,
+    ) -> Result<Engine, EngineError> {
         let store = crate::engine::prepare(data_dir, &lock)?;
         *self.engine_lock.lock().unwrap_or_else(|p| p.into_inner()) = Some(lock);
         Engine::start(store, self.connection.name.clone(), self.storage.clone(), Arc::clone(&self.transcoder), options)

@@ -46,7 +46,11 @@ impl Stack {
     }
 
     /// The stack of the active connection (`streamdrop connection use`).
-    pub async fn open_active(data_dir: &DataDir, local: LocalStackOptions, aws: AwsStackOptions) -> Result<Self, StackError> {
+    pub async fn open_active(
+        data_dir: &DataDir,
+        local: LocalStackOptions,
+        aws: AwsStackOptions,
+    ) -> Result<Self, StackError> {
         let settings = Settings::load(data_dir)?;
         Self::open(data_dir, settings.active(), local, aws).await
     }
@@ -59,7 +63,8 @@ impl Stack {
         aws: AwsStackOptions,
     ) -> Result<Self, StackError> {
         let settings = Settings::load(data_dir)?;
-        let connection = settings.get(name.as_str()).ok_or_else(|| SettingsError::NoSuchConnection(name.to_string()))?;
+        let connection =
+            settings.get(name.as_str()).ok_or_else(|| SettingsError::NoSuchConnection(name.to_string()))?;
         Self::open(data_dir, connection, local, aws).await
     }
 
@@ -92,7 +97,12 @@ impl Stack {
     }
 
     /// [`start_engine`](Self::start_engine) for a process that already holds the data dir's claim.
-    pub fn start_engine_locked(&self, lock: EngineLock, data_dir: &DataDir, options: EngineOptions) -> Result<Engine, EngineError> {
+    pub fn start_engine_locked(
+        &self,
+        lock: EngineLock,
+        data_dir: &DataDir,
+        options: EngineOptions,
+    ) -> Result<Engine, EngineError> {
         match self {
             Stack::Local(local) => local.start_engine_locked(lock, data_dir, options),
             Stack::Aws(aws) => aws.start_engine_locked(lock, data_dir, options),

@@ -91,9 +91,7 @@ impl Store {
 
     pub fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
         let conn = self.conn();
-        let row = conn
-            .query_row(&format!("{SELECT_JOB} WHERE id = ?1"), [id.to_string()], raw_job)
-            .optional()?;
+        let row = conn.query_row(&format!("{SELECT_JOB} WHERE id = ?1"), [id.to_string()], raw_job).optional()?;
         row.map(decode_job).transpose()
     }
 
@@ -201,8 +199,9 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
 /// A stored failure: a problem as JSON, or (from older versions) a sentence.
 fn decode_problem(failure: Option<&str>) -> Problem {
     match failure {
-        Some(text) if text.starts_with('{') => serde_json::from_str(text)
-            .unwrap_or_else(|_| Problem::new(ProblemCode::Legacy).detail(text)),
+        Some(text) if text.starts_with('{') => {
+            serde_json::from_str(text).unwrap_or_else(|_| Problem::new(ProblemCode::Legacy).detail(text))
+        }
         Some(text) => Problem::new(ProblemCode::Legacy).detail(text),
         None => Problem::new(ProblemCode::Internal),
     }
@@ -219,8 +218,8 @@ fn encode_state(state: &JobState) -> (&'static str, Option<&'static str>, Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
     use rusqlite::Connection;
+    use std::path::PathBuf;
 
     fn job(name: &str, created_ms: i64) -> Job {
         Job {
@@ -250,7 +249,9 @@ mod tests {
             store.insert(&b).unwrap();
             store.set_state(a.id, &failed_copy()).unwrap();
             let media = MediaInfo { duration_secs: 2.5, video: None, has_audio: true };
-            store.set_transcode(b.id, &TranscodeRecord { media: Some(media), backend_job_id: Some("local-1".into()) }).unwrap();
+            store
+                .set_transcode(b.id, &TranscodeRecord { media: Some(media), backend_job_id: Some("local-1".into()) })
+                .unwrap();
         }
         let store = Store::open(&path).unwrap();
         let jobs = store.list().unwrap();
@@ -265,7 +266,10 @@ mod tests {
     }
 
     fn failed_copy() -> JobState {
-        let problem = Problem::new(ProblemCode::StorageError).with("action", "copy the file").with("code", "DiskOnFire").detail("disk on fire");
+        let problem = Problem::new(ProblemCode::StorageError)
+            .with("action", "copy the file")
+            .with("code", "DiskOnFire")
+            .detail("disk on fire");
         JobState::Failed { stage: Stage::Copy, problem }
     }
 

@@ -26,7 +26,8 @@ pub enum StoreError {
 }
 
 /// Each entry moves the schema one version up; never edit a shipped entry.
-const MIGRATIONS: &[&str] = &["CREATE TABLE jobs (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE jobs (
         id TEXT PRIMARY KEY NOT NULL,
         source_path BLOB NOT NULL,
         source_size INTEGER NOT NULL,
@@ -189,4 +190,3 @@ pub(crate) fn path_to_bytes(path: &Path) -> Vec<u8> {
 pub(crate) fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
 }
-

@@ -58,7 +58,9 @@ impl Store {
             )
             .optional()?;
         let Some((row, path, size, mtime, upload_id, part_size)) = found else { return Ok(None) };
-        let mut stmt = conn.prepare("SELECT part_number, etag, crc32c, size FROM upload_parts WHERE upload = ?1 ORDER BY part_number")?;
+        let mut stmt = conn.prepare(
+            "SELECT part_number, etag, crc32c, size FROM upload_parts WHERE upload = ?1 ORDER BY part_number",
+        )?;
         let parts = stmt
             .query_map([row], |r| {
                 Ok(DonePart { number: r.get(0)?, etag: r.get(1)?, crc32c: r.get(2)?, size: r.get::<_, i64>(3)? as u64 })
@@ -74,7 +76,13 @@ impl Store {
     }
 
     /// Records a new multipart upload, replacing any older entry for the same key.
-    pub fn begin_upload(&self, key: &UploadKey, source: &SourceFile, upload_id: &str, part_size: u64) -> Result<i64, StoreError> {
+    pub fn begin_upload(
+        &self,
+        key: &UploadKey,
+        source: &SourceFile,
+        upload_id: &str,
+        part_size: u64,
+    ) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute(
             "DELETE FROM uploads WHERE target = ?1 AND bucket = ?2 AND object_key = ?3 AND source_path = ?4",
@@ -122,7 +130,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.sqlite3")).unwrap();
         let source = SourceFile { path: "/card/A001.mov".into(), size: 20, modified_ms: 5 };
-        let key = UploadKey { target: "local".into(), dest: ObjectRef::new("b", "k"), source_path: source.path.clone() };
+        let key =
+            UploadKey { target: "local".into(), dest: ObjectRef::new("b", "k"), source_path: source.path.clone() };
         assert!(store.find_upload(&key).unwrap().is_none());
 
         let row = store.begin_upload(&key, &source, "up-1", 10).unwrap();

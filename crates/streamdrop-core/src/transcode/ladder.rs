@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn landscape_1080p_gets_four_rungs() {
         let ladder = ladder_for(&video(1920, 1080));
-        assert_eq!(dims(&ladder), [d("1080p", 1920, 1080), d("720p", 1280, 720), d("540p", 960, 540), d("360p", 640, 360)]);
+        assert_eq!(
+            dims(&ladder),
+            [d("1080p", 1920, 1080), d("720p", 1280, 720), d("540p", 960, 540), d("360p", 640, 360)]
+        );
         let rates: Vec<_> = ladder.iter().map(|r| (r.video_max_bitrate, r.audio_bitrate)).collect();
         assert_eq!(rates, [(8_500_000, 128_000), (6_000_000, 128_000), (3_500_000, 128_000), (1_500_000, 64_000)]);
     }
@@ -106,13 +109,19 @@ mod tests {
 
     #[test]
     fn portrait_uses_the_short_side() {
-        assert_eq!(dims(&ladder_for(&video(1080, 1920))), [d("1080p", 1080, 1920), d("720p", 720, 1280), d("540p", 540, 960), d("360p", 360, 640)]);
+        assert_eq!(
+            dims(&ladder_for(&video(1080, 1920))),
+            [d("1080p", 1080, 1920), d("720p", 720, 1280), d("540p", 540, 960), d("360p", 360, 640)]
+        );
         assert_eq!(dims(&ladder_for(&video(360, 640))), [d("360p", 360, 640)]);
     }
 
     #[test]
     fn never_upscales() {
-        assert_eq!(dims(&ladder_for(&video(1280, 720))), [d("720p", 1280, 720), d("540p", 960, 540), d("360p", 640, 360)]);
+        assert_eq!(
+            dims(&ladder_for(&video(1280, 720))),
+            [d("720p", 1280, 720), d("540p", 960, 540), d("360p", 640, 360)]
+        );
         assert_eq!(dims(&ladder_for(&video(640, 360))), [d("360p", 640, 360)]);
         // 4:3 SD: 480 short side.
         assert_eq!(dims(&ladder_for(&video(640, 480))), [d("360p", 480, 360)]);
@@ -120,11 +129,19 @@ mod tests {
 
     #[test]
     fn odd_sources_get_even_outputs() {
-        assert_eq!(dims(&ladder_for(&video(1917, 1079))), [d("720p", 1280, 720), d("540p", 960, 540), d("360p", 640, 360)]);
+        assert_eq!(
+            dims(&ladder_for(&video(1917, 1079))),
+            [d("720p", 1280, 720), d("540p", 960, 540), d("360p", 640, 360)]
+        );
         assert_eq!(dims(&ladder_for(&video(642, 362))), [d("360p", 638, 360)]);
-        for (w, h) in [(1917, 1079), (642, 362), (641, 361), (333, 187), (187, 333), (2001, 999), (1001, 3001), (3, 3), (1, 1)] {
+        for (w, h) in
+            [(1917, 1079), (642, 362), (641, 361), (333, 187), (187, 333), (2001, 999), (1001, 3001), (3, 3), (1, 1)]
+        {
             for rung in ladder_for(&video(w, h)) {
-                assert!(rung.width % 2 == 0 && rung.height % 2 == 0 && rung.width > 0 && rung.height > 0, "{w}x{h} -> {rung:?}");
+                assert!(
+                    rung.width % 2 == 0 && rung.height % 2 == 0 && rung.width > 0 && rung.height > 0,
+                    "{w}x{h} -> {rung:?}"
+                );
             }
         }
     }

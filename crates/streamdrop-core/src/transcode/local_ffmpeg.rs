@@ -44,7 +44,10 @@ use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
 
 use super::probe::{clean_ffmpeg_log, ffmpeg_input_arg};
-use super::{MediaInfo, OutputLayout, Rung, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder, GOP_SECONDS, SEGMENT_SECONDS};
+use super::{
+    MediaInfo, OutputLayout, Rung, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder, GOP_SECONDS,
+    SEGMENT_SECONDS,
+};
 use crate::jobs::JobId;
 use crate::storage::{ObjectRef, Storage};
 use crate::DataDir;
@@ -96,7 +99,8 @@ pub fn stop_orphans(work_root: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
     let pids = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok());
     let orphans = pids.filter(|pid| {
-        let is_ffmpeg = std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|name| name.trim_end() == "ffmpeg");
+        let is_ffmpeg =
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|name| name.trim_end() == "ffmpeg");
         is_ffmpeg && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(&work_root))
     });
     // SAFETY: kill(2) takes plain integers and touches no memory of ours.
@@ -183,7 +187,10 @@ impl LocalFfmpeg {
                 return Ok(id.clone());
             }
             let id = format!("local-{}", uuid::Uuid::new_v4());
-            jobs.insert(id.clone(), Entry { job: request.job, status: TranscodeStatus::Submitted, cancel: Some(cancel) });
+            jobs.insert(
+                id.clone(),
+                Entry { job: request.job, status: TranscodeStatus::Submitted, cancel: Some(cancel) },
+            );
             id
         };
         let inner = self.inner.clone();
@@ -218,7 +225,11 @@ impl Transcoder for LocalFfmpeg {
         async move { self.start(request) }.boxed()
     }
 
-    fn status<'a>(&'a self, backend_job_id: &'a str, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<TranscodeStatus, TranscodeError>> {
+    fn status<'a>(
+        &'a self,
+        backend_job_id: &'a str,
+        request: &'a TranscodeRequest,
+    ) -> BoxFuture<'a, Result<TranscodeStatus, TranscodeError>> {
         async move { self.lookup(backend_job_id, request.job) }.boxed()
     }
 
@@ -255,7 +266,8 @@ fn validate(request: &TranscodeRequest) -> Result<(), TranscodeError> {
     }
     let mut seen = std::collections::HashSet::new();
     for rung in &request.ladder {
-        let safe = !rung.name.is_empty() && rung.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let safe =
+            !rung.name.is_empty() && rung.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !safe || !seen.insert(rung.name.as_str()) {
             return reject(format!("rung name {:?} must be unique and only letters, digits, - and _", rung.name));
         }
@@ -280,8 +292,20 @@ pub fn output_frame_rate(media: &MediaInfo) -> (u32, u32) {
     while rate > MAX_FRAME_RATE + 0.5 {
         rate /= 2.0;
     }
-    const STANDARD: [(u32, u32); 12] =
-        [(12, 1), (15, 1), (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1), (60000, 1001), (60, 1), (10, 1)];
+    const STANDARD: [(u32, u32); 12] = [
+        (12, 1),
+        (15, 1),
+        (24000, 1001),
+        (24, 1),
+        (25, 1),
+        (30000, 1001),
+        (30, 1),
+        (48, 1),
+        (50, 1),
+        (60000, 1001),
+        (60, 1),
+        (10, 1),
+    ];
     let nearest = STANDARD
         .iter()
         .map(|&(n, d)| ((rate - f64::from(n) / f64::from(d)).abs() / rate, (n, d)))
@@ -297,7 +321,11 @@ pub fn output_frame_rate(media: &MediaInfo) -> (u32, u32) {
 }
 
 fn gcd(a: u32, b: u32) -> u32 {
-    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+    if b == 0 {
+        a.max(1)
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 /// Keyframe interval in frames: [`GOP_SECONDS`] at the output rate.
@@ -335,7 +363,8 @@ fn path_arg(dir: &Path, rest: &str) -> String {
 /// # }
 /// ```
 pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"].map(String::from).to_vec();
+    let mut args: Vec<String> =
+        ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"].map(String::from).to_vec();
     args.push(ffmpeg_input_arg(input));
     let audio = media.has_audio;
     let video = media.video.is_some() && !ladder.is_empty();
@@ -371,10 +400,7 @@ pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Pa
             }
         }
         args.extend(
-            [
-                "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
-            ]
-            .map(String::from),
+            ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p"].map(String::from),
         );
         args.extend(["-crf".into(), X264_CRF.to_string()]);
         for (i, rung) in ladder.iter().enumerate() {
@@ -382,7 +408,14 @@ pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Pa
             args.extend([format!("-maxrate:v:{i}"), rung.video_max_bitrate.to_string()]);
             args.extend([format!("-bufsize:v:{i}"), rung.video_max_bitrate.to_string()]);
         }
-        args.extend(["-g".into(), gop.to_string(), "-keyint_min".into(), gop.to_string(), "-sc_threshold".into(), "0".into()]);
+        args.extend([
+            "-g".into(),
+            gop.to_string(),
+            "-keyint_min".into(),
+            gop.to_string(),
+            "-sc_threshold".into(),
+            "0".into(),
+        ]);
         args.extend(["-force_key_frames".into(), format!("expr:gte(t,n_forced*{GOP_SECONDS})")]);
         if audio {
             args.extend(["-c:a", "aac", "-ac", "2", "-ar", "48000"].map(String::from));
@@ -399,7 +432,10 @@ pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Pa
     args.extend(["-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096"].map(String::from));
     args.extend(["-f", "hls", "-hls_time"].map(String::from));
     args.push(SEGMENT_SECONDS.to_string());
-    args.extend(["-hls_playlist_type", "vod", "-hls_flags", "independent_segments", "-hls_segment_type", "mpegts"].map(String::from));
+    args.extend(
+        ["-hls_playlist_type", "vod", "-hls_flags", "independent_segments", "-hls_segment_type", "mpegts"]
+            .map(String::from),
+    );
     args.extend(["-hls_segment_filename".into(), path_arg(out_dir, "hls/%v/seg_%05d.ts")]);
     args.extend(["-master_pl_name".into(), "master.m3u8".into()]);
     args.extend(["-var_stream_map".into(), stream_map.join(" ")]);
@@ -408,8 +444,23 @@ pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Pa
     if video {
         // passthrough: one image per selected frame, never duplicated to fill a frame rate.
         args.extend(
-            ["-map", "[th]", "-map_metadata", "-1", "-fps_mode:v", "passthrough", "-c:v", "mjpeg", "-q:v", "5", "-f", "image2", "-start_number", "1"]
-                .map(String::from),
+            [
+                "-map",
+                "[th]",
+                "-map_metadata",
+                "-1",
+                "-fps_mode:v",
+                "passthrough",
+                "-c:v",
+                "mjpeg",
+                "-q:v",
+                "5",
+                "-f",
+                "image2",
+                "-start_number",
+                "1",
+            ]
+            .map(String::from),
         );
         args.push(path_arg(out_dir, "thumbs/thumb-%05d.jpg"));
     }
@@ -429,12 +480,15 @@ pub fn poster_time(duration_secs: f64) -> f64 {
 /// `out_dir/poster.jpg`. `None` for audio-only sources.
 pub fn poster_args(input: &str, ladder: &[Rung], at_secs: f64, out_dir: &Path) -> Option<Vec<String>> {
     let top = ladder.first()?;
-    let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss"].map(String::from).to_vec();
+    let mut args: Vec<String> =
+        ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss"].map(String::from).to_vec();
     args.push(format!("{at_secs:.3}"));
     args.extend(["-i".into(), ffmpeg_input_arg(input)]);
     args.extend(["-map", "0:V:0", "-frames:v", "1", "-vf"].map(String::from));
     args.push(format!("scale={}:{},setsar=1", top.width, top.height));
-    args.extend(["-map_metadata", "-1", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2", "-update", "1"].map(String::from));
+    args.extend(
+        ["-map_metadata", "-1", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2", "-update", "1"].map(String::from),
+    );
     args.push(path_arg(out_dir, "poster.jpg"));
     Some(args)
 }
@@ -469,7 +523,10 @@ impl Inner {
 }
 
 async fn run_job(inner: Arc<Inner>, id: String, request: TranscodeRequest, mut cancelled: oneshot::Receiver<()>) {
-    let cancel_status = || TranscodeStatus::Error { code: Some(codes::CANCELLED.into()), message: "the transcode was cancelled".into() };
+    let cancel_status = || TranscodeStatus::Error {
+        code: Some(codes::CANCELLED.into()),
+        message: "the transcode was cancelled".into(),
+    };
     // The semaphore is never closed, so acquiring cannot fail.
     let _permit = tokio::select! {
         permit = inner.permits.clone().acquire_owned() => permit.ok(),
@@ -495,7 +552,10 @@ async fn run_job(inner: Arc<Inner>, id: String, request: TranscodeRequest, mut c
             tracing::warn!(job = %request.job, code = failure.code, "local transcode failed: {}", failure.message);
             TranscodeStatus::Error { code: Some(failure.code.to_owned()), message: failure.message }
         }
-        Some(Err(_)) => TranscodeStatus::Error { code: Some(codes::INTERNAL.into()), message: "the local transcoder crashed on this file".into() },
+        Some(Err(_)) => TranscodeStatus::Error {
+            code: Some(codes::INTERNAL.into()),
+            message: "the local transcoder crashed on this file".into(),
+        },
     };
     inner.set(&id, status);
 }
@@ -518,7 +578,9 @@ fn local_source_name(source: &ObjectRef) -> String {
 }
 
 async fn work(inner: &Inner, id: &str, request: &TranscodeRequest, dir: &Path) -> Result<(), Failure> {
-    let work_dir_err = |err: std::io::Error| Failure::new(codes::WORK_DIR, format!("cannot prepare the work folder {}: {err}", dir.display()));
+    let work_dir_err = |err: std::io::Error| {
+        Failure::new(codes::WORK_DIR, format!("cannot prepare the work folder {}: {err}", dir.display()))
+    };
     match tokio::fs::remove_dir_all(dir).await {
         Ok(()) => {}
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
@@ -573,7 +635,14 @@ async fn work(inner: &Inner, id: &str, request: &TranscodeRequest, dir: &Path) -
     upload_outputs(inner, id, &out_abs, &request.layout).await
 }
 
-async fn make_poster(inner: &Inner, dir: &Path, local_name: &str, shown: &str, request: &TranscodeRequest, out: &Path) -> Result<(), Failure> {
+async fn make_poster(
+    inner: &Inner,
+    dir: &Path,
+    local_name: &str,
+    shown: &str,
+    request: &TranscodeRequest,
+    out: &Path,
+) -> Result<(), Failure> {
     let poster = dir.join(out).join("poster.jpg");
     let mut last_error = None;
     // If nothing decodes at 10 % (a damaged middle), fall back to the first frame.
@@ -588,7 +657,9 @@ async fn make_poster(inner: &Inner, dir: &Path, local_name: &str, shown: &str, r
             break;
         }
     }
-    Err(last_error.unwrap_or_else(|| Failure::new(codes::OUTPUT_MISSING, format!("ffmpeg found no frame in {shown} to make a poster from"))))
+    Err(last_error.unwrap_or_else(|| {
+        Failure::new(codes::OUTPUT_MISSING, format!("ffmpeg found no frame in {shown} to make a poster from"))
+    }))
 }
 
 fn non_empty(path: &Path) -> bool {
@@ -601,8 +672,11 @@ fn check_outputs(out: &Path, request: &TranscodeRequest) -> Result<(), Failure> 
     if !non_empty(&out.join("hls/master.m3u8")) {
         return missing("master playlist");
     }
-    let renditions: Vec<&str> =
-        if request.ladder.is_empty() { vec![AUDIO_RENDITION] } else { request.ladder.iter().map(|r| r.name.as_str()).collect() };
+    let renditions: Vec<&str> = if request.ladder.is_empty() {
+        vec![AUDIO_RENDITION]
+    } else {
+        request.ladder.iter().map(|r| r.name.as_str()).collect()
+    };
     for name in renditions {
         if !non_empty(&out.join("hls").join(name).join("index.m3u8")) {
             return missing(&format!("{name} playlist"));
@@ -643,7 +717,8 @@ impl RunError {
             RunError::Spawn(err) => Failure::new(codes::FFMPEG_FAILED, format!("cannot run ffmpeg: {err}")),
             RunError::Stalled { after, log } => {
                 let log = clean_ffmpeg_log(&log, input_arg, shown, 3);
-                let mut message = format!("ffmpeg made no progress on {shown} for {} s and was stopped", after.as_secs());
+                let mut message =
+                    format!("ffmpeg made no progress on {shown} for {} s and was stopped", after.as_secs());
                 if !log.is_empty() {
                     message.push_str(&format!(" ({log})"));
                 }
@@ -668,7 +743,12 @@ const LOG_LINES: usize = 40;
 
 /// Runs ffmpeg in `cwd` with `-progress pipe:1`, calling `on_progress` with
 /// the seconds of output written, and kills it after `stall_timeout` without progress.
-async fn run_ffmpeg(inner: &Inner, cwd: &Path, args: &[String], mut on_progress: impl FnMut(f64)) -> Result<FfmpegRun, RunError> {
+async fn run_ffmpeg(
+    inner: &Inner,
+    cwd: &Path,
+    args: &[String],
+    mut on_progress: impl FnMut(f64),
+) -> Result<FfmpegRun, RunError> {
     let mut command = tokio::process::Command::new(&inner.ffmpeg);
     command
         .args(["-progress", "pipe:1", "-nostats"])
@@ -779,11 +859,15 @@ async fn download_once(storage: &Storage, source: &ObjectRef, dest: &Path) -> Re
         if err.as_service_error().is_some_and(|e| e.is_no_such_key()) {
             Failure::new(codes::SOURCE_MISSING, format!("the source {source} does not exist"))
         } else {
-            Failure::new(codes::DOWNLOAD_FAILED, format!("cannot read the source {source}: {}", DisplayErrorContext(&err)))
+            Failure::new(
+                codes::DOWNLOAD_FAILED,
+                format!("cannot read the source {source}: {}", DisplayErrorContext(&err)),
+            )
         }
     })?;
     let expected = response.content_length().and_then(|n| u64::try_from(n).ok());
-    let local_err = |err: std::io::Error| Failure::new(codes::WORK_DIR, format!("cannot write {}: {err}", dest.display()));
+    let local_err =
+        |err: std::io::Error| Failure::new(codes::WORK_DIR, format!("cannot write {}: {err}", dest.display()));
     let mut file = tokio::fs::File::create(dest).await.map_err(local_err)?;
     let mut body = response.body;
     let mut written: u64 = 0;
@@ -798,11 +882,17 @@ async fn download_once(storage: &Storage, source: &ObjectRef, dest: &Path) -> Re
     file.flush().await.map_err(local_err)?;
     if let Some(expected) = expected {
         if written != expected {
-            return Err(Failure::new(codes::DOWNLOAD_FAILED, format!("reading the source {source} stopped at {written} of {expected} bytes")));
+            return Err(Failure::new(
+                codes::DOWNLOAD_FAILED,
+                format!("reading the source {source} stopped at {written} of {expected} bytes"),
+            ));
         }
     }
     if written == 0 {
-        return Err(Failure::new(codes::SOURCE_EMPTY, format!("{} is empty: there is nothing to transcode", source_name(source))));
+        return Err(Failure::new(
+            codes::SOURCE_EMPTY,
+            format!("{} is empty: there is nothing to transcode", source_name(source)),
+        ));
     }
     Ok(())
 }
@@ -842,7 +932,8 @@ const UPLOAD_CONCURRENCY: usize = 4;
 /// Stores every output under the layout's prefix, the master playlist last,
 /// so a reader who finds the master finds everything it points to.
 async fn upload_outputs(inner: &Inner, id: &str, out: &Path, layout: &OutputLayout) -> Result<(), Failure> {
-    let files = list_files(out).map_err(|err| Failure::new(codes::WORK_DIR, format!("cannot list the outputs in {}: {err}", out.display())))?;
+    let files = list_files(out)
+        .map_err(|err| Failure::new(codes::WORK_DIR, format!("cannot list the outputs in {}: {err}", out.display())))?;
     let (master, rest): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, rel)| rel == "hls/master.m3u8");
     let total = rest.len() + master.len();
     let prefix = layout.prefix.trim_end_matches('/');
@@ -861,7 +952,12 @@ async fn upload_outputs(inner: &Inner, id: &str, out: &Path, layout: &OutputLayo
             .body(body)
             .send()
             .await
-            .map_err(|err| Failure::new(codes::UPLOAD_FAILED, format!("cannot store s3://{}/{key}: {}", layout.bucket, DisplayErrorContext(&err))))?;
+            .map_err(|err| {
+                Failure::new(
+                    codes::UPLOAD_FAILED,
+                    format!("cannot store s3://{}/{key}: {}", layout.bucket, DisplayErrorContext(&err)),
+                )
+            })?;
         Ok::<(), Failure>(())
     };
     let mut uploads = futures_util::stream::iter(rest).map(put).buffer_unordered(UPLOAD_CONCURRENCY);
@@ -903,11 +999,17 @@ mod tests {
         let ladder = ladder_for(&media);
         let args = ffmpeg_args("clip.mov", &media, &ladder, Path::new("/w/out"));
         assert_eq!(value_after(&args, "-i"), "./clip.mov");
-        assert_eq!(value_after(&args, "-var_stream_map"), "v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:540p v:3,a:3,name:360p");
+        assert_eq!(
+            value_after(&args, "-var_stream_map"),
+            "v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:540p v:3,a:3,name:360p"
+        );
         let graph = value_after(&args, "-filter_complex");
         assert!(graph.starts_with("[0:V:0]fps=30000/1001,split=5[s0][s1][s2][s3][st];"), "{graph}");
         assert!(graph.contains("[s1]scale=1280:720,setsar=1,format=yuv420p[v1]"), "{graph}");
-        assert!(graph.ends_with("[st]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=320:-2,setsar=1[th]"), "{graph}");
+        assert!(
+            graph.ends_with("[st]select='isnan(prev_selected_t)+gte(t-prev_selected_t,10)',scale=320:-2,setsar=1[th]"),
+            "{graph}"
+        );
         assert_eq!(value_after(&args, "-maxrate:v:0"), "8500000");
         assert_eq!(value_after(&args, "-maxrate:v:3"), "1500000");
         assert_eq!(value_after(&args, "-b:a:3"), "64000");

@@ -197,7 +197,11 @@ pub trait Transcoder: Send + Sync {
 
     fn submit<'a>(&'a self, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<String, TranscodeError>>;
 
-    fn status<'a>(&'a self, backend_job_id: &'a str, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<TranscodeStatus, TranscodeError>>;
+    fn status<'a>(
+        &'a self,
+        backend_job_id: &'a str,
+        request: &'a TranscodeRequest,
+    ) -> BoxFuture<'a, Result<TranscodeStatus, TranscodeError>>;
 
     /// Stops a submitted job whose Streamdrop job was cancelled, so it stops
     /// using (and, in the cloud, billing for) the transcoder. A job that has

@@ -156,7 +156,8 @@ pub async fn probe_with(ffprobe: &Path, path: &Path, timeout: Duration) -> Resul
 }
 
 /// Formats that point at other files or hosts instead of holding media.
-pub const INDIRECTION_FORMATS: &[&str] = &["hls", "dash", "concat", "ffconcat", "sdp", "rtsp", "rtp", "tee", "webm_dash_manifest"];
+pub const INDIRECTION_FORMATS: &[&str] =
+    &["hls", "dash", "concat", "ffconcat", "sdp", "rtsp", "rtp", "tee", "webm_dash_manifest"];
 
 /// The demuxer ffmpeg logged as "Format not on whitelist" (`[hls @ 0x…] Format not on whitelist '…'`).
 fn refused_format(log: &str) -> Option<String> {
@@ -267,7 +268,8 @@ fn video_info(stream: &Stream) -> Option<VideoInfo> {
     let coded_width = stream.width.as_ref().and_then(number).filter(|w| *w >= 1.0)?;
     let coded_height = stream.height.as_ref().and_then(number).filter(|h| *h >= 1.0)?;
     // Anamorphic sources (e.g. HDV 1440x1080 with 4:3 pixels) are shown wider than stored.
-    let sar = stream.sample_aspect_ratio.as_deref().and_then(parse_ratio).filter(|r| (0.1..=10.0).contains(r)).unwrap_or(1.0);
+    let sar =
+        stream.sample_aspect_ratio.as_deref().and_then(parse_ratio).filter(|r| (0.1..=10.0).contains(r)).unwrap_or(1.0);
     let mut width = (coded_width * sar).round() as u32;
     let mut height = coded_height as u32;
     let quarter_turns = (stream.rotation() / 90.0).round() as i64;
@@ -302,12 +304,21 @@ fn bit_depth(stream: &Stream) -> u8 {
 /// `yuv420p10le` → 10, `p010le` → 10, `gray12be` → 12, `rgb48le` → 16, `yuv420p` → 8.
 pub fn bit_depth_of_pix_fmt(pix_fmt: &str) -> u8 {
     let name = pix_fmt.strip_suffix("le").or_else(|| pix_fmt.strip_suffix("be")).unwrap_or(pix_fmt);
-    let digits: String = name.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+    let digits: String =
+        name.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
     let before = &name[..name.len() - digits.len()];
     match digits.parse::<u32>() {
         // p010, p012, p016, p210, p410…: the last two digits are the depth.
         Ok(n) if before == "p" => (n % 100).clamp(8, 16) as u8,
-        Ok(n @ 9..=16) if before.ends_with('p') || before.starts_with("gray") || before.starts_with("ya") || before.starts_with("bayer") || before.starts_with("xyz") => n as u8,
+        Ok(n @ 9..=16)
+            if before.ends_with('p')
+                || before.starts_with("gray")
+                || before.starts_with("ya")
+                || before.starts_with("bayer")
+                || before.starts_with("xyz") =>
+        {
+            n as u8
+        }
         Ok(48 | 64) => 16,
         _ => 8,
     }
@@ -353,9 +364,7 @@ pub(crate) fn ffmpeg_input_arg(path: &str) -> String {
 }
 
 fn looks_unreachable(stderr: &str) -> bool {
-    ["No such file or directory", "Permission denied"]
-        .iter()
-        .any(|needle| stderr.contains(needle))
+    ["No such file or directory", "Permission denied"].iter().any(|needle| stderr.contains(needle))
 }
 
 /// The last `max_lines` distinct lines of an ffmpeg/ffprobe log, made readable:
@@ -365,7 +374,12 @@ pub(crate) fn clean_ffmpeg_log(log: &str, input: &str, shown: &str, max_lines: u
     let mut kept: VecDeque<String> = VecDeque::new();
     for line in log.lines() {
         let mut line = line.trim();
-        while let Some(rest) = line.strip_prefix('[').and_then(|l| l.split_once("] ")).filter(|(tag, _)| tag.contains(" @ 0x")).map(|(_, rest)| rest) {
+        while let Some(rest) = line
+            .strip_prefix('[')
+            .and_then(|l| l.split_once("] "))
+            .filter(|(tag, _)| tag.contains(" @ 0x"))
+            .map(|(_, rest)| rest)
+        {
             line = rest.trim_start();
         }
         let line = if input.is_empty() { line.to_owned() } else { line.replace(input, shown) };
@@ -451,7 +465,12 @@ mod tests {
 
     #[test]
     fn photos_are_still_images() {
-        let parse = |format: &str| serde_json::from_value::<ProbeOutput>(json!({"streams": [video_stream(json!({"codec_name": "mjpeg"}))], "format": {"format_name": format}})).unwrap();
+        let parse = |format: &str| {
+            serde_json::from_value::<ProbeOutput>(
+                json!({"streams": [video_stream(json!({"codec_name": "mjpeg"}))], "format": {"format_name": format}}),
+            )
+            .unwrap()
+        };
         assert!(is_still_image(&parse("image2")));
         assert!(is_still_image(&parse("png_pipe")));
         assert!(!is_still_image(&parse("gif_pipe")), "animated");
@@ -467,7 +486,11 @@ mod tests {
     #[test]
     fn odd_frame_rates() {
         let rate = |avg: &str, r: &str| {
-            info(json!({"streams": [video_stream(json!({"avg_frame_rate": avg, "r_frame_rate": r}))]})).unwrap().video.unwrap().frame_rate
+            info(json!({"streams": [video_stream(json!({"avg_frame_rate": avg, "r_frame_rate": r}))]}))
+                .unwrap()
+                .video
+                .unwrap()
+                .frame_rate
         };
         assert_eq!(rate("0/0", "25/1"), 25.0);
         assert_eq!(rate("0/0", "0/0"), 0.0);
@@ -482,7 +505,17 @@ mod tests {
         assert_eq!(depth(json!({"bits_per_raw_sample": "10"})), 10);
         assert_eq!(depth(json!({"bits_per_raw_sample": "N/A", "pix_fmt": "yuv420p10le"})), 10);
         assert_eq!(depth(json!({"bits_per_raw_sample": null, "pix_fmt": "yuv422p12be"})), 12);
-        for (fmt, bits) in [("yuv420p", 8), ("yuvj420p", 8), ("nv12", 8), ("p010le", 10), ("gray10le", 10), ("rgb48le", 16), ("yuv444p16le", 16), ("gbrp10le", 10), ("rgb24", 8)] {
+        for (fmt, bits) in [
+            ("yuv420p", 8),
+            ("yuvj420p", 8),
+            ("nv12", 8),
+            ("p010le", 10),
+            ("gray10le", 10),
+            ("rgb48le", 16),
+            ("yuv444p16le", 16),
+            ("gbrp10le", 10),
+            ("rgb24", 8),
+        ] {
             assert_eq!(bit_depth_of_pix_fmt(fmt), bits, "{fmt}");
         }
     }
@@ -491,27 +524,40 @@ mod tests {
     fn duration_falls_back_to_streams_and_matroska_tags() {
         let media = info(json!({"streams": [video_stream(json!({"duration": "N/A", "tags": {"DURATION": "00:01:02.500000000"}}))], "format": {"duration": "N/A"}})).unwrap();
         assert_eq!(media.duration_secs, 62.5);
-        let media = info(json!({"streams": [video_stream(json!({"duration": "4.0"})), {"codec_type": "audio", "duration": "4.2"}]})).unwrap();
+        let media = info(
+            json!({"streams": [video_stream(json!({"duration": "4.0"})), {"codec_type": "audio", "duration": "4.2"}]}),
+        )
+        .unwrap();
         assert_eq!(media.duration_secs, 4.2);
     }
 
     #[test]
     fn anamorphic_pixels_widen_the_frame() {
-        let video = info(json!({"streams": [video_stream(json!({"width": 1440, "sample_aspect_ratio": "4:3"}))]})).unwrap().video.unwrap();
+        let video = info(json!({"streams": [video_stream(json!({"width": 1440, "sample_aspect_ratio": "4:3"}))]}))
+            .unwrap()
+            .video
+            .unwrap();
         assert_eq!((video.width, video.height), (1920, 1080));
-        let video = info(json!({"streams": [video_stream(json!({"sample_aspect_ratio": "0:1"}))]})).unwrap().video.unwrap();
+        let video =
+            info(json!({"streams": [video_stream(json!({"sample_aspect_ratio": "0:1"}))]})).unwrap().video.unwrap();
         assert_eq!(video.width, 1920, "0:1 means unknown, i.e. square");
     }
 
     #[test]
     fn cleans_logs_and_names_refused_formats() {
         let log = "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d338224900] moov atom not found\n/tmp/w/source.mp4: Invalid data found when processing input\nConversion failed!\n";
-        assert_eq!(clean_ffmpeg_log(log, "/tmp/w/source.mp4", "clip.mp4", 3), "moov atom not found; clip.mp4: Invalid data found when processing input");
+        assert_eq!(
+            clean_ffmpeg_log(log, "/tmp/w/source.mp4", "clip.mp4", 3),
+            "moov atom not found; clip.mp4: Invalid data found when processing input"
+        );
         assert_eq!(clean_ffmpeg_log("a\nb\na\nc\nd\n", "", "", 3), "a; c; d");
         assert_eq!(ffmpeg_input_arg("-clip.mp4"), "./-clip.mp4");
         assert_eq!(ffmpeg_input_arg("a:b.mp4"), "./a:b.mp4");
         assert_eq!(ffmpeg_input_arg("/abs/a:b.mp4"), "/abs/a:b.mp4");
-        assert_eq!(refused_format("[hls @ 0x557e6a8ab240] Format not on whitelist 'mov'\np.m3u8: Invalid argument"), Some("hls".into()));
+        assert_eq!(
+            refused_format("[hls @ 0x557e6a8ab240] Format not on whitelist 'mov'\np.m3u8: Invalid argument"),
+            Some("hls".into())
+        );
         assert_eq!(refused_format(log), None);
     }
 

@@ -21,7 +21,10 @@ pub async fn crc32c_of_range(path: &Path, range: Range<u64>) -> std::io::Result<
         let want = buf.len().min(remaining as usize);
         let n = file.read(&mut buf[..want]).await?;
         if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file is shorter than when it was added"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file is shorter than when it was added",
+            ));
         }
         crc = crc32c::crc32c_append(crc, &buf[..n]);
         remaining -= n as u64;

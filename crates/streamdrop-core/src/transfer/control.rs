@@ -41,7 +41,11 @@ impl TransferControl {
 
     /// Errs once cancelled; checked before each new part starts.
     pub fn proceed(&self) -> Result<(), Cancelled> {
-        if self.is_cancelled() { Err(Cancelled) } else { Ok(()) }
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     /// Completes when the transfer is cancelled.

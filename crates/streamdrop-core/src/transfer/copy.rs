@@ -49,10 +49,21 @@ impl Transfer<'_> {
         Ok(receipt)
     }
 
-    async fn copy_in_parts(&self, src: &ObjectRef, size: u64, counter: &ByteCounter) -> Result<CopyReceipt, TransferError> {
+    async fn copy_in_parts(
+        &self,
+        src: &ObjectRef,
+        size: u64,
+        counter: &ByteCounter,
+    ) -> Result<CopyReceipt, TransferError> {
         let plan = PartPlan::new(size, part_size_for(size, self.options.part_size));
         let created = retrying(&self.options.retry, &self.control, || async {
-            self.client.create_multipart_upload().bucket(&self.dest.bucket).key(&self.dest.key).send().await.map_err(AttemptError::from_sdk)
+            self.client
+                .create_multipart_upload()
+                .bucket(&self.dest.bucket)
+                .key(&self.dest.key)
+                .send()
+                .await
+                .map_err(AttemptError::from_sdk)
         })
         .await
         .map_err(|e| self.gave_up("CreateMultipartUpload", e))?;

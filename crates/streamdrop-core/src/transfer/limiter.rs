@@ -37,7 +37,8 @@ impl BandwidthLimiter {
             let now = Instant::now();
             // A quarter second of burst at most, so an idle period is not a licence to flood.
             let burst = self.bytes_per_sec / 4.0;
-            bucket.tokens = (bucket.tokens + now.duration_since(bucket.refilled).as_secs_f64() * self.bytes_per_sec).min(burst);
+            bucket.tokens =
+                (bucket.tokens + now.duration_since(bucket.refilled).as_secs_f64() * self.bytes_per_sec).min(burst);
             bucket.refilled = now;
             bucket.tokens -= bytes as f64;
             if bucket.tokens < 0.0 {

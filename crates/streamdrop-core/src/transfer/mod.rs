@@ -100,7 +100,9 @@ pub struct CopyReceipt {
 pub enum TransferError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{path} changed since it was added (size or modification time differs); add it again to upload the new version")]
+    #[error(
+        "{path} changed since it was added (size or modification time differs); add it again to upload the new version"
+    )]
     SourceChangedSinceAdded { path: PathBuf },
     #[error("{path} changed while it was being uploaded (size or modification time differs); upload it again once it is final")]
     SourceChanged { path: PathBuf },
@@ -124,7 +126,11 @@ pub enum TransferError {
 }
 
 fn tries_suffix(attempts: u32) -> String {
-    if attempts > 1 { format!(" (after {attempts} tries)") } else { String::new() }
+    if attempts > 1 {
+        format!(" (after {attempts} tries)")
+    } else {
+        String::new()
+    }
 }
 
 impl TransferError {
@@ -143,7 +149,9 @@ impl TransferError {
             TransferError::TooLarge { .. } => about(ProblemCode::FileTooLarge),
             TransferError::S3 { action, failure, .. } => storage_problem(action, failure).detail(self),
             TransferError::Verification { .. } => Problem::new(ProblemCode::NotIntact).detail(self),
-            TransferError::UploadGone { .. } | TransferError::Cancelled => Problem::new(ProblemCode::Internal).detail(self),
+            TransferError::UploadGone { .. } | TransferError::Cancelled => {
+                Problem::new(ProblemCode::Internal).detail(self)
+            }
             TransferError::Journal(_) => Problem::new(ProblemCode::DataDir).detail(self),
         }
     }
@@ -156,16 +164,23 @@ fn storage_problem(action: &str, failure: &AttemptError) -> Problem {
     match failure.kind {
         FailureKind::Network => Problem::new(ProblemCode::StorageUnreachable),
         // A success status whose body could not be read is no S3 answer either.
-        FailureKind::BadReply | FailureKind::Service { status: 200..=299 } => Problem::new(ProblemCode::StorageBadReply),
+        FailureKind::BadReply | FailureKind::Service { status: 200..=299 } => {
+            Problem::new(ProblemCode::StorageBadReply)
+        }
         FailureKind::Damaged => Problem::new(ProblemCode::NotIntact),
         FailureKind::Service { .. } if code == "BadDigest" => Problem::new(ProblemCode::NotIntact),
-        FailureKind::Service { status } if status == 403 || matches!(code, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken") => {
+        FailureKind::Service { status }
+            if status == 403
+                || matches!(code, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken") =>
+        {
             Problem::new(ProblemCode::StorageDenied)
         }
         FailureKind::Service { status } => Problem::new(ProblemCode::StorageError)
             .with("action", storage_action(action))
             .with("code", if code.is_empty() { format!("HTTP {status}") } else { code.to_owned() }),
-        FailureKind::Other => Problem::new(ProblemCode::StorageError).with("action", storage_action(action)).with("code", "no answer"),
+        FailureKind::Other => {
+            Problem::new(ProblemCode::StorageError).with("action", storage_action(action)).with("code", "no answer")
+        }
     }
 }
 
@@ -199,7 +214,13 @@ pub struct Transfer<'a> {
 impl<'a> Transfer<'a> {
     /// `target` names the storage (e.g. `local`, or an endpoint URL) so the
     /// journal never resumes an upload on the wrong server.
-    pub fn new(client: &Client, target: &'a str, dest: &'a ObjectRef, options: &'a TransferOptions, journal: &'a Store) -> Self {
+    pub fn new(
+        client: &Client,
+        target: &'a str,
+        dest: &'a ObjectRef,
+        options: &'a TransferOptions,
+        journal: &'a Store,
+    ) -> Self {
         // Retries happen here, part by part, with byte accounting the SDK cannot do.
         let client = Client::from_conf(client.config().to_builder().retry_config(RetryConfig::disabled()).build());
         Self { client, target, dest, options, journal, control: TransferControl::new(), progress: NO_PROGRESS }
@@ -229,7 +250,12 @@ impl<'a> Transfer<'a> {
     }
 
     /// The destination's HEAD, once it holds exactly `expected` bytes (as `source` has).
-    async fn head_dest_of_size(&self, expected: u64, source: &str, checksums: bool) -> Result<HeadObjectOutput, TransferError> {
+    async fn head_dest_of_size(
+        &self,
+        expected: u64,
+        source: &str,
+        checksums: bool,
+    ) -> Result<HeadObjectOutput, TransferError> {
         let head = self.head(self.dest, checksums).await?;
         let size = head.content_length().unwrap_or(-1);
         if size != expected as i64 {

@@ -51,7 +51,16 @@ where
             let code = service.err().code().unwrap_or_default();
             status >= 500
                 || status == 429
-                || matches!(code, "SlowDown" | "BadDigest" | "Throttling" | "ThrottlingException" | "RequestTimeout" | "RequestTimeTooSkewed" | "InternalError")
+                || matches!(
+                    code,
+                    "SlowDown"
+                        | "BadDigest"
+                        | "Throttling"
+                        | "ThrottlingException"
+                        | "RequestTimeout"
+                        | "RequestTimeTooSkewed"
+                        | "InternalError"
+                )
         }
         _ => false,
     }
@@ -181,14 +190,23 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn quick() -> RetryPolicy {
-        RetryPolicy { max_attempts: 4, base_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5), ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        }
     }
 
     #[tokio::test]
     async fn transient_failures_are_retried_and_fatal_ones_are_not() {
         let tries = AtomicU32::new(0);
         let result = retrying(&quick(), &TransferControl::new(), || async {
-            if tries.fetch_add(1, Ordering::SeqCst) < 2 { Err(AttemptError::transient("503")) } else { Ok(7) }
+            if tries.fetch_add(1, Ordering::SeqCst) < 2 {
+                Err(AttemptError::transient("503"))
+            } else {
+                Ok(7)
+            }
         })
         .await;
         assert_eq!(result.unwrap(), 7);
@@ -197,12 +215,18 @@ mod tests {
         let tries = AtomicU32::new(0);
         let result: Result<(), _> = retrying(&quick(), &TransferControl::new(), || async {
             tries.fetch_add(1, Ordering::SeqCst);
-            Err(AttemptError { transient: false, kind: FailureKind::Service { status: 403 }, code: Some("AccessDenied".into()), message: "403".into() })
+            Err(AttemptError {
+                transient: false,
+                kind: FailureKind::Service { status: 403 },
+                code: Some("AccessDenied".into()),
+                message: "403".into(),
+            })
         })
         .await;
         assert!(matches!(result, Err(GaveUp::Failed { attempts: 1, .. })));
 
-        let result: Result<(), _> = retrying(&quick(), &TransferControl::new(), || async { Err(AttemptError::transient("reset")) }).await;
+        let result: Result<(), _> =
+            retrying(&quick(), &TransferControl::new(), || async { Err(AttemptError::transient("reset")) }).await;
         assert!(matches!(result, Err(GaveUp::Failed { attempts: 4, .. })), "gives up after max_attempts");
     }
 

@@ -10,7 +10,6 @@ use std::time::Instant;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart};
 use futures_util::{StreamExt, TryStreamExt};
 
-
 use super::body::{Activity, RangeBody};
 use super::checksum::{combine, composite_header, crc32c_of_range, to_header};
 use super::limiter::BandwidthLimiter;
@@ -66,7 +65,13 @@ impl Transfer<'_> {
         };
         if result.is_ok() {
             let bytes_resumed = counter.resumed();
-            (self.progress)(Progress { bytes_done: total, bytes_total: total, bytes_resumed, rate_bps: None, eta_seconds: Some(0) });
+            (self.progress)(Progress {
+                bytes_done: total,
+                bytes_total: total,
+                bytes_resumed,
+                rate_bps: None,
+                eta_seconds: Some(0),
+            });
         }
         result
     }
@@ -121,7 +126,9 @@ impl Transfer<'_> {
     async fn attempt<T, E>(
         &self,
         body: RangeBody,
-        request: impl std::future::Future<Output = Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>>,
+        request: impl std::future::Future<
+            Output = Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+        >,
     ) -> Result<T, AttemptError>
     where
         E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -152,8 +159,14 @@ impl Transfer<'_> {
         }
     }
 
-    async fn multipart_attempt(&self, source: &SourceFile, counter: &ByteCounter, afresh: bool) -> Result<UploadReceipt, TransferError> {
-        let key = UploadKey { target: self.target.to_owned(), dest: self.dest.clone(), source_path: source.path.clone() };
+    async fn multipart_attempt(
+        &self,
+        source: &SourceFile,
+        counter: &ByteCounter,
+        afresh: bool,
+    ) -> Result<UploadReceipt, TransferError> {
+        let key =
+            UploadKey { target: self.target.to_owned(), dest: self.dest.clone(), source_path: source.path.clone() };
         let journal = self.journal;
         let mut done: BTreeMap<u32, DonePart> = BTreeMap::new();
 
@@ -247,8 +260,15 @@ impl Transfer<'_> {
                 .map_err(AttemptError::from_sdk)
         })
         .await;
-        let mut receipt =
-            UploadReceipt { etag: None, parts: plan.count(), bytes_sent, resumed_parts, bytes_resumed, crc32c: crc, part_crcs };
+        let mut receipt = UploadReceipt {
+            etag: None,
+            parts: plan.count(),
+            bytes_sent,
+            resumed_parts,
+            bytes_resumed,
+            crc32c: crc,
+            part_crcs,
+        };
         match completed {
             Ok(out) => receipt.etag = out.e_tag,
             Err(GaveUp::Failed { last, attempts: 1 }) if last.has_code("NoSuchUpload") => {
@@ -336,7 +356,9 @@ impl Transfer<'_> {
             }
             // Some servers ignore the marker and repeat the whole list: stop when nothing is new.
             match page.next_part_number_marker() {
-                Some(next) if page.is_truncated() == Some(true) && on_server.len() > before => marker = Some(next.to_owned()),
+                Some(next) if page.is_truncated() == Some(true) && on_server.len() > before => {
+                    marker = Some(next.to_owned())
+                }
                 _ => break,
             }
         }
@@ -449,9 +471,20 @@ impl Transfer<'_> {
 
     /// Best effort: a failed abort leaves an upload that lifecycle rules clean up.
     pub(super) async fn abort(&self, upload_id: &str) {
-        let result = self.client.abort_multipart_upload().bucket(&self.dest.bucket).key(&self.dest.key).upload_id(upload_id).send().await;
+        let result = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.dest.bucket)
+            .key(&self.dest.key)
+            .upload_id(upload_id)
+            .send()
+            .await;
         if let Err(err) = result {
-            tracing::warn!("could not abort multipart upload {upload_id} of {}: {}", self.dest, aws_sdk_s3::error::DisplayErrorContext(&err));
+            tracing::warn!(
+                "could not abort multipart upload {upload_id} of {}: {}",
+                self.dest,
+                aws_sdk_s3::error::DisplayErrorContext(&err)
+            );
         }
     }
 
@@ -467,7 +500,9 @@ impl Transfer<'_> {
     pub(super) fn gave_up(&self, action: &'static str, gave_up: GaveUp) -> TransferError {
         match gave_up {
             GaveUp::Cancelled => TransferError::Cancelled,
-            GaveUp::Failed { last, attempts } => TransferError::S3 { action, object: self.dest.to_string(), failure: last, attempts },
+            GaveUp::Failed { last, attempts } => {
+                TransferError::S3 { action, object: self.dest.to_string(), failure: last, attempts }
+            }
         }
     }
 }
@@ -484,7 +519,9 @@ fn file_changed(source: &SourceFile) -> Result<bool, TransferError> {
     let now = intake::inspect(&source.path).map_err(|problem| TransferError::Read {
         path: source.path.clone(),
         source: match problem.code {
-            crate::problem::ProblemCode::FileNotFound => std::io::Error::new(std::io::ErrorKind::NotFound, problem.message()),
+            crate::problem::ProblemCode::FileNotFound => {
+                std::io::Error::new(std::io::ErrorKind::NotFound, problem.message())
+            }
             _ => std::io::Error::other(problem.message()),
         },
     })?;
