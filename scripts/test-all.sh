@@ -8,16 +8,18 @@ scripts/setup-debian.sh test
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "Rust: formatting and lints (rustfmt.toml; every warning is an error)"
-cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked --features streamdrop-desktop/e2e -- -D warnings
-
 step "UI: type check and component tests"
 npm run check
 npm run test:ui
 
-step "Build: UI bundle, CLI, and the desktop app with its test-only drop command"
+step "Build: UI bundle (the desktop crate embeds it, so it comes before any cargo step)"
 npm run build
+
+step "Rust: formatting and lints (rustfmt.toml; every warning is an error)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked --features streamdrop-desktop/e2e -- -D warnings
+
+step "Build: CLI, and the desktop app with its test-only drop command"
 cargo build --workspace --locked --features streamdrop-desktop/e2e
 
 step "Rust: every suite, inside a display + D-Bus + keychain session"
