@@ -21,9 +21,7 @@ use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SEC
 use streamdrop_e2e::transcoder_standin::{JobStep, TranscoderStandIn};
 use streamdrop_e2e::{make_clip, sha256_file};
 
-mod common;
-
-use common::{aws_connection, CONNECTION};
+use crate::common::{aws_connection, CONNECTION};
 
 const PREFIX: &str = "streamdrop-acme";
 

@@ -32,9 +32,7 @@ use streamdrop_core::DataDir;
 use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 use tokio::net::TcpListener;
 
-mod common;
-
-use common::{aws_connection, CONNECTION};
+use crate::common::{aws_connection, CONNECTION};
 
 const PREFIX: &str = "streamdrop-acme";
 
