@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use streamdrop_core::links::{LinkKind, LinkView};
+use streamdrop_core::model::{LinkKind, LinkView};
 use streamdrop_core::{IntakeReport, JobId, JobView};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
@@ -122,7 +122,7 @@ async fn create_link(
     kind: String,
     expires_in_seconds: u64,
 ) -> Result<LinkView, String> {
-    let kind: LinkKind = kind.parse()?;
+    let kind: LinkKind = kind.parse().map_err(|e: streamdrop_core::model::UnknownName| e.to_string())?;
     if kind == LinkKind::Preview {
         return Err("preview links are made by the player".into());
     }

@@ -12,9 +12,9 @@ use streamdrop_core::data_dir::EngineLock;
 use streamdrop_core::engine::EngineOptions;
 use streamdrop_core::links::Linker;
 use streamdrop_core::local::LocalStackOptions;
-use streamdrop_core::problem::ProblemView;
+use streamdrop_core::model::ProblemView;
 use streamdrop_core::stack::AwsStackOptions;
-use streamdrop_core::{DataDir, Engine, IntakeReport, JobView, Problem, ProblemCode, Stack};
+use streamdrop_core::{DataDir, Engine, IntakeReport, JobView, Problem, ProblemCode, Stack, StateName};
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::{broadcast, watch, Mutex};
 
@@ -221,8 +221,8 @@ impl AppState {
     }
 }
 
-fn is_unfinished(state: &str) -> bool {
-    ["queued", "uploading", "copying", "transcoding"].contains(&state)
+fn is_unfinished(state: &StateName) -> bool {
+    matches!(state, StateName::Queued | StateName::Uploading | StateName::Copying | StateName::Transcoding)
 }
 
 /// Files become jobs; the window hears the outcome as `intake`.

@@ -34,6 +34,13 @@
 //! [`unreachable_endpoint`] is an address where nothing listens (the endpoint
 //! gone).
 //!
+//! Started with [`TranscoderStandIn::start_working`], it also does the work, as
+//! the service would (`standin_work`): it reads the job's input from S3 and
+//! writes every output under the service's names, and a job only reports
+//! COMPLETE once they are all there (PROGRESSING until then; ERROR with the
+//! service's code if the input cannot be read). Unscripted jobs then go
+//! SUBMITTED → PROGRESSING → COMPLETE by themselves.
+//!
 //! Like the fault proxy, it runs on its own single-threaded tokio runtime on a
 //! background thread and stops on drop.
 
@@ -53,6 +60,9 @@ use hyper_util::rt::TokioIo;
 use serde_json::{json, Map, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+pub use crate::standin_work::StandInStorage;
+use crate::standin_work::{self, WorkFailure};
 
 const MEDIACONVERT_PREFIX: &str = "/2017-08-29/";
 const ELASTIC_TRANSCODER_PREFIX: &str = "/2012-09-25/";
@@ -258,6 +268,18 @@ struct State {
     page_size: usize,
     faults: Vec<Fault>,
     et_discontinued: Option<HttpAnswer>,
+    /// Where jobs read and write, when the stand-in does the work.
+    storage: Option<StandInStorage>,
+    /// Each job's work: `None` while it runs.
+    work: HashMap<String, Option<Result<(), WorkFailure>>>,
+    /// Work that requests started, spawned once the state is unlocked.
+    to_start: Vec<(String, Work)>,
+}
+
+/// A job's work, as its CreateJob described it.
+enum Work {
+    MediaConvert { settings: Value },
+    ElasticTranscoder { pipeline: Value, job: Value },
 }
 
 impl State {
@@ -266,9 +288,25 @@ impl State {
         format!("{}-{:06}", now_millis(), self.next_id)
     }
 
-    /// The script for a job whose id is not known yet: the next queued one.
+    /// The script for a job whose id is not known yet: the next queued one
+    /// (when the stand-in works, an unscripted job progresses to COMPLETE).
     fn take_script(&mut self) -> Option<Vec<JobStep>> {
-        self.next_scripts.pop_front()
+        self.next_scripts
+            .pop_front()
+            .or_else(|| self.storage.is_some().then(|| vec![JobStep::Progressing { percent: 50 }, JobStep::Complete]))
+    }
+
+    /// `step`, unless it is COMPLETE and the job's work is not done: then
+    /// PROGRESSING while it runs, or the service's ERROR if it failed.
+    fn after_work(&self, id: &str, step: JobStep) -> JobStep {
+        if step != JobStep::Complete {
+            return step;
+        }
+        match self.work.get(id) {
+            None | Some(Some(Ok(()))) => step,
+            Some(None) => JobStep::Progressing { percent: 99 },
+            Some(Some(Err(failure))) => JobStep::Error { code: failure.code.clone(), message: failure.message.clone() },
+        }
     }
 }
 
@@ -285,12 +323,21 @@ pub struct TranscoderStandIn {
 }
 
 impl TranscoderStandIn {
-    /// Binds `127.0.0.1:0` and serves on a background thread.
+    /// Binds `127.0.0.1:0` and serves on a background thread; jobs only follow their scripts.
     pub fn start() -> Self {
+        Self::launch(None)
+    }
+
+    /// Like [`start`](Self::start), and jobs do their work on `storage`.
+    pub fn start_working(storage: StandInStorage) -> Self {
+        Self::launch(Some(storage))
+    }
+
+    fn launch(storage: Option<StandInStorage>) -> Self {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("transcoder stand-in: bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("transcoder stand-in: non-blocking listener");
         let addr = listener.local_addr().expect("transcoder stand-in: local address");
-        let state = Arc::new(Mutex::new(State { page_size: 10, ..State::default() }));
+        let state = Arc::new(Mutex::new(State { page_size: 10, storage, ..State::default() }));
         let (stop_tx, stop_rx) = oneshot::channel();
         let thread_state = state.clone();
         let thread = std::thread::Builder::new()
@@ -433,7 +480,7 @@ async fn accept_loop(listener: std::net::TcpListener, state: Arc<Mutex<State>>, 
 
 type Answer = (StatusCode, Option<String>, String, String);
 
-async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(shared: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
@@ -450,12 +497,14 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
     let (signing_region, signing_service) = authorization.as_deref().map(credential_scope).unwrap_or_default();
     let service = Service::of(&path);
 
-    let mut guard = lock(&state);
+    let mut guard = lock(&shared);
     let state = &mut *guard;
     let seq = state.next_seq;
     state.next_seq += 1;
     let (status, error_type, content_type, text) =
         answer(state, service, &method, &path, &query, authorization.is_some(), &body);
+    let to_start = std::mem::take(&mut state.to_start);
+    let storage = state.storage.clone();
     state.requests.push(RecordedRequest {
         seq,
         service,
@@ -469,6 +518,21 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
         status: status.as_u16(),
     });
     drop(guard);
+    if let Some(storage) = storage {
+        for (id, work) in to_start {
+            let (state, storage) = (shared.clone(), storage.clone());
+            lock(&state).work.insert(id.clone(), None);
+            tokio::spawn(async move {
+                let done = match work {
+                    Work::MediaConvert { settings } => standin_work::mediaconvert(&storage, &settings).await,
+                    Work::ElasticTranscoder { pipeline, job } => {
+                        standin_work::elastic_transcoder(&storage, &pipeline, &job).await
+                    }
+                };
+                lock(&state).work.insert(id, Some(done));
+            });
+        }
+    }
 
     let mut response = Response::new(Full::new(Bytes::from(text)));
     *response.status_mut() = status;
@@ -575,7 +639,8 @@ fn mediaconvert(state: &mut State, method: &str, path: &str, body: &Value) -> An
                 job["userMetadata"] = metadata.clone();
             }
             let script = state.take_script();
-            state.mediaconvert_jobs.insert(id, ScriptedJob::new(job.clone(), script));
+            state.mediaconvert_jobs.insert(id.clone(), ScriptedJob::new(job.clone(), script));
+            state.to_start.push((id, Work::MediaConvert { settings: settings.clone() }));
             json_answer(201, json!({ "job": job }))
         }
         ("GET", ["jobs", id]) => {
@@ -583,6 +648,8 @@ fn mediaconvert(state: &mut State, method: &str, path: &str, body: &Value) -> An
                 return error_answer(404, "NotFoundException", &format!("The job {id} was not found"));
             };
             let step = scripted.advance();
+            let step = state.after_work(id, step);
+            let scripted = state.mediaconvert_jobs.get_mut(*id).expect("looked up above");
             let job = scripted.job.as_object_mut().expect("jobs are objects");
             for key in ["jobPercentComplete", "errorCode", "errorMessage", "currentPhase"] {
                 job.remove(key);
@@ -728,7 +795,9 @@ fn elastic_transcoder(state: &mut State, method: &str, path: &str, query: &str, 
                 job["UserMetadata"] = metadata.clone();
             }
             let script = state.take_script();
-            state.et_jobs.insert(id, ScriptedJob::new(job.clone(), script));
+            state.et_jobs.insert(id.clone(), ScriptedJob::new(job.clone(), script));
+            let pipeline = state.et_pipelines.iter().find(|p| p["Id"] == pipeline_id).cloned().unwrap_or_default();
+            state.to_start.push((id, Work::ElasticTranscoder { pipeline, job: body.clone() }));
             json_answer(201, json!({ "Job": job }))
         }
         ("GET", ["jobs", id]) => {
@@ -740,6 +809,8 @@ fn elastic_transcoder(state: &mut State, method: &str, path: &str, query: &str, 
                 );
             };
             let step = scripted.advance();
+            let step = state.after_work(id, step);
+            let scripted = state.et_jobs.get_mut(*id).expect("looked up above");
             let (status, item_status) = match &step {
                 JobStep::Submitted => ("Submitted", "Submitted"),
                 JobStep::Progressing { .. } => ("Progressing", "Progressing"),

@@ -8,17 +8,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_s3::primitives::ByteStream;
-use streamdrop_core::credentials::{ConnectionName, MemorySecretStore, SecretStore, Settings, TranscoderKind};
+use streamdrop_core::credentials::{MemorySecretStore, SecretStore, Settings, TranscoderKind};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
-use streamdrop_core::links::LinkKind;
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
+use streamdrop_core::model::{ConnectionName, LinkKind};
 use streamdrop_core::provisioning::{self, Mode, SetupOptions};
 use streamdrop_core::stack::AwsStackOptions;
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, Engine, EngineError, JobId, JobState, JobView, ProblemCode, Stack};
 use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
-use streamdrop_e2e::transcoder_standin::{JobStep, TranscoderStandIn};
+use streamdrop_e2e::transcoder_standin::{JobStep, StandInStorage, TranscoderStandIn};
 use streamdrop_e2e::{make_clip, sha256_file};
 
 use crate::common::{aws_connection, CONNECTION};
@@ -49,7 +48,11 @@ impl Site {
         let report = provisioning::run(&data, None, shared, &options, Mode::Apply).await.expect("setup starts");
         assert!(report.error.is_none(), "setup failed: {:?}", report.error);
 
-        let standin = TranscoderStandIn::start();
+        let standin = TranscoderStandIn::start_working(StandInStorage {
+            endpoint: moto.endpoint(),
+            access_key_id: MOTO_ACCESS_KEY_ID.into(),
+            secret_access_key: MOTO_SECRET_ACCESS_KEY.into(),
+        });
         standin.script_next_job(first_job);
         let aws = AwsStackOptions { secrets, transcoder_endpoint_url: Some(standin.endpoint()) };
         let stack = Stack::open_active(&data, LocalStackOptions::default(), aws).await.unwrap();
@@ -152,24 +155,20 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     assert_eq!(store.get(local_job.id).unwrap().unwrap().state, JobState::QUEUED);
     assert!(matches!(site.engine.pause(local_job.id), Err(EngineError::OtherConnection { .. })));
 
+    // The stand-in wrote MediaConvert's outputs under its names; the job records what it wrote.
+    let manifest = site.engine.manifest(id).unwrap().expect("a ready job has its manifest");
+    assert_eq!(manifest.master, format!("jobs/{id}/hls/master.m3u8"));
+    assert_eq!(manifest.poster.as_deref(), Some(format!("jobs/{id}/poster.0000000.jpg").as_str()));
+    assert!(
+        manifest.variants.iter().all(|v| v.playlist.starts_with(&format!("jobs/{id}/hls/master_"))),
+        "{manifest:?}"
+    );
+    assert!(
+        manifest.thumbnails.first().is_some_and(|t| t.key == format!("jobs/{id}/thumbs/thumb.0000000.jpg")),
+        "{manifest:?}"
+    );
+
     // Links go through the distribution, signed with the key pair setup made.
-    // MediaConvert's outputs, as it names them (the stand-in writes none).
-    let put = |key: String, body: &'static str| {
-        s3.put_object().bucket(&media).key(key).body(ByteStream::from_static(body.as_bytes())).send()
-    };
-    put(
-        format!("jobs/{id}/hls/master.m3u8"),
-        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nmaster_360p.m3u8\n",
-    )
-    .await
-    .unwrap();
-    put(
-        format!("jobs/{id}/hls/master_360p.m3u8"),
-        "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:2.0,\nmaster_360p_00001.ts\n#EXT-X-ENDLIST\n",
-    )
-    .await
-    .unwrap();
-    put(format!("jobs/{id}/poster.0000000.jpg"), "jpeg").await.unwrap();
     let linker = site.stack.linker(&site.data).await.unwrap();
     let base = format!("https://{}/jobs/{id}/", distribution.domain);
     let stream = linker.link_job(id, LinkKind::Stream, 3600).await.unwrap();
@@ -194,7 +193,7 @@ async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_deta
     let (id, _) = site.add_clip("B002.mp4").await;
     let job = site.settled(id).await;
     assert_eq!(job.state, "failed", "{job:?}");
-    assert_eq!(job.stage.map(|s| s.name()), Some("transcode"));
+    assert_eq!(job.stage.map(|s| s.as_str()), Some("transcode"));
     let error = job.error.expect("a failed job says why");
     assert_eq!(error.code, ProblemCode::TranscodeFailed, "{error:?}");
     assert_eq!(

@@ -12,9 +12,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use streamdrop_core::credentials::{AwsKeys, ConnectionName, OsKeychain, SecretItem, SecretRef, SecretStore};
+use streamdrop_core::credentials::{AwsKeys, OsKeychain, SecretItem, SecretRef, SecretStore};
+
+use streamdrop_core::model::ConnectionName;
 use streamdrop_e2e::moto::MotoServer;
-use streamdrop_e2e::transcoder_standin::{JobStep, TranscoderStandIn};
+use streamdrop_e2e::transcoder_standin::{JobStep, StandInStorage, TranscoderStandIn};
 use streamdrop_e2e::{built_binary, make_clip};
 
 /// Refuses to touch a keychain that is not the throwaway one.
@@ -183,7 +185,11 @@ fn the_readme_flow_connects_sets_up_runs_a_job_on_moto_and_removes() {
     // The whole pipeline on this connection, headless: upload, copy, MediaConvert
     // (the stand-in, reached through the AWS SDKs' own endpoint variable), and a
     // link through the distribution, signed with the key from the keychain.
-    let standin = TranscoderStandIn::start();
+    let standin = TranscoderStandIn::start_working(StandInStorage {
+        endpoint: moto.endpoint(),
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+    });
     standin.script_next_job(vec![JobStep::Progressing { percent: 50 }, JobStep::Complete]);
     let clip = make_clip(tmp.path(), "C003 street.mp4", 1);
     let submitted = run_ok(

@@ -24,8 +24,9 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use streamdrop_core::credentials::{
-    ConnectionName, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings, Transcoder, TranscoderKind,
+    MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings, Transcoder, TranscoderKind,
 };
+use streamdrop_core::model::ConnectionName;
 use streamdrop_core::provisioning::{self, Action, Mode, PreflightError, SetupOptions, SetupReport};
 use streamdrop_core::signing::PrivateKey;
 use streamdrop_core::DataDir;

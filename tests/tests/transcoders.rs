@@ -9,10 +9,10 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 use serde_json::Value;
+use streamdrop_core::model::{MediaInfo, OutputLayout, Rung, VideoInfo};
 use streamdrop_core::transcode::elastic_transcoder::{self, AUDIO_PRESET, DISCONTINUED_MESSAGE, HLS_400K_PRESET};
 use streamdrop_core::transcode::{
-    ElasticTranscoder, MediaConvert, MediaInfo, OutputLayout, Rung, TranscodeError, TranscodeRequest, TranscodeStatus,
-    Transcoder, VideoInfo,
+    ElasticTranscoder, MediaConvert, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder,
 };
 use streamdrop_core::{JobId, ObjectRef};
 use streamdrop_e2e::transcoder_standin::{unreachable_endpoint, HttpAnswer, JobStep, Service, TranscoderStandIn};
@@ -482,8 +482,8 @@ async fn elastic_transcoder_job_uses_the_presets_and_our_layout() {
     assert_eq!(body["UserMetadata"]["streamdrop-job"], req.job.to_string());
     assert_eq!(
         elastic_transcoder::variant_playlist(&req.layout, HLS_400K_PRESET),
-        req.layout.variant_playlist("400k"),
-        "the variant is where OutputLayout says"
+        req.layout.object("hls/400k/index.m3u8"),
+        "the variant is at <prefix>/hls/400k/index.m3u8"
     );
 
     // A configured ladder of presets: every one in the master, thumbnails once.

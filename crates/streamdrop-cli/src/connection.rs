@@ -12,9 +12,10 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use streamdrop_core::credentials::{
-    self, AwsAuth, AwsConnection, AwsKeys, Connection, ConnectionName, OsKeychain, SecretItem, SecretRef, SecretStore,
-    Settings, Transcoder,
+    self, AwsAuth, AwsConnection, AwsKeys, Connection, OsKeychain, SecretItem, SecretRef, SecretStore, Settings,
+    Transcoder,
 };
+use streamdrop_core::model::ConnectionName;
 use streamdrop_core::DataDir;
 use zeroize::Zeroizing;
 

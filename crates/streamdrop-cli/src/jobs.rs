@@ -8,9 +8,8 @@ use serde::Serialize;
 use serde_json::json;
 use streamdrop_core::credentials::{AwsResources, Connection, Settings};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
-use streamdrop_core::jobs::LiveProgress;
-use streamdrop_core::links::find_poster;
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
+use streamdrop_core::model::LiveProgress;
 use streamdrop_core::stack::AwsStackOptions;
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, Engine, JobView, Rejection, Stack};
@@ -118,13 +117,16 @@ async fn run_to_the_end(
 /// A ready job's results: what exists, by name.
 async fn outputs_of(engine: &Engine, job: &JobView) -> anyhow::Result<serde_json::Value> {
     let out = engine.outputs(job.id)?;
-    let poster = find_poster(&engine.storage().client, &out.layout).await;
+    let manifest = engine.manifest(job.id)?;
+    let bucket = &out.layout.bucket;
+    let s3 = |key: &str| format!("s3://{bucket}/{key}");
     Ok(json!({
         "upload": out.upload.to_string(),
         "original": out.original.to_string(),
-        "playlist": out.layout.master_playlist().to_string(),
-        "thumbnails": format!("s3://{}/{}", out.layout.bucket, out.layout.thumbnails_prefix()),
-        "poster": poster.map(|p| p.to_string()),
+        "playlist": manifest.as_ref().map(|m| s3(&m.master)),
+        "variants": manifest.as_ref().map(|m| m.variants.iter().map(|v| s3(&v.playlist)).collect::<Vec<_>>()),
+        "thumbnails": manifest.as_ref().map(|m| m.thumbnails.iter().map(|t| s3(&t.key)).collect::<Vec<_>>()),
+        "poster": manifest.as_ref().and_then(|m| m.poster.as_deref()).map(s3),
     }))
 }
 

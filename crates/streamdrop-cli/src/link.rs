@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use streamdrop_core::links::LinkKind;
 use streamdrop_core::local::LocalStackOptions;
+use streamdrop_core::model::LinkKind;
 use streamdrop_core::stack::AwsStackOptions;
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, JobId, Stack};

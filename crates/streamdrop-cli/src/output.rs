@@ -3,7 +3,7 @@
 //! `--verbose`).
 
 use serde::Serialize;
-use streamdrop_core::problem::ProblemView;
+use streamdrop_core::model::ProblemView;
 use streamdrop_core::Problem;
 
 pub fn json_line(value: &impl Serialize) {

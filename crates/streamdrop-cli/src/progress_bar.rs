@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use streamdrop_core::transfer::Progress;
+use streamdrop_core::model::Progress;
 
 pub fn for_transfer(total: u64, label: &str) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {

@@ -41,11 +41,11 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
 use streamdrop_core::local::LocalStackOptions;
+use streamdrop_core::model::{MediaInfo, OutputLayout, Rung};
 use streamdrop_core::storage::Storage;
 use streamdrop_core::transcode::local_ffmpeg::{self, create_output_dirs, ffmpeg_args, poster_args, poster_time};
 use streamdrop_core::transcode::{
-    ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, MediaInfo, OutputLayout, Rung, TranscodeRequest,
-    TranscodeStatus, Transcoder,
+    ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, TranscodeRequest, TranscodeStatus, Transcoder,
 };
 use streamdrop_core::{DataDir, JobId, LocalStack, ObjectRef};
 
@@ -315,7 +315,7 @@ impl Pipeline<'_> {
         let (wall, cpu, other_cpu) = meter.stop();
 
         let objects = self.list(&layout.prefix).await?;
-        if !objects.iter().any(|(key, _)| *key == layout.master_playlist().key) {
+        if !objects.iter().any(|(key, _)| *key == layout.object(local_ffmpeg::NAMING.master).key) {
             return Err(format!("no master playlist under {}", layout.prefix));
         }
         self.delete(&layout.bucket, objects).await?;

@@ -14,10 +14,8 @@ use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
-use crate::jobs::SourceFile;
-use crate::problem::{Problem, ProblemCode};
+use crate::model::{MediaInfo, Problem, ProblemCode, SourceFile};
 use crate::transcode::probe::{self, ProbeError};
-use crate::transcode::MediaInfo;
 
 /// A file that passed intake: what it is on disk, and what it holds.
 #[derive(Debug, Clone, PartialEq)]

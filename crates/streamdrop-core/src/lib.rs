@@ -5,10 +5,11 @@
 //! Map (see ARCHITECTURE.md):
 //! - [`data_dir`]: where data, settings and the job store live.
 //! - [`control`]: the socket through which other processes reach the one running the engine.
-//! - [`jobs`]: what a job is and the states it moves through.
+//! - [`model`]: the types everything shares (ids, jobs and their states, media, objects, links,
+//!   problems, the views that cross IPC); the bottom layer, naming no other module.
+//! - [`clock`]: the one clock.
 //! - [`store`]: the SQLite job store that survives restarts.
 //! - [`intake`]: turns dropped paths into sources or per-item rejections.
-//! - [`problem`]: what went wrong, as a stable code, a plain sentence and the redacted detail.
 //! - [`storage`]: S3 clients and object addresses, for AWS and S3-compatible endpoints.
 //! - [`local`]: the embedded local stack (an s3s server) that makes local mode work offline.
 //! - [`transfer`]: moving bytes into S3.
@@ -16,16 +17,16 @@
 //! - [`stack`]: what a connection's jobs run on (the local stack, or an AWS connection's services).
 //! - [`transcode`], [`signing`], [`credentials`], [`provisioning`]: later stages of the flow.
 
+pub mod clock;
 pub mod control;
 pub mod credentials;
 pub mod data_dir;
 pub mod edge;
 pub mod engine;
 pub mod intake;
-pub mod jobs;
 pub mod links;
 pub mod local;
-pub mod problem;
+pub mod model;
 pub mod provisioning;
 pub mod signing;
 pub mod stack;
@@ -36,8 +37,9 @@ pub mod transfer;
 
 pub use data_dir::DataDir;
 pub use engine::{Engine, EngineError};
-pub use jobs::{BatchId, IntakeReport, JobId, JobState, JobView, Rejection, Stage};
 pub use local::LocalStack;
-pub use problem::{Problem, ProblemCode, Remedy};
+pub use model::{
+    BatchId, IntakeReport, JobId, JobState, JobView, ObjectRef, Problem, ProblemCode, Rejection, Remedy, Stage,
+    StateName,
+};
 pub use stack::Stack;
-pub use storage::ObjectRef;

@@ -5,15 +5,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use streamdrop_core::credentials::ConnectionName;
 use streamdrop_core::engine::{record_jobs, EngineOptions};
-use streamdrop_core::jobs::Job;
 use streamdrop_core::local::{local_buckets, LocalStackOptions};
+use streamdrop_core::model::{ConnectionName, Job};
 use streamdrop_core::store::Store;
 use streamdrop_core::transfer::TransferOptions;
 use streamdrop_core::{DataDir, Engine, JobId, JobView, LocalStack, ObjectRef, ProblemCode, Stage};
 
 use streamdrop_e2e::{hex, make_clip_sized as make_clip, make_large_clip, sha256_file};
+
+/// Where the local transcoder writes a job's master playlist.
+fn master_of(layout: &streamdrop_core::model::OutputLayout) -> ObjectRef {
+    layout.object(streamdrop_core::transcode::local_ffmpeg::NAMING.master)
+}
 
 /// Records `path` as a queued job of Local, as `streamdrop submit` without `--wait` does.
 async fn record(data_dir: &DataDir, path: PathBuf) -> Job {
@@ -123,26 +127,19 @@ async fn a_clip_becomes_a_ready_hls_stream() {
     assert_eq!(done.state, "ready", "{done:?}");
     assert_eq!(done.stage, None);
     let layout = engine.outputs(id).unwrap().layout;
-    let master = stack
-        .storage()
-        .client
-        .get_object()
-        .bucket(&layout.bucket)
-        .key(layout.master_playlist().key)
-        .send()
-        .await
-        .unwrap();
+    // The job records what ffmpeg wrote, and all of it is there.
+    let manifest = engine.manifest(id).unwrap().expect("a ready job has a manifest");
+    let client = &stack.storage().client;
+    let master = client.get_object().bucket(&layout.bucket).key(&manifest.master).send().await.unwrap();
     let master = String::from_utf8(master.body.collect().await.unwrap().into_bytes().to_vec()).unwrap();
     assert!(master.starts_with("#EXTM3U") && master.contains("#EXT-X-STREAM-INF"), "{master}");
-    stack
-        .storage()
-        .client
-        .head_object()
-        .bucket(&layout.bucket)
-        .key(layout.poster().key)
-        .send()
-        .await
-        .expect("a poster");
+    assert_eq!(manifest.variants.len(), master.matches("#EXT-X-STREAM-INF").count(), "{manifest:?}");
+    assert!(!manifest.thumbnails.is_empty() && manifest.thumbnails[0].time_secs == 0.0, "{manifest:?}");
+    let poster = manifest.poster.clone().expect("a poster");
+    let wrote = manifest.variants.iter().map(|v| &v.playlist).chain(manifest.thumbnails.iter().map(|t| &t.key));
+    for key in wrote.chain([&poster]) {
+        client.head_object().bucket(&layout.bucket).key(key).send().await.unwrap_or_else(|e| panic!("{key}: {e:?}"));
+    }
     stack.shutdown().await;
 }
 
@@ -372,7 +369,7 @@ async fn raw_http_get(addr: &str, path: &str) -> String {
 /// on from that stage.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_resumes_each_job_at_its_stage() {
-    use streamdrop_core::jobs::TranscodeRecord;
+    use streamdrop_core::model::TranscodeRecord;
     use streamdrop_core::JobState;
 
     let fx = fixture();
@@ -390,8 +387,8 @@ async fn a_restart_resumes_each_job_at_its_stage() {
         let client = &stack.storage().client;
         let delete = |key: String| client.delete_object().bucket("streamdrop-media").key(key).send();
         delete(layouts[0].original.key.clone()).await.unwrap();
-        delete(layouts[0].layout.master_playlist().key).await.unwrap();
-        delete(layouts[1].layout.master_playlist().key).await.unwrap();
+        delete(master_of(&layouts[0].layout).key).await.unwrap();
+        delete(master_of(&layouts[1].layout).key).await.unwrap();
         stack.shutdown().await;
         (ids[0], ids[1], layouts)
     };
@@ -411,11 +408,7 @@ async fn a_restart_resumes_each_job_at_its_stage() {
         assert_eq!(settle(&engine, id).await.state, "ready", "{id}");
     }
     let client = &stack.storage().client;
-    for key in [
-        layouts[0].original.key.clone(),
-        layouts[0].layout.master_playlist().key,
-        layouts[1].layout.master_playlist().key,
-    ] {
+    for key in [layouts[0].original.key.clone(), master_of(&layouts[0].layout).key, master_of(&layouts[1].layout).key] {
         client
             .head_object()
             .bucket("streamdrop-media")

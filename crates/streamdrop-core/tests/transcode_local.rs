@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
 use streamdrop_core::local::LocalStackOptions;
+use streamdrop_core::model::{MediaInfo, OutputLayout, VideoInfo};
 use streamdrop_core::transcode::local_ffmpeg::{self, codes};
 use streamdrop_core::transcode::{
-    ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, MediaInfo, OutputLayout, ProbeError, TranscodeError,
-    TranscodeRequest, TranscodeStatus, Transcoder, VideoInfo,
+    ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, ProbeError, TranscodeError, TranscodeRequest, TranscodeStatus,
+    Transcoder,
 };
 use streamdrop_core::{DataDir, JobId, LocalStack, ObjectRef};
 
@@ -322,7 +323,7 @@ async fn landscape_clip_becomes_hls_with_thumbnails_and_poster() {
     assert_eq!(video_of(&out.join("thumbs/thumb-00001.jpg")).1, 320);
 
     // A resubmission (after a restart, say) runs again and overwrites; the original stays.
-    let master_key = request.layout.master_playlist();
+    let master_key = request.layout.object(local_ffmpeg::NAMING.master);
     let before =
         fx.stack.storage().client.head_object().bucket(&master_key.bucket).key(&master_key.key).send().await.unwrap();
     let (again, _) = fx.run(&request).await;

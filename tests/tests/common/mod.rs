@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use streamdrop_core::credentials::{
-    AwsAuth, AwsConnection, AwsKeys, ConnectionName, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings,
+    AwsAuth, AwsConnection, AwsKeys, MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings,
 };
+
+use streamdrop_core::model::ConnectionName;
 use streamdrop_core::DataDir;
 use streamdrop_e2e::moto::MOTO_REGION;
 

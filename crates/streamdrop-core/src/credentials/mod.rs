@@ -20,6 +20,6 @@ pub use secrets::{
     AwsKeys, MemorySecretStore, OsKeychain, SecretItem, SecretRef, SecretStore, SecretStoreError, KEYCHAIN_SERVICE,
 };
 pub use settings::{
-    settings_file, AwsAuth, AwsConnection, AwsResources, Connection, ConnectionName, DistributionInfo, Settings,
-    SettingsError, Transcoder, TranscoderKind, LOCAL_CONNECTION,
+    settings_file, AwsAuth, AwsConnection, AwsResources, Connection, DistributionInfo, Settings, SettingsError,
+    Transcoder, TranscoderKind,
 };

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
 
-use super::settings::ConnectionName;
+use crate::model::ConnectionName;
 
 /// The service of every Streamdrop keychain entry.
 pub const KEYCHAIN_SERVICE: &str = "streamdrop";

@@ -34,10 +34,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::{BadConnectionName, ConnectionName, LOCAL_CONNECTION};
 use crate::DataDir;
 
-/// The connection that always exists: the embedded local stack.
-pub const LOCAL_CONNECTION: &str = "Local";
 /// File name of the settings in the data dir.
 pub const SETTINGS_FILE: &str = "settings.json";
 const SETTINGS_VERSION: u32 = 1;
@@ -61,74 +60,8 @@ pub enum SettingsError {
     Exists(String),
     #[error("the {LOCAL_CONNECTION} connection always exists and cannot be removed or changed")]
     LocalIsFixed,
-    #[error("{0}")]
-    BadName(String),
-}
-
-/// A connection's name, as people type it ("Production AWS"). At most 64
-/// characters, no `/` (it separates the name from the item in keychain
-/// entries), no control characters, no surrounding spaces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ConnectionName(String);
-
-impl ConnectionName {
-    pub fn new(name: impl Into<String>) -> Result<Self, SettingsError> {
-        let name = name.into();
-        let bad = |why: &str| Err(SettingsError::BadName(format!("{name:?} cannot name a connection: {why}")));
-        if name.trim().is_empty() {
-            return bad("it is empty");
-        }
-        if name.trim() != name {
-            return bad("it starts or ends with a space");
-        }
-        if name.chars().count() > 64 {
-            return bad("it is longer than 64 characters");
-        }
-        if name.contains('/') {
-            return bad("it contains '/'");
-        }
-        if name.chars().any(char::is_control) {
-            return bad("it contains a control character");
-        }
-        Ok(Self(name))
-    }
-
-    pub fn local() -> Self {
-        Self(LOCAL_CONNECTION.to_owned())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_local(&self) -> bool {
-        self.0.eq_ignore_ascii_case(LOCAL_CONNECTION)
-    }
-
-    /// Names are unique ignoring ASCII case ("production aws" is "Production AWS").
-    pub fn same_as(&self, other: &str) -> bool {
-        self.0.eq_ignore_ascii_case(other)
-    }
-}
-
-impl TryFrom<String> for ConnectionName {
-    type Error = SettingsError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-
-impl From<ConnectionName> for String {
-    fn from(name: ConnectionName) -> String {
-        name.0
-    }
-}
-
-impl fmt::Display for ConnectionName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+    #[error(transparent)]
+    BadName(#[from] BadConnectionName),
 }
 
 /// One way of reaching storage.
@@ -196,8 +129,8 @@ pub struct AwsResources {
 
 impl AwsResources {
     /// The flow's two buckets, as the engine addresses them.
-    pub fn buckets(&self) -> crate::storage::Buckets {
-        crate::storage::Buckets { uploads: self.upload_bucket.clone(), media: self.media_bucket.clone() }
+    pub fn buckets(&self) -> crate::model::Buckets {
+        crate::model::Buckets { uploads: self.upload_bucket.clone(), media: self.media_bucket.clone() }
     }
 }
 

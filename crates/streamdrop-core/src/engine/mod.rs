@@ -17,16 +17,16 @@ use tokio::task::JoinHandle;
 
 use futures_util::StreamExt;
 
-use crate::credentials::ConnectionName;
+use crate::clock::now_ms;
 use crate::data_dir::EngineLock;
 use crate::intake;
-use crate::jobs::{
-    now_ms, BatchId, IntakeReport, Job, JobId, JobState, JobView, LiveProgress, Rejection, Stage, TranscodeRecord,
+use crate::model::{
+    BatchId, Buckets, ConnectionName, IntakeReport, Job, JobId, JobOutputs, JobState, JobView, LiveProgress, ObjectRef,
+    OutputManifest, Problem, ProblemCode, Rejection, Remedy, Stage, StateName, TranscodeRecord,
 };
-use crate::problem::{Problem, ProblemCode, Remedy};
-use crate::storage::{Buckets, ObjectRef, Storage};
+use crate::storage::Storage;
 use crate::store::{Store, StoreError, UploadKey};
-use crate::transcode::{local_ffmpeg, OutputLayout, Transcoder};
+use crate::transcode::{local_ffmpeg, Transcoder};
 use crate::transfer::{TransferControl, TransferOptions};
 use crate::DataDir;
 
@@ -39,7 +39,7 @@ pub enum EngineError {
     #[error("no job with id {0}")]
     UnknownJob(JobId),
     #[error("the job is {state}, so it cannot be {action}")]
-    NotNow { id: JobId, state: &'static str, action: &'static str },
+    NotNow { id: JobId, state: StateName, action: &'static str },
     #[error("retrying cannot help this job: {}", .problem.message())]
     RetryWontHelp { id: JobId, problem: Box<Problem> },
     #[error("{0}")]
@@ -61,31 +61,6 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         Self { upload_concurrency: 2, transfer: TransferOptions::default(), poll_interval: Duration::from_secs(2) }
-    }
-}
-
-/// Where a job's file and results live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobOutputs {
-    /// The upload, in the temporary uploads bucket (gone after its expiry).
-    pub upload: ObjectRef,
-    /// The original file, kept in the distribution bucket.
-    pub original: ObjectRef,
-    pub layout: OutputLayout,
-}
-
-impl JobOutputs {
-    /// Where `job`'s results go in the distribution bucket `media_bucket`.
-    pub fn of(job: &Job, media_bucket: &str) -> Self {
-        let layout = OutputLayout::for_job(media_bucket, job.id);
-        let original =
-            job.original.clone().unwrap_or_else(|| Self::original_of(job.id, &job.source.display_name(), media_bucket));
-        Self { upload: job.destination.clone(), original, layout }
-    }
-
-    /// Where the copy stage keeps job `id`'s original file `name`.
-    pub fn original_of(id: JobId, name: &str, media_bucket: &str) -> ObjectRef {
-        OutputLayout::for_job(media_bucket, id).original(name)
     }
 }
 
@@ -186,6 +161,11 @@ impl Engine {
 
     pub fn job(&self, id: JobId) -> Result<JobView, EngineError> {
         Ok(self.inner.view(&self.inner.load(id)?))
+    }
+
+    /// What a finished job's transcoder wrote; `None` until it has finished.
+    pub fn manifest(&self, id: JobId) -> Result<Option<OutputManifest>, EngineError> {
+        Ok(self.inner.load_own(id)?.transcode.manifest)
     }
 
     /// Where a job's original and transcoded outputs live (whether or not they exist yet).
@@ -380,7 +360,7 @@ pub async fn record_jobs(
             position: jobs.len() as u32,
             state: JobState::QUEUED,
             resumed_bytes: 0,
-            transcode: TranscodeRecord { media: Some(accepted.media), backend_job_id: None },
+            transcode: TranscodeRecord { media: Some(accepted.media), ..TranscodeRecord::default() },
         };
         match store.insert(&job) {
             Ok(()) => jobs.push(job),

@@ -3,12 +3,15 @@
 //! stage boundary is written to the store, so a restart resumes at the stage
 //! where the job was, and a failure names the stage a retry starts from.
 
-use super::{Inner, JobOutputs};
+use super::Inner;
+
 use crate::intake;
-use crate::jobs::{Job, JobState, Stage, TranscodeRecord};
-use crate::problem::{Problem, ProblemCode};
-use crate::transcode::{failure_problem, ladder_for, MediaInfo, TranscodeError, TranscodeRequest, TranscodeStatus};
-use crate::transfer::{Progress, Transfer, TransferControl, TransferError};
+use crate::model::{Job, JobOutputs, JobState, MediaInfo, Problem, ProblemCode, Progress, Stage, TranscodeRecord};
+use crate::transcode::manifest::scan;
+use crate::transcode::{
+    backend_display_name, failure_problem, ladder_for, TranscodeError, TranscodeRequest, TranscodeStatus,
+};
+use crate::transfer::{Transfer, TransferControl, TransferError};
 
 /// Why a stage stopped short.
 enum Stopped {
@@ -44,7 +47,7 @@ impl Inner {
                 },
                 Err(Stopped::Cancelled) => return self.leave(job.id, &control),
                 Err(Stopped::Failed(problem)) => {
-                    tracing::warn!(job = %job.id, stage = stage.name(), code = %problem.code, "failed: {}", problem.message_with_detail());
+                    tracing::warn!(job = %job.id, stage = stage.as_str(), code = %problem.code, "failed: {}", problem.message_with_detail());
                     JobState::Failed { stage, problem }
                 }
             };
@@ -145,9 +148,22 @@ impl Inner {
                     self.remember(job);
                 }
                 Err(Followed::Stopped(stopped)) => return Err(stopped),
-                Ok(()) => return Ok(()),
+                Ok(()) => break,
             }
         }
+        // What the backend wrote, read back: links and the player use it, never assumed names.
+        let manifest = scan(&self.storage.client, &request.layout, &self.transcoder.naming()).await.map_err(|err| {
+            let detail = format!("{} finished, but: {err}", backend_display_name(backend));
+            Stopped::Failed(
+                Problem::new(ProblemCode::TranscodeFailed)
+                    .with("backend", backend_display_name(backend))
+                    .with("file", &file)
+                    .detail(detail),
+            )
+        })?;
+        job.transcode.manifest = Some(manifest);
+        self.remember(job);
+        Ok(())
     }
 
     /// Polls a submitted transcode until it completes or fails.

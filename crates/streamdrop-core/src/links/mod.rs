@@ -10,68 +10,17 @@
 mod playlist;
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
-use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::credentials::ConnectionName;
-use crate::engine::JobOutputs;
-use crate::jobs::{now_ms, JobId, JobState};
+use crate::clock::{now_ms, now_secs};
+use crate::model::{ConnectionName, JobId, JobOutputs, JobState, LinkKind, LinkView, ObjectRef, OutputManifest};
 use crate::signing::{query_string, sign_url, Policy, SignedQuery, SigningKey};
-use crate::storage::ObjectRef;
 use crate::store::{Store, StoreError};
-use crate::transcode::OutputLayout;
-
-/// What a link opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LinkKind {
-    /// The HLS stream (master playlist).
-    Stream,
-    Poster,
-    /// The uploaded original file.
-    Original,
-    /// A short-lived stream link for the app's own player; not listed.
-    Preview,
-}
-
-impl LinkKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            LinkKind::Stream => "stream",
-            LinkKind::Poster => "poster",
-            LinkKind::Original => "original",
-            LinkKind::Preview => "preview",
-        }
-    }
-}
-
-impl FromStr for LinkKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [LinkKind::Stream, LinkKind::Poster, LinkKind::Original, LinkKind::Preview]
-            .into_iter()
-            .find(|k| k.name() == s)
-            .ok_or_else(|| format!("{s:?} is not a link kind: use stream, poster or original"))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LinkView {
-    pub id: String,
-    pub job_id: JobId,
-    pub kind: LinkKind,
-    pub url: String,
-    /// Unix milliseconds.
-    pub expires_at: i64,
-    pub created_at: i64,
-}
+use crate::transcode::manifest::{scan, Naming};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -95,18 +44,6 @@ pub enum LinkError {
     OtherConnection(String),
     #[error(transparent)]
     Connection(#[from] crate::credentials::ConnectionError),
-}
-
-/// The job's poster image, if the transcode made one. Backends name it
-/// differently (`poster.jpg`, MediaConvert's `poster.0000000.jpg`), so it is
-/// looked up by the prefix every backend shares.
-pub async fn find_poster(client: &Client, layout: &OutputLayout) -> Option<ObjectRef> {
-    let prefix = format!("{}/poster", layout.prefix);
-    let listed = client.list_objects_v2().bucket(&layout.bucket).prefix(&prefix).send().await.ok()?;
-    let mut keys: Vec<&str> =
-        listed.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".jpg")).collect();
-    keys.sort_unstable();
-    keys.first().map(|key| ObjectRef::new(&layout.bucket, *key))
 }
 
 /// The longest link lifetime offered.
@@ -157,56 +94,70 @@ impl Linker {
     /// Makes and records a link of `kind` to job `id`, valid for `lifetime_secs`,
     /// once the job is ready.
     pub async fn link_job(&self, id: JobId, kind: LinkKind, lifetime_secs: u64) -> Result<LinkView, LinkError> {
-        let outputs = self.ready_outputs(id)?;
-        self.create(id, &outputs, kind, lifetime_secs).await
+        let ready = self.ready_outputs(id).await?;
+        self.create(id, &ready, kind, lifetime_secs).await
     }
 
     /// The link the app's own player uses: a stream link valid for at least ten
     /// more minutes, reused while one exists.
     pub async fn preview_job(&self, id: JobId) -> Result<LinkView, LinkError> {
-        let outputs = self.ready_outputs(id)?;
-        self.preview(id, &outputs).await
+        let ready = self.ready_outputs(id).await?;
+        self.preview(id, &ready).await
     }
 
-    fn ready_outputs(&self, id: JobId) -> Result<JobOutputs, LinkError> {
-        let job = self.store.get(id)?.ok_or(LinkError::UnknownJob(id))?;
+    /// A ready job of this connection: where its files are, and what its transcoder wrote.
+    async fn ready_outputs(&self, id: JobId) -> Result<Ready, LinkError> {
+        let mut job = self.store.get(id)?.ok_or(LinkError::UnknownJob(id))?;
         if job.connection != self.connection {
             return Err(LinkError::OtherConnection(job.connection.to_string()));
         }
         if job.state != JobState::Ready {
             return Err(LinkError::NotReady);
         }
-        Ok(JobOutputs::of(&job, &self.bucket))
+        let outputs = JobOutputs::of(&job, &self.bucket);
+        let manifest = match job.transcode.manifest.clone() {
+            Some(manifest) => manifest,
+            // Finished before manifests were recorded: found once, then kept.
+            None => {
+                let manifest = scan(&self.client, &outputs.layout, &Naming::EARLIER_VERSIONS)
+                    .await
+                    .map_err(|e| LinkError::Storage(e.to_string()))?;
+                job.transcode.manifest = Some(manifest.clone());
+                self.store.set_transcode(id, &job.transcode)?;
+                manifest
+            }
+        };
+        Ok(Ready { outputs, manifest })
     }
 
     /// Makes and records a link of `kind` to a ready job's outputs, valid for `lifetime_secs`.
-    pub async fn create(
+    async fn create(
         &self,
         job: JobId,
-        outputs: &JobOutputs,
+        ready: &Ready,
         kind: LinkKind,
         lifetime_secs: u64,
     ) -> Result<LinkView, LinkError> {
         if lifetime_secs == 0 || lifetime_secs > MAX_LIFETIME_SECS {
             return Err(LinkError::BadLifetime);
         }
-        let expires = unix_now() + lifetime_secs;
+        let expires = now_secs() + lifetime_secs;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let url = match kind {
-            LinkKind::Stream | LinkKind::Preview => self.stream(outputs, &id, expires).await?,
+            LinkKind::Stream | LinkKind::Preview => self.stream(ready, &id, expires).await?,
             LinkKind::Poster => {
-                let poster = find_poster(&self.client, &outputs.layout).await.ok_or(LinkError::NoPoster)?;
-                self.object(&poster, expires)?
+                let poster = ready.manifest.poster.as_ref().ok_or(LinkError::NoPoster)?;
+                self.object(&ObjectRef::new(&self.bucket, poster), expires)?
             }
-            LinkKind::Original => self.object(&outputs.original, expires)?,
+            LinkKind::Original => self.object(&ready.outputs.original, expires)?,
         };
         let link = LinkView { id, job_id: job, kind, url, expires_at: expires as i64 * 1000, created_at: now_ms() };
         self.store.insert_link(&link)?;
         Ok(link)
     }
 
-    async fn preview(&self, job: JobId, outputs: &JobOutputs) -> Result<LinkView, LinkError> {
-        let soon = (unix_now() as i64 + 600) * 1000;
+    async fn preview(&self, job: JobId, ready: &Ready) -> Result<LinkView, LinkError> {
+        let soon = (now_secs() as i64 + 600) * 1000;
         let reusable = self
             .store
             .links(job)?
@@ -214,7 +165,7 @@ impl Linker {
             .find(|l| l.kind == LinkKind::Preview && l.expires_at > soon && l.url.starts_with(&self.base_url));
         match reusable {
             Some(link) => Ok(link),
-            None => self.create(job, outputs, LinkKind::Preview, 3600).await,
+            None => self.create(job, ready, LinkKind::Preview, 3600).await,
         }
     }
 
@@ -238,19 +189,19 @@ impl Linker {
         Ok(sign_url(url.as_str(), &policy, &self.key).map_err(|e| LinkError::Sign(e.to_string()))?.to_string())
     }
 
-    async fn stream(&self, outputs: &JobOutputs, link_id: &str, expires: u64) -> Result<String, LinkError> {
-        let layout = &outputs.layout;
+    async fn stream(&self, ready: &Ready, link_id: &str, expires: u64) -> Result<String, LinkError> {
+        let layout = &ready.outputs.layout;
         let resource = format!("{}/{}/*", self.base_url, layout.prefix);
         let policy = Policy::custom(&resource, expires).build().map_err(|e| LinkError::Sign(e.to_string()))?;
         let query = query_string(&policy, &self.key).map_err(|e| LinkError::Sign(e.to_string()))?;
 
-        let master_ref = layout.master_playlist();
+        let master_ref = ObjectRef::new(&self.bucket, &ready.manifest.master);
         let master_url = self.url_of(&master_ref)?;
         let master = self.read(&master_ref).await.map_err(|e| match e {
             LinkError::Storage(_) => LinkError::NotReady,
             other => other,
         })?;
-        let link_prefix = format!("{}/links/{link_id}", layout.prefix);
+        let link_prefix = layout.link_prefix(link_id);
 
         // Each variant gets a rewritten copy beside the link's master.
         let mut variants = Vec::new();
@@ -322,6 +273,8 @@ fn signed_everywhere(playlist: &str, base: &Url, query: &SignedQuery) -> Result<
     playlist::rewrite(playlist, base, |url| Ok(query.append_to(url.as_str()))).map_err(LinkError::Playlist)
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+/// A ready job: where its files are, and what its transcoder wrote.
+struct Ready {
+    outputs: JobOutputs,
+    manifest: OutputManifest,
 }

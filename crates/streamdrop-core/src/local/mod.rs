@@ -20,14 +20,15 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::credentials::{ConnectionName, MemorySecretStore, OsKeychain, SecretItem, SecretRef, SecretStore};
+use crate::credentials::{MemorySecretStore, OsKeychain, SecretItem, SecretRef, SecretStore};
+
 use crate::data_dir::EngineLock;
 use crate::edge::{Edge, EdgeError, EdgeOptions};
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::links::Linker;
-use crate::problem::{Problem, ProblemCode};
+use crate::model::{Buckets, ConnectionName, Problem, ProblemCode};
 use crate::signing::{HashAlgorithm, PrivateKey, PublicKeySet, SigningKey};
-use crate::storage::{ensure_bucket, static_client, Buckets, Storage};
+use crate::storage::{ensure_bucket, static_client, Storage};
 use crate::store::Store;
 use crate::store::StoreError;
 use crate::transcode::local_ffmpeg::work_root;

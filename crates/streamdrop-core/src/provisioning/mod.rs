@@ -40,9 +40,11 @@ use serde::Serialize;
 pub use error::{ApiError, Failure, StepError};
 
 use crate::credentials::{
-    self, AwsConnection, AwsResources, ConnectionError, ConnectionName, DistributionInfo, SecretStore, Settings,
-    SettingsError, Transcoder, TranscoderKind,
+    self, AwsConnection, AwsResources, ConnectionError, DistributionInfo, SecretStore, Settings, SettingsError,
+    Transcoder, TranscoderKind,
 };
+
+use crate::model::ConnectionName;
 use crate::DataDir;
 
 /// The distribution's CORS allows the app's webview, as the local edge does.

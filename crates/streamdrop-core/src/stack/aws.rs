@@ -5,11 +5,13 @@
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::{
-    self, AwsConnection, ConnectionError, ConnectionName, OsKeychain, SecretStore, Transcoder as TranscoderSetting,
+    self, AwsConnection, ConnectionError, OsKeychain, SecretStore, Transcoder as TranscoderSetting,
 };
+
 use crate::data_dir::EngineLock;
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::links::{LinkError, Linker};
+use crate::model::ConnectionName;
 use crate::storage::Storage;
 use crate::store::Store;
 use crate::transcode::local_ffmpeg::work_root;

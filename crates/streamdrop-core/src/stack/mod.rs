@@ -7,11 +7,13 @@ mod aws;
 
 pub use aws::{AwsStack, AwsStackOptions};
 
-use crate::credentials::{Connection, ConnectionError, ConnectionName, Settings, SettingsError};
+use crate::credentials::{Connection, ConnectionError, Settings, SettingsError};
+
 use crate::data_dir::EngineLock;
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::links::{LinkError, Linker};
 use crate::local::{LocalStack, LocalStackError, LocalStackOptions};
+use crate::model::ConnectionName;
 use crate::storage::Storage;
 use crate::DataDir;
 
@@ -76,7 +78,7 @@ impl Stack {
     }
 
     /// What people should know about how the stack runs.
-    pub fn notices(&self) -> Vec<crate::problem::Problem> {
+    pub fn notices(&self) -> Vec<crate::model::Problem> {
         match self {
             Stack::Local(local) => local.notices().to_vec(),
             Stack::Aws(_) => Vec::new(),

@@ -3,11 +3,11 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{path_from_bytes, path_to_bytes, Store, StoreError};
-use crate::credentials::ConnectionName;
-use crate::jobs::{now_ms, BatchId, Job, JobId, JobState, SourceFile, Stage, TranscodeRecord};
-use crate::problem::{Problem, ProblemCode};
-use crate::storage::ObjectRef;
-use crate::transcode::MediaInfo;
+use crate::clock::now_ms;
+use crate::model::{
+    BatchId, ConnectionName, Job, JobId, JobState, MediaInfo, ObjectRef, Problem, ProblemCode, SourceFile, Stage,
+    TranscodeRecord,
+};
 
 impl Store {
     pub fn insert(&self, job: &Job) -> Result<(), StoreError> {
@@ -17,8 +17,8 @@ impl Store {
             "INSERT INTO jobs (id, source_path, source_size, source_mtime_ms, bucket, object_key,
                                created_ms, state, stage, failure, updated_ms, connection,
                                batch, position, original_bucket, original_key, resumed_bytes,
-                               media_info, backend_job_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                               media_info, backend_job_id, manifest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             params![
                 job.id.to_string(),
                 path_to_bytes(&job.source.path),
@@ -39,6 +39,7 @@ impl Store {
                 job.resumed_bytes as i64,
                 media,
                 job.transcode.backend_job_id,
+                manifest_json(&job.transcode),
             ],
         )?;
         Ok(())
@@ -57,7 +58,7 @@ impl Store {
     /// it holds; what was learned of the old version is forgotten.
     pub fn set_source(&self, id: JobId, source: &SourceFile, media: &MediaInfo) -> Result<(), StoreError> {
         self.conn().execute(
-            "UPDATE jobs SET source_size = ?2, source_mtime_ms = ?3, media_info = ?4, backend_job_id = NULL,
+            "UPDATE jobs SET source_size = ?2, source_mtime_ms = ?3, media_info = ?4, backend_job_id = NULL, manifest = NULL,
                              resumed_bytes = 0, updated_ms = ?5 WHERE id = ?1",
             params![
                 id.to_string(),
@@ -83,8 +84,8 @@ impl Store {
     pub fn set_transcode(&self, id: JobId, record: &TranscodeRecord) -> Result<(), StoreError> {
         let media = record.media.as_ref().map(|m| serde_json::to_string(m).expect("MediaInfo serializes"));
         self.conn().execute(
-            "UPDATE jobs SET media_info = ?2, backend_job_id = ?3, updated_ms = ?4 WHERE id = ?1",
-            params![id.to_string(), media, record.backend_job_id, now_ms()],
+            "UPDATE jobs SET media_info = ?2, backend_job_id = ?3, manifest = ?4, updated_ms = ?5 WHERE id = ?1",
+            params![id.to_string(), media, record.backend_job_id, manifest_json(record), now_ms()],
         )?;
         Ok(())
     }
@@ -106,7 +107,7 @@ impl Store {
 
 const SELECT_JOB: &str = "SELECT id, source_path, source_size, source_mtime_ms, bucket, object_key,
                                  created_ms, state, stage, failure, media_info, backend_job_id, connection,
-                                 batch, position, original_bucket, original_key, resumed_bytes FROM jobs";
+                                 batch, position, original_bucket, original_key, resumed_bytes, manifest FROM jobs";
 
 struct RawJob {
     id: String,
@@ -121,6 +122,7 @@ struct RawJob {
     failure: Option<String>,
     media_info: Option<String>,
     backend_job_id: Option<String>,
+    manifest: Option<String>,
     connection: String,
     batch: Option<String>,
     position: i64,
@@ -149,13 +151,16 @@ fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         original_bucket: row.get(15)?,
         original_key: row.get(16)?,
         resumed_bytes: row.get(17)?,
+        manifest: row.get(18)?,
     })
 }
 
 fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt { id: raw.id.clone(), what: what.to_owned() };
     let id = raw.id.parse::<JobId>().map_err(|_| corrupt("id is not a UUID"))?;
-    let stage = || raw.stage.as_deref().and_then(Stage::parse).ok_or_else(|| corrupt("missing or unknown stage"));
+    let stage = || {
+        raw.stage.as_deref().and_then(|s| s.parse::<Stage>().ok()).ok_or_else(|| corrupt("missing or unknown stage"))
+    };
     let state = match raw.state.as_str() {
         "queued" => JobState::Queued { stage: stage()? },
         "uploading" => JobState::Uploading,
@@ -166,6 +171,10 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
         "failed" => JobState::Failed { stage: stage()?, problem: decode_problem(raw.failure.as_deref()) },
         "cancelled" => JobState::Cancelled,
         _ => return Err(corrupt("unknown state")),
+    };
+    let manifest = match &raw.manifest {
+        Some(json) => Some(serde_json::from_str(json).map_err(|_| corrupt("unreadable output manifest"))?),
+        None => None,
     };
     let media = match &raw.media_info {
         Some(json) => Some(serde_json::from_str::<MediaInfo>(json).map_err(|_| corrupt("unreadable media info"))?),
@@ -192,8 +201,12 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
         position: u32::try_from(raw.position).map_err(|_| corrupt("position out of range"))?,
         state,
         resumed_bytes: u64::try_from(raw.resumed_bytes).unwrap_or(0),
-        transcode: TranscodeRecord { media, backend_job_id: raw.backend_job_id },
+        transcode: TranscodeRecord { media, backend_job_id: raw.backend_job_id, manifest },
     })
+}
+
+fn manifest_json(record: &TranscodeRecord) -> Option<String> {
+    record.manifest.as_ref().map(|m| serde_json::to_string(m).expect("a manifest serializes"))
 }
 
 /// A stored failure: a problem as JSON, or (from older versions) a sentence.
@@ -212,7 +225,7 @@ fn encode_state(state: &JobState) -> (&'static str, Option<&'static str>, Option
         JobState::Failed { problem, .. } => Some(serde_json::to_string(problem).expect("a problem serializes")),
         _ => None,
     };
-    (state.name(), state.stage().map(Stage::name), failure)
+    (state.name().as_str(), state.stage().map(Stage::as_str), failure)
 }
 
 #[cfg(test)]
@@ -250,7 +263,10 @@ mod tests {
             store.set_state(a.id, &failed_copy()).unwrap();
             let media = MediaInfo { duration_secs: 2.5, video: None, has_audio: true };
             store
-                .set_transcode(b.id, &TranscodeRecord { media: Some(media), backend_job_id: Some("local-1".into()) })
+                .set_transcode(
+                    b.id,
+                    &TranscodeRecord { media: Some(media), backend_job_id: Some("local-1".into()), manifest: None },
+                )
                 .unwrap();
         }
         let store = Store::open(&path).unwrap();

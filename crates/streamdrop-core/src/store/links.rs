@@ -3,14 +3,13 @@
 use rusqlite::params;
 
 use super::{Store, StoreError};
-use crate::jobs::JobId;
-use crate::links::{LinkKind, LinkView};
+use crate::model::{JobId, LinkKind, LinkView};
 
 impl Store {
     pub fn insert_link(&self, link: &LinkView) -> Result<(), StoreError> {
         self.conn().execute(
             "INSERT INTO links (id, job_id, kind, url, expires_ms, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![link.id, link.job_id.to_string(), link.kind.name(), link.url, link.expires_at, link.created_at],
+            params![link.id, link.job_id.to_string(), link.kind.as_str(), link.url, link.expires_at, link.created_at],
         )?;
         Ok(())
     }
@@ -34,7 +33,9 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(id, kind, url, expires_at, created_at)| {
-                let kind = kind.parse::<LinkKind>().map_err(|what| StoreError::Corrupt { id: id.clone(), what })?;
+                let kind = kind
+                    .parse::<LinkKind>()
+                    .map_err(|e| StoreError::Corrupt { id: id.clone(), what: e.to_string() })?;
                 Ok(LinkView { id, job_id: job, kind, url, expires_at, created_at })
             })
             .collect()

@@ -129,6 +129,8 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE jobs ADD COLUMN original_key TEXT;
     ALTER TABLE jobs ADD COLUMN resumed_bytes INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX jobs_by_batch ON jobs (created_ms DESC, batch, position);",
+    // What the transcoder wrote (the output manifest, JSON), recorded when it finished.
+    "ALTER TABLE jobs ADD COLUMN manifest TEXT;",
 ];
 
 #[derive(Clone)]

@@ -5,8 +5,8 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::{path_from_bytes, path_to_bytes, Store, StoreError};
-use crate::jobs::{now_ms, SourceFile};
-use crate::storage::ObjectRef;
+use crate::clock::now_ms;
+use crate::model::{ObjectRef, SourceFile};
 
 /// What identifies one upload: where it goes, and which file it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -48,8 +48,8 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Mutex;
 
 use super::mediaconvert::{classify, default_timeouts, is_safe_name, FailureKind, SdkFailure};
-use super::{OutputLayout, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder};
-use crate::storage::ObjectRef;
+use super::{Naming, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder};
+use crate::model::{ObjectRef, OutputLayout};
 
 const BACKEND: &str = "Elastic Transcoder";
 
@@ -90,16 +90,20 @@ fn is_audio_preset(preset_id: &str) -> bool {
     preset_id == AUDIO_PRESET
 }
 
-/// The variant playlist of a preset's rendition: `<prefix>/hls/<rendition>/index.m3u8`
-/// (the same as [`OutputLayout::variant_playlist`] with [`rendition_name`]).
+/// The variant playlist of a preset's rendition: `<prefix>/hls/<rendition>/index.m3u8`.
 pub fn variant_playlist(layout: &OutputLayout, preset_id: &str) -> ObjectRef {
-    layout.variant_playlist(&rendition_name(preset_id))
+    layout.object(&format!("hls/{}/index.m3u8", rendition_name(preset_id)))
 }
 
 /// The `n`-th thumbnail (from 1) in the preset's thumbnail `format` (`jpg` or `png`).
 pub fn thumbnail(layout: &OutputLayout, n: u32, format: &str) -> ObjectRef {
-    ObjectRef::new(&layout.bucket, format!("{}/hls/thumbs/thumb-{n:05}.{format}", layout.prefix))
+    layout.object(&format!("hls/thumbs/thumb-{n:05}.{format}"))
 }
+
+/// Where Elastic Transcoder's outputs are (see the module docs): thumbnails
+/// inside `OutputKeyPrefix`, at the system presets' interval, and no poster.
+pub const NAMING: Naming =
+    Naming { master: "hls/master.m3u8", thumbnails: &["hls/thumbs/"], thumbnail_interval_secs: 60.0, posters: &[] };
 
 /// The pipeline this backend submits to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,6 +327,10 @@ impl ElasticTranscoder {
 impl Transcoder for ElasticTranscoder {
     fn name(&self) -> &'static str {
         "elastic-transcoder"
+    }
+
+    fn naming(&self) -> Naming {
+        NAMING
     }
 
     fn submit<'a>(&'a self, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<String, TranscodeError>> {

@@ -2,7 +2,7 @@
 //! short side of the displayed frame, so portrait clips get the same ladder
 //! as landscape ones, and never upscale.
 
-use super::{MediaInfo, Rung};
+use crate::model::{MediaInfo, Rung};
 
 /// Short side in pixels, peak video bitrate in bits per second.
 pub const STANDARD_RUNGS: [(u32, u32); 4] = [(1080, 8_500_000), (720, 6_000_000), (540, 3_500_000), (360, 1_500_000)];
@@ -71,7 +71,7 @@ fn even(x: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transcode::VideoInfo;
+    use crate::model::VideoInfo;
 
     fn video(width: u32, height: u32) -> MediaInfo {
         MediaInfo {

@@ -44,15 +44,21 @@ use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
 
 use super::probe::{clean_ffmpeg_log, ffmpeg_input_arg};
-use super::{
-    MediaInfo, OutputLayout, Rung, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder, GOP_SECONDS,
-    SEGMENT_SECONDS,
-};
-use crate::jobs::JobId;
-use crate::storage::{ObjectRef, Storage};
+use super::{Naming, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder};
+use crate::model::{JobId, MediaInfo, ObjectRef, OutputLayout, Rung, GOP_SECONDS, SEGMENT_SECONDS};
+use crate::storage::Storage;
 use crate::DataDir;
 
 pub const BACKEND_NAME: &str = "local-ffmpeg";
+/// What this backend writes below the job's prefix: `hls/master.m3u8` with a
+/// folder per rendition (`hls/<rung>/index.m3u8`), `thumbs/thumb-00001.jpg`
+/// (the first frame, then one every [`THUMBNAIL_INTERVAL_SECS`]) and `poster.jpg`.
+pub const NAMING: Naming = Naming {
+    master: "hls/master.m3u8",
+    thumbnails: &["thumbs/"],
+    thumbnail_interval_secs: THUMBNAIL_INTERVAL_SECS as f64,
+    posters: &["poster.jpg"],
+};
 /// The one rendition of an audio-only source.
 pub const AUDIO_RENDITION: &str = "audio";
 pub const THUMBNAIL_INTERVAL_SECS: u32 = 10;
@@ -221,6 +227,10 @@ impl Transcoder for LocalFfmpeg {
         BACKEND_NAME
     }
 
+    fn naming(&self) -> Naming {
+        NAMING
+    }
+
     fn submit<'a>(&'a self, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<String, TranscodeError>> {
         async move { self.start(request) }.boxed()
     }
@@ -355,7 +365,7 @@ fn path_arg(dir: &Path, rest: &str) -> String {
 /// # use std::path::Path;
 /// # use streamdrop_core::transcode::{ladder_for, probe, local_ffmpeg::{ffmpeg_args, create_output_dirs}};
 /// # async fn f() {
-/// let media = probe("clip.mov").await.unwrap();
+/// let media = probe(Path::new("clip.mov")).await.unwrap();
 /// let out = Path::new("/tmp/out");
 /// create_output_dirs(out).unwrap();
 /// let args = ffmpeg_args("clip.mov", &media, &ladder_for(&media), out);
@@ -977,8 +987,8 @@ async fn upload_outputs(inner: &Inner, id: &str, out: &Path, layout: &OutputLayo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::VideoInfo;
     use crate::transcode::ladder::ladder_for;
-    use crate::transcode::VideoInfo;
 
     fn media(width: u32, height: u32, frame_rate: f64, has_audio: bool) -> MediaInfo {
         MediaInfo {

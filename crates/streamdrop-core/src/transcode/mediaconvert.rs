@@ -63,10 +63,9 @@ use aws_sdk_mediaconvert::types::{
 use aws_sdk_mediaconvert::Client;
 use futures_util::future::BoxFuture;
 
-use super::{
-    OutputLayout, Rung, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder, GOP_SECONDS, SEGMENT_SECONDS,
-};
-use crate::storage::ObjectRef;
+use super::{Naming, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder};
+
+use crate::model::{ObjectRef, OutputLayout, Rung, GOP_SECONDS, SEGMENT_SECONDS};
 
 const BACKEND: &str = "MediaConvert";
 
@@ -99,8 +98,16 @@ pub fn thumbnail(layout: &OutputLayout, index: u32) -> ObjectRef {
 
 /// The poster: `<prefix>/poster.0000000.jpg`.
 pub fn poster(layout: &OutputLayout) -> ObjectRef {
-    ObjectRef::new(&layout.bucket, format!("{}/poster.0000000.jpg", layout.prefix))
+    layout.object("poster.0000000.jpg")
 }
+
+/// Where MediaConvert's outputs are (see the module docs).
+pub const NAMING: Naming = Naming {
+    master: "hls/master.m3u8",
+    thumbnails: &["thumbs/"],
+    thumbnail_interval_secs: THUMBNAIL_INTERVAL_SECONDS as f64,
+    posters: &["poster.0000000.jpg"],
+};
 
 /// Transcodes with AWS Elemental MediaConvert.
 #[derive(Debug, Clone)]
@@ -201,6 +208,10 @@ impl MediaConvert {
 impl Transcoder for MediaConvert {
     fn name(&self) -> &'static str {
         "mediaconvert"
+    }
+
+    fn naming(&self) -> Naming {
+        NAMING
     }
 
     fn submit<'a>(&'a self, request: &'a TranscodeRequest) -> BoxFuture<'a, Result<String, TranscodeError>> {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{MediaInfo, VideoInfo};
+use crate::model::{MediaInfo, VideoInfo};
 
 /// How long ffprobe may take before it is killed. Reading a header is fast;
 /// a minute covers a slow card reader and a file whose index is at the end.

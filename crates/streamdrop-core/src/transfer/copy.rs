@@ -8,7 +8,7 @@ use super::plan::{part_size_for, PartPlan};
 use super::progress::ByteCounter;
 use super::retry::{retrying, AttemptError};
 use super::{CopyReceipt, Transfer, TransferError};
-use crate::storage::ObjectRef;
+use crate::model::ObjectRef;
 
 /// Bytes of a key that stay literal in `x-amz-copy-source`.
 const COPY_SOURCE_KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');

@@ -20,6 +20,7 @@ mod progress;
 mod retry;
 mod upload;
 
+use crate::model::{ObjectRef, Problem, ProblemCode, Progress};
 use std::path::PathBuf;
 
 use aws_sdk_s3::config::retry::RetryConfig;
@@ -29,13 +30,10 @@ use aws_sdk_s3::Client;
 
 pub use control::{Cancelled, TransferControl};
 pub use plan::{part_size_for, PartPlan, DEFAULT_PART_SIZE, MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE};
-pub use progress::Progress;
 pub use retry::{AttemptError, FailureKind, RetryPolicy};
 
 use retry::retrying;
 
-use crate::problem::{Problem, ProblemCode};
-use crate::storage::ObjectRef;
 use crate::store::{Store, StoreError};
 
 /// CopyObject handles objects up to 5 GiB; larger ones need UploadPartCopy.

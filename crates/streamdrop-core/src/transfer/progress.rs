@@ -1,25 +1,10 @@
 //! Honest progress: bytes the server has taken, a smoothed rate and an ETA,
 //! reported a few times a second at most.
 
+use crate::model::Progress;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use serde::{Deserialize, Serialize};
-
-/// One progress report.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Progress {
-    pub bytes_done: u64,
-    pub bytes_total: u64,
-    /// Of `bytes_done`, what an earlier run had already sent (a resumed upload).
-    #[serde(default)]
-    pub bytes_resumed: u64,
-    /// Smoothed bytes per second; `None` until there is enough to measure.
-    pub rate_bps: Option<u64>,
-    pub eta_seconds: Option<u64>,
-}
 
 /// How often a transfer reports progress.
 pub const REPORT_INTERVAL: Duration = Duration::from_millis(250);

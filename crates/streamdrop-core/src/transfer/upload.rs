@@ -14,11 +14,11 @@ use super::body::{Activity, RangeBody};
 use super::checksum::{combine, composite_header, crc32c_of_range, to_header};
 use super::limiter::BandwidthLimiter;
 use super::plan::{part_size_for, PartPlan, MAX_OBJECT_SIZE};
-use super::progress::{ByteCounter, Progress, RateMeter, REPORT_INTERVAL};
+use super::progress::{ByteCounter, RateMeter, REPORT_INTERVAL};
 use super::retry::{retrying, AttemptError, FailureKind, GaveUp};
 use super::{Transfer, TransferError, UploadReceipt};
 use crate::intake;
-use crate::jobs::SourceFile;
+use crate::model::{Progress, SourceFile};
 use crate::store::{DonePart, UploadKey};
 
 impl Transfer<'_> {
@@ -519,7 +519,7 @@ fn file_changed(source: &SourceFile) -> Result<bool, TransferError> {
     let now = intake::inspect(&source.path).map_err(|problem| TransferError::Read {
         path: source.path.clone(),
         source: match problem.code {
-            crate::problem::ProblemCode::FileNotFound => {
+            crate::model::ProblemCode::FileNotFound => {
                 std::io::Error::new(std::io::ErrorKind::NotFound, problem.message())
             }
             _ => std::io::Error::other(problem.message()),
