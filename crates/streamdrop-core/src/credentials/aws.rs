@@ -7,8 +7,8 @@ use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_s3::config::Region;
 
+use super::connection::{AwsAuth, AwsConnection};
 use super::secrets::{get_secret, AwsKeys, SecretItem, SecretRef, SecretStore, SecretStoreError};
-use super::settings::{AwsAuth, AwsConnection};
 use crate::signing::{HashAlgorithm, SigningKey};
 use crate::storage::needs_path_style;
 

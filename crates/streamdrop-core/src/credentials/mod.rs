@@ -1,6 +1,7 @@
 //! Connections and their secrets (issue #4). An admin connects an AWS account
 //! once; editors never see a key.
 //!
+//! - [`connection`]: what a connection is, as types.
 //! - [`settings`]: the connections (names, regions, endpoints, bucket names,
 //!   what setup made) in `<data dir>/settings.json`, never a secret. "Local"
 //!   (the embedded stack, [`crate::local`]) always exists and holds no keys.
@@ -12,14 +13,13 @@
 //!   optional endpoint shared by every service (moto's server in tests).
 
 pub mod aws;
+pub mod connection;
 pub mod secrets;
 pub mod settings;
 
 pub use aws::{caller_identity, signing_key, target, AwsTarget, CallerIdentity, ConnectionError};
+pub use connection::{AwsAuth, AwsConnection, AwsResources, Connection, DistributionInfo, Transcoder, TranscoderKind};
 pub use secrets::{
     AwsKeys, MemorySecretStore, OsKeychain, SecretItem, SecretRef, SecretStore, SecretStoreError, KEYCHAIN_SERVICE,
 };
-pub use settings::{
-    settings_file, AwsAuth, AwsConnection, AwsResources, Connection, DistributionInfo, Settings, SettingsError,
-    Transcoder, TranscoderKind,
-};
+pub use settings::{settings_file, Settings, SettingsError};

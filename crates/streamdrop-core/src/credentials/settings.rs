@@ -28,12 +28,14 @@
 //! The flat JSON shape is only the wire format ([`WireConnection`]), checked
 //! on load.
 
-use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::connection::{
+    AwsAuth, AwsConnection, AwsResources, Connection, DistributionInfo, Transcoder, TranscoderKind,
+};
 use crate::model::{BadConnectionName, ConnectionName, LOCAL_CONNECTION};
 use crate::DataDir;
 
@@ -62,144 +64,6 @@ pub enum SettingsError {
     LocalIsFixed,
     #[error(transparent)]
     BadName(#[from] BadConnectionName),
-}
-
-/// One way of reaching storage.
-// A handful live in the settings; boxing the AWS variant would only make matching clumsier.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Connection {
-    /// The embedded local stack: its credentials are minted per run, its
-    /// buckets are fixed ([`crate::local::local_buckets`]), it transcodes with ffmpeg.
-    Local,
-    /// An AWS account (or an AWS-compatible endpoint such as moto's server).
-    Aws(AwsConnection),
-}
-
-impl Connection {
-    pub fn name(&self) -> ConnectionName {
-        match self {
-            Connection::Local => ConnectionName::local(),
-            Connection::Aws(aws) => aws.name.clone(),
-        }
-    }
-
-    pub fn as_aws(&self) -> Option<&AwsConnection> {
-        match self {
-            Connection::Local => None,
-            Connection::Aws(aws) => Some(aws),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsConnection {
-    pub name: ConnectionName,
-    pub auth: AwsAuth,
-    pub region: String,
-    /// One endpoint for every service (S3, IAM, CloudFront, STS); `None` is AWS's own.
-    pub endpoint_url: Option<String>,
-    /// What `streamdrop setup --apply` made; `None` before the first setup.
-    pub resources: Option<AwsResources>,
-}
-
-/// Where an AWS connection's credentials come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AwsAuth {
-    /// An access key (and optional session token) in the OS keychain.
-    Keys,
-    /// A profile from `~/.aws/config` / `~/.aws/credentials`, resolved by
-    /// aws-config: static keys, IAM Identity Center (SSO), assume-role, credential_process.
-    Profile(String),
-}
-
-/// What setup created (or adopted) for an AWS connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsResources {
-    /// The prefix the names below were derived from (`--name-prefix`).
-    pub name_prefix: String,
-    /// Temporary bucket: uploads land here and expire after a day.
-    pub upload_bucket: String,
-    /// Private distribution bucket, read only by the CloudFront distribution.
-    pub media_bucket: String,
-    pub transcoder: Transcoder,
-    /// Set once the distribution exists.
-    pub distribution: Option<DistributionInfo>,
-}
-
-impl AwsResources {
-    /// The flow's two buckets, as the engine addresses them.
-    pub fn buckets(&self) -> crate::model::Buckets {
-        crate::model::Buckets { uploads: self.upload_bucket.clone(), media: self.media_bucket.clone() }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transcoder {
-    /// ffmpeg on this machine.
-    LocalFfmpeg,
-    /// AWS Elemental MediaConvert, with the service role setup made.
-    MediaConvert { role_arn: Option<String> },
-    /// The legacy Elastic Transcoder (discontinued 2025-11-13): the role is made
-    /// by setup, the pipeline (by name) on the first job.
-    ElasticTranscoder { role_arn: Option<String>, pipeline: String },
-}
-
-impl Transcoder {
-    pub fn kind(&self) -> TranscoderKind {
-        match self {
-            Transcoder::LocalFfmpeg => TranscoderKind::LocalFfmpeg,
-            Transcoder::MediaConvert { .. } => TranscoderKind::MediaConvert,
-            Transcoder::ElasticTranscoder { .. } => TranscoderKind::ElasticTranscoder,
-        }
-    }
-}
-
-/// The transcoder names of the settings file and the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TranscoderKind {
-    LocalFfmpeg,
-    #[serde(rename = "mediaconvert")]
-    MediaConvert,
-    ElasticTranscoder,
-}
-
-impl TranscoderKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TranscoderKind::LocalFfmpeg => "local-ffmpeg",
-            TranscoderKind::MediaConvert => "mediaconvert",
-            TranscoderKind::ElasticTranscoder => "elastic-transcoder",
-        }
-    }
-}
-
-impl fmt::Display for TranscoderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for TranscoderKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "local-ffmpeg" => Ok(TranscoderKind::LocalFfmpeg),
-            "mediaconvert" => Ok(TranscoderKind::MediaConvert),
-            "elastic-transcoder" => Ok(TranscoderKind::ElasticTranscoder),
-            other => Err(format!("{other:?} is not a transcoder: local-ffmpeg, mediaconvert or elastic-transcoder")),
-        }
-    }
-}
-
-/// The CloudFront distribution that serves the media bucket, and the key pair
-/// id whose private key (in the keychain) signs its URLs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DistributionInfo {
-    pub id: String,
-    pub domain: String,
-    pub key_pair_id: String,
 }
 
 /// All connections and the active one. The Local connection is always there.

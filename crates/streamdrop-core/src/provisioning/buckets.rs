@@ -17,7 +17,8 @@ use aws_sdk_s3::types::{
 use serde_json::{json, Value};
 
 use super::error::{api, Failure};
-use super::{parse_policy, Action, Check, Ctx};
+use super::steps::{parse_policy, Check, Ctx};
+use super::Action;
 
 /// Id of the upload bucket's lifecycle rule.
 pub(super) const LIFECYCLE_RULE_ID: &str = "streamdrop-expire-uploads";

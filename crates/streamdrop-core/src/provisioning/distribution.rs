@@ -30,7 +30,8 @@ use aws_sdk_cloudfront::types::{
 };
 
 use super::error::{api, ApiError, Failure};
-use super::{Action, Check, Ctx, FoundDistribution, PolicyRef, WEBVIEW_ORIGINS};
+use super::steps::{Check, Ctx, FoundDistribution, PolicyRef};
+use super::{Action, WEBVIEW_ORIGINS};
 
 /// The origin id of the media bucket in a distribution Streamdrop makes.
 const ORIGIN_ID: &str = "streamdrop-media";

@@ -29,22 +29,24 @@
 mod buckets;
 mod distribution;
 mod error;
+mod report;
 mod role;
 mod signing_keys;
+mod steps;
 
-use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 pub use error::{ApiError, Failure, StepError};
+pub use report::{Action, Mode, SetupReport, StepReport};
+use steps::{run_steps, Ctx, Found};
 
 use crate::credentials::{
     self, AwsConnection, AwsResources, ConnectionError, DistributionInfo, SecretStore, Settings, SettingsError,
     Transcoder, TranscoderKind,
 };
 
-use crate::model::ConnectionName;
 use crate::DataDir;
 
 /// The distribution's CORS allows the app's webview, as the local edge does.
@@ -115,82 +117,6 @@ impl Names {
     }
 }
 
-/// What a step found, or (after apply) did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    Create,
-    Update,
-    Exists,
-    /// Not done here: the endpoint does not implement it (moto), or it is not needed.
-    Skip,
-    /// Made later by something else (the Elastic Transcoder pipeline, on its first job).
-    Later,
-}
-
-impl Action {
-    /// The word of a plan line.
-    pub fn planned(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Exists => "exists",
-            Action::Skip => "skip",
-            Action::Later => "later",
-        }
-    }
-
-    /// The word of an apply line.
-    pub fn applied(self) -> &'static str {
-        match self {
-            Action::Create => "created",
-            Action::Update => "updated",
-            Action::Exists => "exists",
-            Action::Skip => "skipped",
-            Action::Later => "later",
-        }
-    }
-
-    pub fn changes_something(self) -> bool {
-        matches!(self, Action::Create | Action::Update)
-    }
-}
-
-/// One line of a plan or of an apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StepReport {
-    /// `upload-bucket`, `media-bucket`, `mediaconvert-role`, …
-    pub step: &'static str,
-    pub action: Action,
-    /// `s3 bucket`, `iam role`, `cloudfront key group`, …
-    pub resource: &'static str,
-    pub name: String,
-    /// What is (or was) created or changed, and notes.
-    pub details: Vec<String>,
-    /// Set once applied (`--apply` only).
-    pub applied: bool,
-}
-
-impl StepReport {
-    /// `create  s3 bucket streamdrop-acme-uploads (expire objects after 1 day; …)`
-    pub fn line(&self) -> String {
-        let word = if self.applied { self.action.applied() } else { self.action.planned() };
-        let mut line = format!("{word:<8}{} {}", self.resource, self.name);
-        if !self.details.is_empty() {
-            line.push_str(&format!(" ({})", self.details.join("; ")));
-        }
-        line
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    Plan,
-    Apply,
-}
-
 /// Flags of `streamdrop setup`.
 #[derive(Debug, Clone, Default)]
 pub struct SetupOptions {
@@ -222,324 +148,6 @@ pub enum PreflightError {
     BadPrefix(#[from] BadPrefix),
     #[error(transparent)]
     Connection(#[from] ConnectionError),
-}
-
-/// The result of a plan or an apply: a line per step that ran, and the error
-/// that stopped it, if any.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SetupReport {
-    pub mode: Mode,
-    pub connection: String,
-    pub names: Names,
-    pub steps: Vec<StepReport>,
-    #[serde(serialize_with = "serialize_error")]
-    pub error: Option<StepError>,
-    /// After a successful apply: what the app needs to serve signed links.
-    #[serde(serialize_with = "serialize_distribution")]
-    pub distribution: Option<DistributionInfo>,
-}
-
-impl SetupReport {
-    pub fn succeeded(&self) -> bool {
-        self.error.is_none()
-    }
-
-    /// Whether anything would change (plan) or changed (apply).
-    pub fn changes(&self) -> bool {
-        self.steps.iter().any(|s| s.action.changes_something())
-    }
-}
-
-/// `{id, domain, keyPairId}`, like the rest of the CLI's JSON (the settings
-/// file keeps its own snake_case form).
-fn serialize_distribution<S: serde::Serializer>(d: &Option<DistributionInfo>, s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Wire<'a> {
-        id: &'a str,
-        domain: &'a str,
-        key_pair_id: &'a str,
-    }
-    match d {
-        None => s.serialize_none(),
-        Some(d) => Wire { id: &d.id, domain: &d.domain, key_pair_id: &d.key_pair_id }.serialize(s),
-    }
-}
-
-fn serialize_error<S: serde::Serializer>(error: &Option<StepError>, s: S) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Wire<'a> {
-        step: &'a str,
-        doing: &'a str,
-        action: Option<&'a str>,
-        denied: bool,
-        message: String,
-    }
-    match error {
-        None => s.serialize_none(),
-        Some(err) => Wire {
-            step: err.step,
-            doing: &err.doing,
-            action: err.action(),
-            denied: err.denied_action().is_some(),
-            message: err.to_string(),
-        }
-        .serialize(s),
-    }
-}
-
-/// What the checks found or apply made, handed from step to step.
-#[derive(Debug, Clone, Default)]
-struct Found {
-    upload_bucket_exists: bool,
-    media_bucket_exists: bool,
-    mediaconvert_role_arn: Option<String>,
-    elastic_transcoder_role_arn: Option<String>,
-    key_group_id: Option<String>,
-    key_pair_id: Option<String>,
-    oac_id: Option<String>,
-    cache_policy: PolicyRef,
-    response_headers_policy: PolicyRef,
-    distribution: Option<FoundDistribution>,
-}
-
-/// A CloudFront policy by id, or why there is none.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-enum PolicyRef {
-    /// Not made yet (a plan before the first apply).
-    #[default]
-    Missing,
-    Id(String),
-    /// The endpoint does not implement this kind of policy (moto's server).
-    Unsupported,
-}
-
-impl PolicyRef {
-    fn id(&self) -> Option<&str> {
-        match self {
-            PolicyRef::Id(id) => Some(id),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FoundDistribution {
-    id: String,
-    arn: String,
-    domain: String,
-}
-
-/// Everything a step needs.
-struct Ctx {
-    mode: Mode,
-    s3: aws_sdk_s3::Client,
-    iam: aws_sdk_iam::Client,
-    cloudfront: aws_sdk_cloudfront::Client,
-    names: Names,
-    region: String,
-    /// Set for endpoints other than AWS's (moto): only then may a missing API be skipped.
-    custom_endpoint: Option<String>,
-    secrets: Arc<dyn SecretStore>,
-    connection: ConnectionName,
-    transcoder: TranscoderKind,
-    rotate_signing_key: bool,
-    /// From the settings: the distribution adopted or made before.
-    known_distribution_id: Option<String>,
-    found: Found,
-}
-
-impl Ctx {
-    /// `aws`, `aws-cn` or `aws-us-gov`: the ARN partition of the region.
-    fn partition(&self) -> &'static str {
-        if self.region.starts_with("cn-") {
-            "aws-cn"
-        } else if self.region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        }
-    }
-
-    fn bucket_arn(&self, bucket: &str) -> String {
-        format!("arn:{}:s3:::{bucket}", self.partition())
-    }
-
-    /// The media bucket's regional REST endpoint, the distribution's origin.
-    fn media_origin_domain(&self) -> String {
-        let suffix = if self.partition() == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
-        format!("{}.s3.{}.{suffix}", self.names.media_bucket, self.region)
-    }
-
-    fn applying(&self) -> bool {
-        self.mode == Mode::Apply
-    }
-}
-
-/// What a step's check found: the plan line, plus what apply needs.
-struct Check<T> {
-    action: Action,
-    details: Vec<String>,
-    state: T,
-}
-
-impl<T> Check<T> {
-    fn new(action: Action, details: Vec<String>, state: T) -> Self {
-        Self { action, details, state }
-    }
-}
-
-/// Runs one step: check, then (applying, and if something must change) apply.
-/// `$what` names the resource for messages: "the MediaConvert service role X".
-macro_rules! step {
-    ($ctx:expr, $reports:expr, $id:literal, $resource:literal, $name:expr, $what:expr, $check:path, $apply:path) => {{
-        let name: String = $name;
-        let what: String = $what;
-        let check = match $check(&mut *$ctx).await {
-            Ok(check) => check,
-            Err(failure) => return Err(StepError { step: $id, doing: format!("checking {what}"), failure }),
-        };
-        let mut report = StepReport {
-            step: $id,
-            action: check.action,
-            resource: $resource,
-            name,
-            details: check.details.clone(),
-            applied: false,
-        };
-        if $ctx.applying() {
-            let verb = match check.action {
-                Action::Update => "updating",
-                _ => "creating",
-            };
-            if check.action.changes_something() {
-                if let Err(failure) = $apply(&mut *$ctx, check).await {
-                    return Err(StepError { step: $id, doing: format!("{verb} {what}"), failure });
-                }
-            }
-            report.applied = true;
-        }
-        $reports.push(report);
-    }};
-}
-
-async fn run_steps(ctx: &mut Ctx, reports: &mut Vec<StepReport>) -> Result<(), StepError> {
-    let n = ctx.names.clone();
-    step!(
-        ctx,
-        reports,
-        "upload-bucket",
-        "s3 bucket",
-        n.upload_bucket.clone(),
-        format!("the temporary upload bucket {}", n.upload_bucket),
-        buckets::check_uploads,
-        buckets::apply_uploads
-    );
-    step!(
-        ctx,
-        reports,
-        "media-bucket",
-        "s3 bucket",
-        n.media_bucket.clone(),
-        format!("the private media bucket {}", n.media_bucket),
-        buckets::check_media,
-        buckets::apply_media
-    );
-    step!(
-        ctx,
-        reports,
-        "mediaconvert-role",
-        "iam role",
-        n.mediaconvert_role.clone(),
-        format!("the MediaConvert service role {}", n.mediaconvert_role),
-        role::check_mediaconvert,
-        role::apply_mediaconvert
-    );
-    if ctx.transcoder == TranscoderKind::ElasticTranscoder {
-        step!(
-            ctx,
-            reports,
-            "elastic-transcoder-role",
-            "iam role",
-            n.elastic_transcoder_role.clone(),
-            format!("the Elastic Transcoder role {}", n.elastic_transcoder_role),
-            role::check_elastic_transcoder,
-            role::apply_elastic_transcoder
-        );
-        reports.push(StepReport {
-            step: "elastic-transcoder-pipeline",
-            action: Action::Later,
-            resource: "elastic transcoder pipeline",
-            name: n.elastic_transcoder_pipeline.clone(),
-            details: vec![
-                "created on the first Elastic Transcoder job (the service was discontinued on 2025-11-13)".into()
-            ],
-            applied: ctx.applying(),
-        });
-    }
-    step!(
-        ctx,
-        reports,
-        "signing-key",
-        "cloudfront key group",
-        n.key_group.clone(),
-        format!("the CloudFront signing key group {}", n.key_group),
-        signing_keys::check,
-        signing_keys::apply
-    );
-    step!(
-        ctx,
-        reports,
-        "origin-access-control",
-        "cloudfront origin access control",
-        n.origin_access_control.clone(),
-        format!("the origin access control {}", n.origin_access_control),
-        distribution::check_oac,
-        distribution::apply_oac
-    );
-    step!(
-        ctx,
-        reports,
-        "cache-policy",
-        "cloudfront cache policy",
-        n.cache_policy.clone(),
-        format!("the cache policy {}", n.cache_policy),
-        distribution::check_cache_policy,
-        distribution::apply_cache_policy
-    );
-    step!(
-        ctx,
-        reports,
-        "response-headers-policy",
-        "cloudfront response headers policy",
-        n.response_headers_policy.clone(),
-        format!("the response headers policy {}", n.response_headers_policy),
-        distribution::check_response_headers_policy,
-        distribution::apply_response_headers_policy
-    );
-    step!(
-        ctx,
-        reports,
-        "distribution",
-        "cloudfront distribution",
-        n.distribution_comment.clone(),
-        format!("the CloudFront distribution for {}", n.media_bucket),
-        distribution::check_distribution,
-        distribution::apply_distribution
-    );
-    step!(
-        ctx,
-        reports,
-        "media-bucket-policy",
-        "s3 bucket policy",
-        n.media_bucket.clone(),
-        format!("the bucket policy of {}", n.media_bucket),
-        buckets::check_media_policy,
-        buckets::apply_media_policy
-    );
-    Ok(())
 }
 
 /// Plans or applies the setup of connection `connection_name` (the active
@@ -655,32 +263,9 @@ fn keep_known_role(new: Transcoder, old: &Transcoder) -> Transcoder {
     }
 }
 
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Plan => "plan",
-            Mode::Apply => "apply",
-        })
-    }
-}
-
-/// Compares two JSON policy documents as data (key order and spacing aside).
-/// IAM hands documents back percent-encoded; both forms are accepted.
-fn same_policy(stored: &str, wanted: &serde_json::Value) -> bool {
-    parse_policy(stored).is_some_and(|stored| &stored == wanted)
-}
-
-fn parse_policy(text: &str) -> Option<serde_json::Value> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        return serde_json::from_str(trimmed).ok();
-    }
-    let decoded = percent_encoding::percent_decode_str(trimmed).decode_utf8().ok()?;
-    serde_json::from_str(&decoded).ok()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::steps::same_policy;
     use super::*;
 
     #[test]

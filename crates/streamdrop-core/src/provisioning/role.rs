@@ -7,7 +7,8 @@ use aws_sdk_iam::types::Tag;
 use serde_json::{json, Value};
 
 use super::error::{api, ApiError, Failure};
-use super::{same_policy, Action, Check, Ctx};
+use super::steps::{same_policy, Check, Ctx};
+use super::Action;
 
 struct RoleSpec {
     name: String,

@@ -17,7 +17,8 @@ use aws_sdk_cloudfront::types::{KeyGroupConfig, PublicKeyConfig};
 use zeroize::Zeroizing;
 
 use super::error::{api, Failure};
-use super::{Action, Check, Ctx};
+use super::steps::{Check, Ctx};
+use super::Action;
 use crate::credentials::secrets::{get_secret, set_secret};
 use crate::credentials::{SecretItem, SecretRef};
 use crate::signing::PrivateKey;

@@ -28,26 +28,32 @@
 //! Jobs live in an in-memory registry: after a restart `status` answers
 //! [`TranscodeError::UnknownJob`] and the pipeline submits again.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_s3::error::DisplayErrorContext;
-use aws_sdk_s3::primitives::ByteStream;
 use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, StreamExt};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use futures_util::FutureExt;
+
 use tokio::sync::{oneshot, Semaphore};
-use tokio::time::Instant;
 
 use super::probe::{clean_ffmpeg_log, ffmpeg_input_arg};
 use super::{Naming, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder};
-use crate::model::{JobId, MediaInfo, ObjectRef, OutputLayout, Rung, GOP_SECONDS, SEGMENT_SECONDS};
+use crate::model::{JobId, ObjectRef};
 use crate::storage::Storage;
 use crate::DataDir;
+
+mod command;
+mod process;
+mod s3_io;
+
+pub use command::{create_output_dirs, ffmpeg_args, output_frame_rate, poster_args, poster_time};
+pub use process::stop_orphans;
+
+use process::run_ffmpeg;
+use s3_io::{download, upload_outputs};
 
 pub const BACKEND_NAME: &str = "local-ffmpeg";
 /// What this backend writes below the job's prefix: `hls/master.m3u8` with a
@@ -93,29 +99,6 @@ impl Default for LocalFfmpegOptions {
     fn default() -> Self {
         Self { concurrency: 1, ffmpeg: None, stall_timeout: Duration::from_secs(120) }
     }
-}
-
-/// Stops ffmpeg runs that a Streamdrop killed outright (SIGKILL, a crash)
-/// left behind: ffmpeg processes working in a job folder under `work_root`.
-/// Call it only while holding the data dir's engine lock: then no live engine
-/// owns them. Returns how many were stopped.
-#[cfg(target_os = "linux")]
-pub fn stop_orphans(work_root: &Path) -> usize {
-    let work_root = work_root.canonicalize().unwrap_or_else(|_| work_root.to_owned());
-    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
-    let pids = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<libc::pid_t>().ok());
-    let orphans = pids.filter(|pid| {
-        let is_ffmpeg =
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|name| name.trim_end() == "ffmpeg");
-        is_ffmpeg && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(&work_root))
-    });
-    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
-    orphans.filter(|&pid| unsafe { libc::kill(pid, libc::SIGKILL) } == 0).count()
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn stop_orphans(_work_root: &Path) -> usize {
-    0
 }
 
 /// Error codes in [`TranscodeStatus::Error`].
@@ -286,227 +269,6 @@ fn validate(request: &TranscodeRequest) -> Result<(), TranscodeError> {
         }
     }
     Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// The ffmpeg commands
-
-/// The output frame rate as a fraction: the source's, halved while above
-/// 60 fps, snapped to the standard rate it is within 0.5 % of (a VFR phone
-/// clip averaging 29.94 becomes 30000/1001), or 30 when unknown.
-pub fn output_frame_rate(media: &MediaInfo) -> (u32, u32) {
-    let mut rate = media.video.as_ref().map_or(0.0, |v| v.frame_rate);
-    if !(rate.is_finite() && rate >= 1.0) {
-        return DEFAULT_FRAME_RATE;
-    }
-    while rate > MAX_FRAME_RATE + 0.5 {
-        rate /= 2.0;
-    }
-    const STANDARD: [(u32, u32); 12] = [
-        (12, 1),
-        (15, 1),
-        (24000, 1001),
-        (24, 1),
-        (25, 1),
-        (30000, 1001),
-        (30, 1),
-        (48, 1),
-        (50, 1),
-        (60000, 1001),
-        (60, 1),
-        (10, 1),
-    ];
-    let nearest = STANDARD
-        .iter()
-        .map(|&(n, d)| ((rate - f64::from(n) / f64::from(d)).abs() / rate, (n, d)))
-        .min_by(|a, b| a.0.total_cmp(&b.0));
-    match nearest {
-        Some((error, standard)) if error < 0.005 => standard,
-        _ => {
-            let num = (rate * 1000.0).round() as u32;
-            let divisor = gcd(num, 1000);
-            (num / divisor, 1000 / divisor)
-        }
-    }
-}
-
-fn gcd(a: u32, b: u32) -> u32 {
-    if b == 0 {
-        a.max(1)
-    } else {
-        gcd(b, a % b)
-    }
-}
-
-/// Keyframe interval in frames: [`GOP_SECONDS`] at the output rate.
-fn gop_frames((num, den): (u32, u32)) -> u32 {
-    ((f64::from(num) / f64::from(den) * f64::from(GOP_SECONDS)).round() as u32).max(1)
-}
-
-fn path_arg(dir: &Path, rest: &str) -> String {
-    dir.join(rest).to_string_lossy().into_owned()
-}
-
-/// The whole HLS command (arguments after `ffmpeg`): one decode feeding
-/// every rung plus the thumbnails.
-///
-/// Writes `out_dir/hls/master.m3u8`, `out_dir/hls/<rung>/index.m3u8` with
-/// `seg_00000.ts`… beside each, and, for video, `out_dir/thumbs/thumb-00001.jpg`…
-/// ffmpeg creates the `hls` folders itself but not `thumbs`: create
-/// `out_dir/thumbs` first (see [`create_output_dirs`]). `out_dir` must not
-/// contain `%` (ffmpeg's name patterns). An empty `ladder` means audio only.
-///
-/// A job runs exactly `ffmpeg -progress pipe:1 -nostats <these args>` (the
-/// two extra flags only report progress), in its work dir, with `input` =
-/// `source.<ext>` and `out_dir` = `out`; the poster is a second run of
-/// [`poster_args`]. To time the same work by hand:
-///
-/// ```no_run
-/// # use std::path::Path;
-/// # use streamdrop_core::transcode::{ladder_for, probe, local_ffmpeg::{ffmpeg_args, create_output_dirs}};
-/// # async fn f() {
-/// let media = probe(Path::new("clip.mov")).await.unwrap();
-/// let out = Path::new("/tmp/out");
-/// create_output_dirs(out).unwrap();
-/// let args = ffmpeg_args("clip.mov", &media, &ladder_for(&media), out);
-/// std::process::Command::new("ffmpeg").args(&args).status().unwrap();
-/// # }
-/// ```
-pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Path) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"].map(String::from).to_vec();
-    args.push(ffmpeg_input_arg(input));
-    let audio = media.has_audio;
-    let video = media.video.is_some() && !ladder.is_empty();
-
-    let mut stream_map = Vec::new();
-    if video {
-        let rate @ (num, den) = output_frame_rate(media);
-        let gop = gop_frames(rate);
-        // `0:V:0`: the first video stream that is not cover art. fps= makes VFR input constant-rate.
-        let mut graph = format!("[0:V:0]fps={num}/{den},split={}", ladder.len() + 1);
-        for i in 0..ladder.len() {
-            graph.push_str(&format!("[s{i}]"));
-        }
-        graph.push_str("[st]");
-        for (i, rung) in ladder.iter().enumerate() {
-            // format=yuv420p: 10-bit and 4:2:2 sources become 8-bit 4:2:0, which every H.264 player decodes.
-            graph.push_str(&format!(";[s{i}]scale={}:{},setsar=1,format=yuv420p[v{i}]", rung.width, rung.height));
-        }
-        // The first frame, then the first one at least 10 s after the last pick. (fps=1/10 would
-        // do the same on paper, but it emits nothing at all for clips under 5 s.)
-        graph.push_str(&format!(
-            ";[st]select='isnan(prev_selected_t)+gte(t-prev_selected_t,{THUMBNAIL_INTERVAL_SECS})',scale={THUMBNAIL_WIDTH}:-2,setsar=1[th]"
-        ));
-        args.extend(["-filter_complex".into(), graph]);
-
-        for (i, rung) in ladder.iter().enumerate() {
-            args.extend(["-map".into(), format!("[v{i}]")]);
-            if audio {
-                args.extend(["-map".into(), "0:a:0".into()]);
-                stream_map.push(format!("v:{i},a:{i},name:{}", rung.name));
-            } else {
-                stream_map.push(format!("v:{i},name:{}", rung.name));
-            }
-        }
-        args.extend(
-            ["-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p"].map(String::from),
-        );
-        args.extend(["-crf".into(), X264_CRF.to_string()]);
-        for (i, rung) in ladder.iter().enumerate() {
-            // bufsize = maxrate keeps each segment's peak close to the BANDWIDTH ffmpeg advertises.
-            args.extend([format!("-maxrate:v:{i}"), rung.video_max_bitrate.to_string()]);
-            args.extend([format!("-bufsize:v:{i}"), rung.video_max_bitrate.to_string()]);
-        }
-        args.extend([
-            "-g".into(),
-            gop.to_string(),
-            "-keyint_min".into(),
-            gop.to_string(),
-            "-sc_threshold".into(),
-            "0".into(),
-        ]);
-        args.extend(["-force_key_frames".into(), format!("expr:gte(t,n_forced*{GOP_SECONDS})")]);
-        if audio {
-            args.extend(["-c:a", "aac", "-ac", "2", "-ar", "48000"].map(String::from));
-            for (i, rung) in ladder.iter().enumerate() {
-                args.extend([format!("-b:a:{i}"), rung.audio_bitrate.to_string()]);
-            }
-        }
-    } else {
-        args.extend(["-map", "0:a:0", "-c:a", "aac", "-ac", "2", "-ar", "48000", "-b:a:0"].map(String::from));
-        args.push(super::ladder::AUDIO_BITRATE.to_string());
-        stream_map.push(format!("a:0,name:{AUDIO_RENDITION}"));
-    }
-    // No camera metadata (GPS position, serial numbers) in what gets shared.
-    args.extend(["-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "4096"].map(String::from));
-    args.extend(["-f", "hls", "-hls_time"].map(String::from));
-    args.push(SEGMENT_SECONDS.to_string());
-    args.extend(
-        ["-hls_playlist_type", "vod", "-hls_flags", "independent_segments", "-hls_segment_type", "mpegts"]
-            .map(String::from),
-    );
-    args.extend(["-hls_segment_filename".into(), path_arg(out_dir, "hls/%v/seg_%05d.ts")]);
-    args.extend(["-master_pl_name".into(), "master.m3u8".into()]);
-    args.extend(["-var_stream_map".into(), stream_map.join(" ")]);
-    args.push(path_arg(out_dir, "hls/%v/index.m3u8"));
-
-    if video {
-        // passthrough: one image per selected frame, never duplicated to fill a frame rate.
-        args.extend(
-            [
-                "-map",
-                "[th]",
-                "-map_metadata",
-                "-1",
-                "-fps_mode:v",
-                "passthrough",
-                "-c:v",
-                "mjpeg",
-                "-q:v",
-                "5",
-                "-f",
-                "image2",
-                "-start_number",
-                "1",
-            ]
-            .map(String::from),
-        );
-        args.push(path_arg(out_dir, "thumbs/thumb-%05d.jpg"));
-    }
-    args
-}
-
-/// When the poster is taken: 10 % into the clip, or the first frame of clips under 2 s.
-pub fn poster_time(duration_secs: f64) -> f64 {
-    if duration_secs.is_finite() && duration_secs >= 2.0 {
-        duration_secs * 0.1
-    } else {
-        0.0
-    }
-}
-
-/// The poster command: one frame at `at_secs`, at the top rung's size, to
-/// `out_dir/poster.jpg`. `None` for audio-only sources.
-pub fn poster_args(input: &str, ladder: &[Rung], at_secs: f64, out_dir: &Path) -> Option<Vec<String>> {
-    let top = ladder.first()?;
-    let mut args: Vec<String> =
-        ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss"].map(String::from).to_vec();
-    args.push(format!("{at_secs:.3}"));
-    args.extend(["-i".into(), ffmpeg_input_arg(input)]);
-    args.extend(["-map", "0:V:0", "-frames:v", "1", "-vf"].map(String::from));
-    args.push(format!("scale={}:{},setsar=1", top.width, top.height));
-    args.extend(
-        ["-map_metadata", "-1", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2", "-update", "1"].map(String::from),
-    );
-    args.push(path_arg(out_dir, "poster.jpg"));
-    Some(args)
-}
-
-/// Creates the folders ffmpeg will not create itself (`thumbs`).
-pub fn create_output_dirs(out_dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(out_dir.join("hls"))?;
-    std::fs::create_dir_all(out_dir.join("thumbs"))
 }
 
 // ---------------------------------------------------------------------------
@@ -703,291 +465,12 @@ fn check_outputs(out: &Path, request: &TranscodeRequest) -> Result<(), Failure> 
     Ok(())
 }
 
-// ---------------------------------------------------------------------------
-// ffmpeg as a child process
-
-struct FfmpegRun {
-    /// How far into the source ffmpeg got, from `-progress`.
-    out_time: Option<f64>,
-    /// The last lines of its log (at `-loglevel error`).
-    log: String,
-}
-
-enum RunError {
-    NotFound,
-    Spawn(std::io::Error),
-    Stalled { after: Duration, log: String },
-    Failed { status: std::process::ExitStatus, log: String },
-}
-
-impl RunError {
-    fn into_failure(self, input_arg: &str, shown: &str) -> Failure {
-        match self {
-            RunError::NotFound => Failure::new(codes::FFMPEG_MISSING, "ffmpeg not found: install ffmpeg"),
-            RunError::Spawn(err) => Failure::new(codes::FFMPEG_FAILED, format!("cannot run ffmpeg: {err}")),
-            RunError::Stalled { after, log } => {
-                let log = clean_ffmpeg_log(&log, input_arg, shown, 3);
-                let mut message =
-                    format!("ffmpeg made no progress on {shown} for {} s and was stopped", after.as_secs());
-                if !log.is_empty() {
-                    message.push_str(&format!(" ({log})"));
-                }
-                Failure::new(codes::STALLED, message)
-            }
-            RunError::Failed { status, log } => {
-                // The message starts with the file's name; the log lines need not repeat it.
-                let log = clean_ffmpeg_log(&log, input_arg, shown, 3).replace(&format!("{shown}: "), "");
-                let message = if log.is_empty() {
-                    format!("ffmpeg could not transcode {shown} ({status})")
-                } else {
-                    format!("ffmpeg could not transcode {shown}: {log}")
-                };
-                Failure::new(codes::FFMPEG_FAILED, message)
-            }
-        }
-    }
-}
-
-/// Lines of ffmpeg's log kept for error messages.
-const LOG_LINES: usize = 40;
-
-/// Runs ffmpeg in `cwd` with `-progress pipe:1`, calling `on_progress` with
-/// the seconds of output written, and kills it after `stall_timeout` without progress.
-async fn run_ffmpeg(
-    inner: &Inner,
-    cwd: &Path,
-    args: &[String],
-    mut on_progress: impl FnMut(f64),
-) -> Result<FfmpegRun, RunError> {
-    let mut command = tokio::process::Command::new(&inner.ffmpeg);
-    command
-        .args(["-progress", "pipe:1", "-nostats"])
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = command.spawn().map_err(|err| match err.kind() {
-        std::io::ErrorKind::NotFound => RunError::NotFound,
-        _ => RunError::Spawn(err),
-    })?;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let log_task = tokio::spawn(async move {
-        let mut lines = BufReader::new(stderr).lines();
-        let mut kept = VecDeque::with_capacity(LOG_LINES);
-        while let Ok(Some(line)) = lines.next_line().await {
-            if kept.len() == LOG_LINES {
-                kept.pop_front();
-            }
-            kept.push_back(line);
-        }
-        Vec::from(kept).join("\n")
-    });
-
-    let stall = inner.stall_timeout;
-    let mut lines = BufReader::new(stdout).lines();
-    let mut last_change = Instant::now();
-    let mut out_time: Option<f64> = None;
-    let mut seen: HashMap<String, String> = HashMap::new();
-    let mut stalled = false;
-    loop {
-        tokio::select! {
-            line = lines.next_line() => match line {
-                Ok(Some(line)) => {
-                    let Some((key, value)) = line.split_once('=') else { continue };
-                    if !matches!(key, "out_time_us" | "frame" | "total_size") {
-                        continue;
-                    }
-                    if seen.get(key).map(String::as_str) != Some(value) {
-                        seen.insert(key.to_owned(), value.to_owned());
-                        last_change = Instant::now();
-                    }
-                    if key == "out_time_us" {
-                        if let Ok(us) = value.trim().parse::<i64>() {
-                            let seconds = us.max(0) as f64 / 1e6;
-                            out_time = Some(out_time.map_or(seconds, |t: f64| t.max(seconds)));
-                            on_progress(seconds);
-                        }
-                    }
-                }
-                // stdout closed: ffmpeg is exiting.
-                Ok(None) | Err(_) => break,
-            },
-            _ = tokio::time::sleep_until(last_change + stall) => {
-                stalled = true;
-                break;
-            }
-        }
-    }
-    let status = if stalled {
-        None
-    } else {
-        match tokio::time::timeout(stall, child.wait()).await {
-            Ok(Ok(status)) => Some(status),
-            Ok(Err(err)) => return Err(RunError::Spawn(err)),
-            Err(_) => None,
-        }
-    };
-    let Some(status) = status else {
-        let _ = child.start_kill();
-        let _ = child.wait().await;
-        let log = log_task.await.unwrap_or_default();
-        return Err(RunError::Stalled { after: stall, log });
-    };
-    let log = log_task.await.unwrap_or_default();
-    if status.success() {
-        Ok(FfmpegRun { out_time, log })
-    } else {
-        Err(RunError::Failed { status, log })
-    }
-}
-
-// ---------------------------------------------------------------------------
-// S3 in and out
-
-const DOWNLOAD_ATTEMPTS: u32 = 3;
-
-async fn download(storage: &Storage, source: &ObjectRef, dest: &Path) -> Result<(), Failure> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match download_once(storage, source, dest).await {
-            Ok(()) => return Ok(()),
-            Err(failure) if failure.code == codes::DOWNLOAD_FAILED && attempt < DOWNLOAD_ATTEMPTS => {
-                tracing::debug!("download of {source} failed (attempt {attempt}): {}", failure.message);
-                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
-            }
-            Err(failure) => return Err(failure),
-        }
-    }
-}
-
-async fn download_once(storage: &Storage, source: &ObjectRef, dest: &Path) -> Result<(), Failure> {
-    let response = storage.client.get_object().bucket(&source.bucket).key(&source.key).send().await.map_err(|err| {
-        if err.as_service_error().is_some_and(|e| e.is_no_such_key()) {
-            Failure::new(codes::SOURCE_MISSING, format!("the source {source} does not exist"))
-        } else {
-            Failure::new(
-                codes::DOWNLOAD_FAILED,
-                format!("cannot read the source {source}: {}", DisplayErrorContext(&err)),
-            )
-        }
-    })?;
-    let expected = response.content_length().and_then(|n| u64::try_from(n).ok());
-    let local_err =
-        |err: std::io::Error| Failure::new(codes::WORK_DIR, format!("cannot write {}: {err}", dest.display()));
-    let mut file = tokio::fs::File::create(dest).await.map_err(local_err)?;
-    let mut body = response.body;
-    let mut written: u64 = 0;
-    while let Some(chunk) = body
-        .try_next()
-        .await
-        .map_err(|err| Failure::new(codes::DOWNLOAD_FAILED, format!("reading the source {source} broke off: {err}")))?
-    {
-        file.write_all(&chunk).await.map_err(local_err)?;
-        written += chunk.len() as u64;
-    }
-    file.flush().await.map_err(local_err)?;
-    if let Some(expected) = expected {
-        if written != expected {
-            return Err(Failure::new(
-                codes::DOWNLOAD_FAILED,
-                format!("reading the source {source} stopped at {written} of {expected} bytes"),
-            ));
-        }
-    }
-    if written == 0 {
-        return Err(Failure::new(
-            codes::SOURCE_EMPTY,
-            format!("{} is empty: there is nothing to transcode", source_name(source)),
-        ));
-    }
-    Ok(())
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("m3u8") => "application/vnd.apple.mpegurl",
-        Some("ts") => "video/mp2t",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        _ => "application/octet-stream",
-    }
-}
-
-/// Files under `root` as (absolute path, `/`-separated relative path), sorted.
-fn list_files(root: &Path) -> std::io::Result<Vec<(PathBuf, String)>> {
-    let mut files = Vec::new();
-    let mut pending = vec![root.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_type()?.is_dir() {
-                pending.push(path);
-            } else {
-                let rel = path.strip_prefix(root).expect("under root");
-                let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-                files.push((path, rel.join("/")));
-            }
-        }
-    }
-    files.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(files)
-}
-
-const UPLOAD_CONCURRENCY: usize = 4;
-
-/// Stores every output under the layout's prefix, the master playlist last,
-/// so a reader who finds the master finds everything it points to.
-async fn upload_outputs(inner: &Inner, id: &str, out: &Path, layout: &OutputLayout) -> Result<(), Failure> {
-    let files = list_files(out)
-        .map_err(|err| Failure::new(codes::WORK_DIR, format!("cannot list the outputs in {}: {err}", out.display())))?;
-    let (master, rest): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, rel)| rel == "hls/master.m3u8");
-    let total = rest.len() + master.len();
-    let prefix = layout.prefix.trim_end_matches('/');
-    let put = |(path, rel): (PathBuf, String)| async move {
-        let key = format!("{prefix}/{rel}");
-        let body = ByteStream::from_path(&path)
-            .await
-            .map_err(|err| Failure::new(codes::WORK_DIR, format!("cannot read {}: {err}", path.display())))?;
-        inner
-            .storage
-            .client
-            .put_object()
-            .bucket(&layout.bucket)
-            .key(&key)
-            .content_type(content_type(&path))
-            .body(body)
-            .send()
-            .await
-            .map_err(|err| {
-                Failure::new(
-                    codes::UPLOAD_FAILED,
-                    format!("cannot store s3://{}/{key}: {}", layout.bucket, DisplayErrorContext(&err)),
-                )
-            })?;
-        Ok::<(), Failure>(())
-    };
-    let mut uploads = futures_util::stream::iter(rest).map(put).buffer_unordered(UPLOAD_CONCURRENCY);
-    let mut done = 0;
-    while let Some(result) = uploads.next().await {
-        result?;
-        done += 1;
-        inner.set(id, TranscodeStatus::Progressing { percent: Some(96 + (3 * done / total.max(1)) as u8) });
-    }
-    drop(uploads);
-    for file in master {
-        put(file).await?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::command::gop_frames;
+    use super::s3_io::content_type;
     use super::*;
-    use crate::model::VideoInfo;
+    use crate::model::{MediaInfo, OutputLayout, Rung, VideoInfo};
     use crate::transcode::ladder::ladder_for;
 
     fn media(width: u32, height: u32, frame_rate: f64, has_audio: bool) -> MediaInfo {
