@@ -13,7 +13,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
-use streamdrop_core::local::{LocalStack, LocalStackOptions, LOCAL_REGION, LOCAL_UPLOADS_BUCKET};
+use streamdrop_core::stack::{LocalStack, LocalStackOptions, LOCAL_REGION, LOCAL_UPLOADS_BUCKET};
 use streamdrop_core::storage::static_client;
 use streamdrop_core::DataDir;
 use streamdrop_e2e::fault_proxy::{Fault, FaultProxy, Match, SeenRequest};

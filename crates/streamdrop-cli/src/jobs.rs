@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::json;
 use streamdrop_core::credentials::{AwsResources, Connection, Settings};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
-use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::model::LiveProgress;
 use streamdrop_core::stack::AwsStackOptions;
+use streamdrop_core::stack::{local_buckets, LocalStackOptions};
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, Engine, JobView, Rejection, Stack};
 

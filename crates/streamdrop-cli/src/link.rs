@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use streamdrop_core::local::LocalStackOptions;
 use streamdrop_core::model::LinkKind;
 use streamdrop_core::stack::AwsStackOptions;
+use streamdrop_core::stack::LocalStackOptions;
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, JobId, Stack};
 

@@ -11,7 +11,8 @@ use futures_util::future::BoxFuture;
 use serde::Serialize;
 use streamdrop_core::control::{self, ControlServer, Reply, Request};
 use streamdrop_core::engine::EngineOptions;
-use streamdrop_core::local::{LocalCredentials, LocalStackOptions};
+use streamdrop_core::local::LocalCredentials;
+use streamdrop_core::stack::LocalStackOptions;
 use streamdrop_core::{DataDir, Engine, LocalStack};
 
 use crate::output::json_line;

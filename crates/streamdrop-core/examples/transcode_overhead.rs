@@ -40,8 +40,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use streamdrop_core::local::LocalStackOptions;
 use streamdrop_core::model::{MediaInfo, OutputLayout, Rung};
+use streamdrop_core::stack::LocalStackOptions;
 use streamdrop_core::storage::Storage;
 use streamdrop_core::transcode::local_ffmpeg::{self, create_output_dirs, ffmpeg_args, poster_args, poster_time};
 use streamdrop_core::transcode::{

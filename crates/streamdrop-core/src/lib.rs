@@ -11,7 +11,7 @@
 //! - [`store`]: the SQLite job store that survives restarts.
 //! - [`intake`]: turns dropped paths into sources or per-item rejections.
 //! - [`storage`]: S3 clients and object addresses, for AWS and S3-compatible endpoints.
-//! - [`local`]: the embedded local stack (an s3s server) that makes local mode work offline.
+//! - [`local`]: the servers on this machine: the embedded S3 server and the edge (CloudFront's stand-in).
 //! - [`transfer`]: moving bytes into S3.
 //! - [`engine`]: queues jobs, runs them, and reports progress as events.
 //! - [`stack`]: what a connection's jobs run on (the local stack, or an AWS connection's services).
@@ -21,7 +21,6 @@ pub mod clock;
 pub mod control;
 pub mod credentials;
 pub mod data_dir;
-pub mod edge;
 pub mod engine;
 pub mod intake;
 pub mod links;
@@ -37,9 +36,9 @@ pub mod transfer;
 
 pub use data_dir::DataDir;
 pub use engine::{Engine, EngineError};
-pub use local::LocalStack;
 pub use model::{
     BatchId, IntakeReport, JobId, JobState, JobView, ObjectRef, Problem, ProblemCode, Rejection, Remedy, Stage,
     StateName,
 };
+pub use stack::LocalStack;
 pub use stack::Stack;

@@ -11,11 +11,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_s3::primitives::ByteStream;
-use streamdrop_core::edge::{Edge, EdgeOptions};
-use streamdrop_core::local::{LocalStackOptions, LOCAL_UPLOADS_BUCKET};
+use streamdrop_core::local::edge::{Edge, EdgeOptions};
 use streamdrop_core::signing::{
     query_string, sign_url, signed_cookies, HashAlgorithm, Policy, PrivateKey, PublicKeySet, SignedQuery, SigningKey,
 };
+use streamdrop_core::stack::{LocalStackOptions, LOCAL_UPLOADS_BUCKET};
 use streamdrop_core::{DataDir, LocalStack};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;

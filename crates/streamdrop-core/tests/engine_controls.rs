@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use streamdrop_core::engine::{EngineError, EngineOptions};
-use streamdrop_core::local::LocalStackOptions;
+use streamdrop_core::stack::LocalStackOptions;
 use streamdrop_core::transfer::TransferOptions;
 use streamdrop_core::{DataDir, Engine, JobId, JobView, LocalStack, ObjectRef, ProblemCode, Remedy};
 

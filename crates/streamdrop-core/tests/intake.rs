@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use streamdrop_core::engine::EngineOptions;
-use streamdrop_core::local::LocalStackOptions;
+use streamdrop_core::stack::LocalStackOptions;
 use streamdrop_core::{DataDir, LocalStack, ProblemCode, Remedy};
 
 use streamdrop_e2e::make_clip_sized as make_clip;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use streamdrop_core::engine::EngineOptions;
-use streamdrop_core::local::LocalStackOptions;
 use streamdrop_core::model::LinkKind;
+use streamdrop_core::stack::LocalStackOptions;
 use streamdrop_core::{DataDir, Engine, JobId, LocalStack};
 
 use streamdrop_e2e::make_clip_sized as make_clip;

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
-use streamdrop_core::local::{local_buckets, LocalStackOptions};
 use streamdrop_core::model::{ConnectionName, Job};
+use streamdrop_core::stack::{local_buckets, LocalStackOptions};
 use streamdrop_core::store::Store;
 use streamdrop_core::transfer::TransferOptions;
 use streamdrop_core::{DataDir, Engine, JobId, JobView, LocalStack, ObjectRef, ProblemCode, Stage};

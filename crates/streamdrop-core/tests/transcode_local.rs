@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
-use streamdrop_core::local::LocalStackOptions;
 use streamdrop_core::model::{MediaInfo, OutputLayout, VideoInfo};
+use streamdrop_core::stack::LocalStackOptions;
 use streamdrop_core::transcode::local_ffmpeg::{self, codes};
 use streamdrop_core::transcode::{
     ladder_for, probe, LocalFfmpeg, LocalFfmpegOptions, ProbeError, TranscodeError, TranscodeRequest, TranscodeStatus,

@@ -13,7 +13,7 @@ use crate::model::ConnectionName;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Connection {
     /// The embedded local stack: its credentials are minted per run, its
-    /// buckets are fixed ([`crate::local::local_buckets`]), it transcodes with ffmpeg.
+    /// buckets are fixed ([`crate::stack::local_buckets`]), it transcodes with ffmpeg.
     Local,
     /// An AWS account (or an AWS-compatible endpoint such as moto's server).
     Aws(AwsConnection),

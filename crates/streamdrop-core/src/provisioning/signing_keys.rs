@@ -179,8 +179,7 @@ async fn upload_public_key(ctx: &Ctx, public: &str) -> Result<String, Failure> {
     if let Some(id) = uploaded_key(ctx, public).await? {
         return Ok(id);
     }
-    let stamp =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let stamp = crate::clock::now_secs();
     let config = PublicKeyConfig::builder()
         .caller_reference(uuid::Uuid::new_v4().to_string())
         .name(format!("{}-{stamp}", ctx.names.public_key_prefix))

@@ -4,15 +4,19 @@
 //! same way.
 
 mod aws;
+mod local;
 
 pub use aws::{AwsStack, AwsStackOptions};
+pub use local::{
+    local_buckets, LocalStack, LocalStackError, LocalStackOptions, LOCAL_KEY_PAIR_ID, LOCAL_MEDIA_BUCKET, LOCAL_REGION,
+    LOCAL_UPLOADS_BUCKET,
+};
 
 use crate::credentials::{Connection, ConnectionError, Settings, SettingsError};
 
 use crate::data_dir::EngineLock;
 use crate::engine::{Engine, EngineError, EngineOptions};
 use crate::links::{LinkError, Linker};
-use crate::local::{LocalStack, LocalStackError, LocalStackOptions};
 use crate::model::ConnectionName;
 use crate::storage::Storage;
 use crate::DataDir;

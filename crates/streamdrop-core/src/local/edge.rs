@@ -7,7 +7,7 @@
 //! ```no_run
 //! # async fn demo(storage: streamdrop_core::storage::Storage, keys: streamdrop_core::signing::PublicKeySet)
 //! # -> Result<(), Box<dyn std::error::Error>> {
-//! use streamdrop_core::edge::{Edge, EdgeOptions};
+//! use streamdrop_core::local::edge::{Edge, EdgeOptions};
 //!
 //! let edge = Edge::start(storage.client.clone(), storage.buckets.media.clone(), keys, EdgeOptions::default()).await?;
 //! // Sign resources under the edge's own address, e.g. `{base_url}/jobs/42/*`.
@@ -37,7 +37,6 @@ use std::convert::Infallible;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata as _};
 use aws_sdk_s3::primitives::{ByteStream, DateTime, DateTimeFormat};
@@ -50,12 +49,9 @@ use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder as ConnBuilder;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+
+use super::http::HttpServer;
 
 use crate::signing::{
     parse_cookie_header, percent_encode_url, verify_request, Denied, KeyError, PublicKey, PublicKeySet,
@@ -75,8 +71,6 @@ const PREFLIGHT_MAX_AGE: &str = "600";
 /// Response headers scripts may read besides the CORS-safelisted ones
 /// (players look at ranges and validators).
 const EXPOSED_HEADERS: &str = "Accept-Ranges, Content-Length, Content-Range, ETag";
-/// How long [`Edge::shutdown`] waits for open connections.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Body = UnsyncBoxBody<Bytes, BoxError>;
@@ -163,8 +157,7 @@ pub struct Edge {
     addr: SocketAddr,
     base_url: String,
     keys: EdgeKeys,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: HttpServer,
 }
 
 impl Edge {
@@ -198,10 +191,12 @@ impl Edge {
             base_url: base_url.clone(),
         });
 
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, shared, stop_rx));
+        let server = HttpServer::spawn("local edge", listener, move |peer| {
+            let shared = Arc::clone(&shared);
+            service_fn(move |request| handle(Arc::clone(&shared), peer, request))
+        });
         tracing::info!(%base_url, "local edge is running");
-        Ok(Self { addr, base_url, keys, stop: Some(stop_tx), task: Some(task) })
+        Ok(Self { addr, base_url, keys, server })
     }
 
     /// `http://127.0.0.1:PORT`: the prefix of every URL and policy resource
@@ -220,22 +215,8 @@ impl Edge {
     }
 
     /// Stops accepting connections and waits (up to 5 s) for open ones to finish.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for Edge {
-    fn drop(&mut self) {
-        // Aborting the accept loop drops its JoinSet, which aborts every connection.
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 
@@ -254,36 +235,6 @@ struct Shared {
     /// `127.0.0.1:PORT`, the authority signed links carry.
     authority: String,
     base_url: String,
-}
-
-async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
-    let http = ConnBuilder::new(TokioExecutor::new());
-    let graceful = GracefulShutdown::new();
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((socket, peer)) => {
-                    let shared = Arc::clone(&shared);
-                    let service = service_fn(move |request| handle(Arc::clone(&shared), peer, request));
-                    let conn = graceful.watch(http.serve_connection(TokioIo::new(socket), service).into_owned());
-                    connections.spawn(async move {
-                        let _ = conn.await;
-                    });
-                }
-                Err(err) => {
-                    tracing::warn!("local edge: accept failed: {err}");
-                    // Out of file descriptors and the like: don't spin.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = &mut stop => break,
-        }
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
-    // Whatever is still open when `connections` drops here is aborted.
 }
 
 async fn handle(
@@ -322,7 +273,7 @@ async fn respond(shared: &Shared, peer: SocketAddr, request: &Parts) -> Response
         .join("; ");
     let cookies = parse_cookie_header(&cookie_header);
     let keys = shared.keys.snapshot();
-    if let Err(denied) = verify_request(&url, &cookies, peer.ip(), unix_now(), &keys) {
+    if let Err(denied) = verify_request(&url, &cookies, peer.ip(), crate::clock::now_secs(), &keys) {
         let mut message = format!("Access denied: {denied}");
         if authority != shared.authority && matches!(denied, Denied::BadSignature | Denied::ResourceMismatch { .. }) {
             message.push_str(&format!(
@@ -550,10 +501,6 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> 
 fn header_date(headers: &HeaderMap, name: &HeaderName) -> Option<DateTime> {
     // An unparseable date makes the condition void (RFC 9110 §13.1.3).
     header_str(headers, name).and_then(|text| DateTime::from_str(text, DateTimeFormat::HttpDate).ok())
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// Which origins may read responses from scripts.
