@@ -1,17 +1,18 @@
 //! The IPC surface: exactly the commands the UI needs, each a short mapping
-//! onto the engine. Drops arrive natively (Rust gets real paths), so the
+//! onto the session (`streamdrop_core::api`). Drops arrive natively (Rust gets real paths), so the
 //! webview never gets a command that accepts arbitrary paths. Commands wait
 //! while the backend starts.
 
 use std::path::PathBuf;
 
-use streamdrop_core::model::{LinkKind, LinkView};
-use streamdrop_core::{IntakeReport, JobId, JobView};
+use streamdrop_core::api::StatusView;
+use streamdrop_core::model::{LinkKind, LinkView, ProblemView};
+use streamdrop_core::{IntakeReport, JobId, JobView, Problem, ProblemCode};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_dialog::DialogExt;
 
-use crate::state::{self, AppStatus, Shell};
+use crate::state::{self, Shell};
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     #[cfg(not(feature = "e2e"))]
@@ -52,97 +53,81 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
 /// Files dropped on the window become jobs; the UI hears the outcome as `intake`.
 pub fn receive_drop(app: &AppHandle, paths: Vec<PathBuf>) {
     let app = app.clone();
-    tauri::async_runtime::spawn(async move { drop_paths(&app, paths).await });
+    tauri::async_runtime::spawn(async move { state::intake(&app, paths).await });
 }
 
-async fn drop_paths(app: &AppHandle, paths: Vec<PathBuf>) -> Result<IntakeReport, String> {
-    let state = app.state::<Shell>().app().await?;
-    Ok(state::intake(app, &state, paths).await)
-}
+/// What a command answers: its view, or the problem (code, sentence, parameters, detail).
+type Answer<T> = Result<T, ProblemView>;
 
 #[tauri::command]
-async fn list_jobs(shell: State<'_, Shell>) -> Result<Vec<JobView>, String> {
-    shell.app().await?.engine.jobs().map_err(|e| e.to_string())
+fn list_jobs(shell: State<'_, Shell>) -> Answer<Vec<JobView>> {
+    shell.session()?.jobs().map_err(|p| p.view())
 }
 
 /// Opens the native file dialog; the chosen files become jobs.
 #[tauri::command]
-async fn pick_files(app: AppHandle) -> Result<IntakeReport, String> {
+async fn pick_files(app: AppHandle) -> Answer<IntakeReport> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog().file().set_title("Choose camera files").pick_files(move |picked| {
         let _ = tx.send(picked);
     });
-    let picked = rx.await.map_err(|_| "The file dialog closed unexpectedly. Try again.".to_string())?;
+    let picked = rx.await.unwrap_or_default();
     let paths = picked.unwrap_or_default().into_iter().filter_map(|p| p.into_path().ok()).collect::<Vec<_>>();
-    let state = app.state::<Shell>().app().await?;
-    Ok(state.engine.add_paths(paths).await)
-}
-
-fn parse_id(id: &str) -> Result<JobId, String> {
-    id.parse().map_err(|_| format!("{id:?} is not a job id"))
+    let session = app.state::<Shell>().session()?.clone();
+    session.add(paths).await.map_err(|p| p.view())
 }
 
 #[tauri::command]
-async fn pause_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
-    shell.app().await?.engine.pause(parse_id(&id)?).map_err(|e| e.to_string())
+async fn pause_job(shell: State<'_, Shell>, id: JobId) -> Answer<JobView> {
+    shell.session()?.pause(id).await.map_err(|p| p.view())
 }
 
 #[tauri::command]
-async fn resume_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
-    shell.app().await?.engine.resume(parse_id(&id)?).map_err(|e| e.to_string())
+async fn resume_job(shell: State<'_, Shell>, id: JobId) -> Answer<JobView> {
+    shell.session()?.resume(id).await.map_err(|p| p.view())
 }
 
 #[tauri::command]
-async fn cancel_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
-    shell.app().await?.engine.cancel(parse_id(&id)?).map_err(|e| e.to_string())
+async fn cancel_job(shell: State<'_, Shell>, id: JobId) -> Answer<JobView> {
+    shell.session()?.cancel(id).await.map_err(|p| p.view())
 }
 
 #[tauri::command]
-async fn retry_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
-    shell.app().await?.engine.retry(parse_id(&id)?).map_err(|e| e.to_string())
+async fn retry_job(shell: State<'_, Shell>, id: JobId) -> Answer<JobView> {
+    shell.session()?.retry(id).await.map_err(|p| p.view())
 }
 
 #[tauri::command]
-async fn add_again_job(shell: State<'_, Shell>, id: String) -> Result<JobView, String> {
-    shell.app().await?.engine.add_again(parse_id(&id)?).await.map_err(|e| e.to_string())
+async fn add_again_job(shell: State<'_, Shell>, id: JobId) -> Answer<JobView> {
+    shell.session()?.add_again(id).await.map_err(|p| p.view())
 }
 
 /// A signed stream URL for the app's own player.
 #[tauri::command]
-async fn preview_url(shell: State<'_, Shell>, job_id: String) -> Result<String, String> {
-    let state = shell.app().await?;
-    let link = state.linker()?.preview_job(parse_id(&job_id)?).await.map_err(|e| e.to_string())?;
-    Ok(link.url)
+async fn preview_url(shell: State<'_, Shell>, job_id: JobId) -> Answer<String> {
+    Ok(shell.session()?.preview(job_id).await.map_err(|p| p.view())?.url)
 }
 
 #[tauri::command]
 async fn create_link(
     shell: State<'_, Shell>,
-    job_id: String,
-    kind: String,
+    job_id: JobId,
+    kind: LinkKind,
     expires_in_seconds: u64,
-) -> Result<LinkView, String> {
-    let kind: LinkKind = kind.parse().map_err(|e: streamdrop_core::model::UnknownName| e.to_string())?;
-    if kind == LinkKind::Preview {
-        return Err("preview links are made by the player".into());
-    }
-    let state = shell.app().await?;
-    state.linker()?.link_job(parse_id(&job_id)?, kind, expires_in_seconds).await.map_err(|e| e.to_string())
+) -> Answer<LinkView> {
+    shell.session()?.link(job_id, kind, expires_in_seconds).await.map_err(|p| p.view())
 }
 
 #[tauri::command]
-async fn list_links(shell: State<'_, Shell>, job_id: String) -> Result<Vec<LinkView>, String> {
-    let state = shell.app().await?;
-    state.linker()?.list(parse_id(&job_id)?).map_err(|e| e.to_string())
+fn list_links(shell: State<'_, Shell>, job_id: JobId) -> Answer<Vec<LinkView>> {
+    shell.session()?.links(job_id).map_err(|p| p.view())
 }
 
 /// Puts text on the system clipboard from Rust: WebKitGTK refuses the page's
 /// own clipboard API once a click's handler has awaited anything.
 #[tauri::command]
-fn copy_text(app: AppHandle, text: String) -> Result<(), String> {
-    app.clipboard()
-        .write_text(text)
-        .map_err(|e| format!("The clipboard could not be written ({e}). Copy the text by hand."))
+fn copy_text(app: AppHandle, text: String) -> Answer<()> {
+    app.clipboard().write_text(text).map_err(|e| Problem::new(ProblemCode::ClipboardFailed).detail(e).view())
 }
 
 /// The person confirmed quitting while jobs run: close for real.
@@ -155,7 +140,7 @@ fn confirm_quit(app: AppHandle, shell: State<'_, Shell>) {
 }
 
 #[tauri::command]
-fn app_status(shell: State<'_, Shell>) -> AppStatus {
+fn app_status(shell: State<'_, Shell>) -> StatusView {
     shell.status()
 }
 
@@ -163,6 +148,6 @@ fn app_status(shell: State<'_, Shell>) -> AppStatus {
 /// It runs the very code path of a real drop.
 #[cfg(feature = "e2e")]
 #[tauri::command]
-async fn e2e_drop_paths(app: AppHandle, paths: Vec<PathBuf>) -> Result<IntakeReport, String> {
-    drop_paths(&app, paths).await
+async fn e2e_drop_paths(app: AppHandle, paths: Vec<PathBuf>) -> Answer<IntakeReport> {
+    Ok(state::intake(&app, paths).await)
 }

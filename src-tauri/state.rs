@@ -1,52 +1,30 @@
-//! What the shell holds while the app runs. The window paints before the
-//! backend is up: starting it may wait on the OS keychain (the system's unlock
-//! prompt), so it starts in the background and commands wait for it.
+//! What the shell holds while the app runs: the session (see
+//! `streamdrop_core::api`), the control channel, and whether quitting was
+//! confirmed. The window paints before the session has started: starting it
+//! may wait on the OS keychain (the system's unlock prompt), so it starts in
+//! the background and commands wait for it.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
+use streamdrop_core::api::{Event, Phase, Session, SessionOptions, StatusView};
 use streamdrop_core::control::{self, ControlServer, Reply, Request};
 use streamdrop_core::data_dir::EngineLock;
-use streamdrop_core::engine::EngineOptions;
-use streamdrop_core::links::Linker;
 use streamdrop_core::model::ProblemView;
-use streamdrop_core::stack::AwsStackOptions;
-use streamdrop_core::stack::LocalStackOptions;
-use streamdrop_core::{DataDir, Engine, IntakeReport, JobView, Problem, ProblemCode, Stack, StateName};
+use streamdrop_core::{DataDir, IntakeReport, Problem};
 use tauri::{AppHandle, Emitter, Manager};
-use tokio::sync::{broadcast, watch, Mutex};
+use tokio::sync::broadcast;
 
-/// The shell's state, managed from the first moment: the backend inside it
-/// may still be starting.
 pub struct Shell {
-    pub data_dir: DataDir,
-    backend: watch::Receiver<Backend>,
+    /// `Err` when not even the job store could be opened: every command says why.
+    session: Result<Session, Problem>,
+    data_dir: DataDir,
     /// The person confirmed quitting while work runs: the next close goes through.
     quitting: AtomicBool,
     /// Where a second launch finds this one; removed at shutdown.
     control: std::sync::Mutex<Option<ControlServer>>,
-}
-
-#[derive(Clone)]
-enum Backend {
-    Starting,
-    Ready(Arc<AppState>),
-    Failed(Problem),
-}
-
-/// The running backend: the active connection's stack, its engine and linker.
-pub struct AppState {
-    pub engine: Engine,
-    /// Why links cannot be made, when they cannot (an AWS connection whose
-    /// signing key is not in this machine's keychain): jobs still run.
-    linker: Result<Linker, String>,
-    pub connection: String,
-    pub is_local: bool,
-    /// Shown to people when the window opens.
-    pub notices: Vec<Problem>,
-    stack: Mutex<Option<Stack>>,
 }
 
 /// The window asked to close while jobs run.
@@ -55,105 +33,45 @@ pub struct QuitRequest {
     pub running: usize,
 }
 
-/// How the backend is, for the status line (see `ui/src/lib/ipc.ts`).
-#[derive(Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AppStatus {
-    phase: &'static str,
-    mode: &'static str,
-    connection: String,
-    s3_endpoint: String,
-    data_dir: String,
-    notices: Vec<ProblemView>,
-    error: Option<ProblemView>,
-}
-
 impl Shell {
-    /// Manages the shell on `app` and starts the backend in the background:
+    /// Manages the shell on `app` and starts the session in the background:
     /// the control channel first (a second launch is then handed over even
     /// while this one starts), then the stack and engine; `files` given on the
     /// command line become the first jobs.
-    pub fn start(app: &AppHandle, data_dir: DataDir, lock: EngineLock, files: Vec<PathBuf>) {
-        let (ready, backend) = watch::channel(Backend::Starting);
+    pub fn start(app: &AppHandle, data_dir: DataDir, claim: EngineLock, files: Vec<PathBuf>) {
+        let session = Session::open_hosting(data_dir.clone(), SessionOptions::with_os_keychain(), claim.clone());
         app.manage(Shell {
+            session: session.clone(),
             data_dir: data_dir.clone(),
-            backend,
             quitting: AtomicBool::new(false),
             control: Default::default(),
         });
+        let Ok(session) = session else {
+            let _ = app.emit("app-ready", app.state::<Shell>().status());
+            return;
+        };
+        relay_events(app.clone(), session.subscribe());
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
-            match ControlServer::start(&data_dir, &lock, Arc::new(Activation(app.clone()))) {
+            match ControlServer::start(&data_dir, &claim, Arc::new(Activation(app.clone()))) {
                 Ok(control) => *app.state::<Shell>().control.lock().unwrap_or_else(|p| p.into_inner()) = Some(control),
                 Err(err) => tracing::warn!("a second launch cannot hand its files over: {err}"),
             }
-            match AppState::start(&data_dir, lock).await {
-                Ok(state) => {
-                    let state = Arc::new(state);
-                    forward_job_events(app.clone(), state.engine.subscribe());
-                    let _ = ready.send(Backend::Ready(state.clone()));
-                    let _ = app.emit("app-ready", app.state::<Shell>().status());
-                    if !files.is_empty() {
-                        intake(&app, &state, files).await;
-                    }
-                }
-                Err(problem) => {
-                    tracing::error!("cannot start: {}", problem.message_with_detail());
-                    let _ = ready.send(Backend::Failed(problem));
-                    let _ = app.emit("app-ready", app.state::<Shell>().status());
-                }
+            if session.start().await.is_ok() && !files.is_empty() {
+                intake(&app, files).await;
             }
         });
     }
 
-    /// The backend, once started (waits while it starts).
-    pub async fn app(&self) -> Result<Arc<AppState>, String> {
-        let mut backend = self.backend.clone();
-        let started = backend
-            .wait_for(|b| !matches!(b, Backend::Starting))
-            .await
-            .map_err(|_| "Streamdrop is shutting down.".to_string())?;
-        match &*started {
-            Backend::Ready(state) => Ok(state.clone()),
-            Backend::Failed(problem) => Err(problem.message()),
-            Backend::Starting => unreachable!("waited until started"),
-        }
+    pub fn session(&self) -> Result<&Session, ProblemView> {
+        self.session.as_ref().map_err(Problem::view)
     }
 
-    /// The backend if it has started, without waiting.
-    fn ready(&self) -> Option<Arc<AppState>> {
-        match &*self.backend.borrow() {
-            Backend::Ready(state) => Some(state.clone()),
-            _ => None,
+    pub fn status(&self) -> StatusView {
+        match &self.session {
+            Ok(session) => session.status(),
+            Err(problem) => StatusView::failed(&self.data_dir, problem),
         }
-    }
-
-    pub fn status(&self) -> AppStatus {
-        let data_dir = self.data_dir.path().display().to_string();
-        let mut status = AppStatus {
-            phase: "starting",
-            mode: "local",
-            connection: String::new(),
-            s3_endpoint: String::new(),
-            data_dir,
-            notices: Vec::new(),
-            error: None,
-        };
-        match &*self.backend.borrow() {
-            Backend::Starting => {}
-            Backend::Failed(problem) => {
-                status.phase = "failed";
-                status.error = Some(problem.view());
-            }
-            Backend::Ready(state) => {
-                status.phase = "ready";
-                status.mode = if state.is_local { "local" } else { "aws" };
-                status.connection = state.connection.clone();
-                status.s3_endpoint = state.engine.storage().endpoint_url.clone().unwrap_or_default();
-                status.notices = state.notices.iter().map(Problem::view).collect();
-            }
-        }
-        status
     }
 
     /// Whether closing the window should first be confirmed: jobs are still
@@ -162,7 +80,7 @@ impl Shell {
         if self.quitting.load(Ordering::SeqCst) {
             return None;
         }
-        let running = self.ready()?.running_jobs();
+        let running = self.session.as_ref().ok()?.unfinished_jobs();
         (running > 0).then_some(QuitRequest { running })
     }
 
@@ -173,61 +91,21 @@ impl Shell {
     /// Stops the stack so in-flight requests end cleanly before exit.
     pub async fn shutdown(&self) {
         drop(self.control.lock().unwrap_or_else(|p| p.into_inner()).take());
-        if let Some(state) = self.ready() {
-            state.shutdown().await;
+        if let Ok(session) = &self.session {
+            session.stop().await;
         }
     }
 }
 
-impl AppState {
-    async fn start(data_dir: &DataDir, lock: EngineLock) -> Result<Self, Problem> {
-        let internal = |detail: String| Problem::new(ProblemCode::Internal).detail(detail);
-        let stack =
-            Stack::open_active(data_dir, LocalStackOptions::with_os_keychain(), AwsStackOptions::with_os_keychain())
-                .await
-                .map_err(|e| internal(e.to_string()))?;
-        let engine =
-            stack.start_engine_locked(lock, data_dir, EngineOptions::default()).map_err(|e| internal(e.to_string()))?;
-        let linker = stack.linker(data_dir).await.map_err(|e| e.to_string());
-        let mut notices = stack.notices();
-        if let Err(why) = &linker {
-            tracing::warn!("links cannot be made: {why}");
-            notices.push(Problem::new(ProblemCode::LinksUnavailable).detail(why));
-        }
-        Ok(Self {
-            engine,
-            linker,
-            connection: stack.connection().to_string(),
-            is_local: matches!(stack, Stack::Local(_)),
-            notices,
-            stack: Mutex::new(Some(stack)),
-        })
-    }
-
-    pub fn linker(&self) -> Result<&Linker, String> {
-        self.linker.as_ref().map_err(Clone::clone)
-    }
-
-    /// Jobs of this connection that still have work to do.
-    fn running_jobs(&self) -> usize {
-        let jobs = self.engine.jobs().unwrap_or_default();
-        jobs.iter().filter(|j| j.connection == self.connection && is_unfinished(&j.state)).count()
-    }
-
-    async fn shutdown(&self) {
-        if let Some(stack) = self.stack.lock().await.take() {
-            stack.shutdown().await;
-        }
-    }
-}
-
-fn is_unfinished(state: &StateName) -> bool {
-    matches!(state, StateName::Queued | StateName::Uploading | StateName::Copying | StateName::Transcoding)
-}
-
-/// Files become jobs; the window hears the outcome as `intake`.
-pub async fn intake(app: &AppHandle, state: &AppState, paths: Vec<PathBuf>) -> IntakeReport {
-    let report = state.engine.add_paths(paths).await;
+/// Files become jobs; the window hears the outcome as `intake` (when the
+/// session cannot take them, each is refused with why).
+pub async fn intake(app: &AppHandle, paths: Vec<PathBuf>) -> IntakeReport {
+    let shell = app.state::<Shell>();
+    let report = match shell.session.as_ref() {
+        Ok(session) => session.add(paths.clone()).await,
+        Err(problem) => Err(problem.clone()),
+    };
+    let report = report.unwrap_or_else(|problem| IntakeReport::refused(&paths, &problem));
     let _ = app.emit("intake", &report);
     report
 }
@@ -256,11 +134,7 @@ impl control::Handler for Activation {
                     message: "Streamdrop is already open: its window was brought forward.".into(),
                 };
             }
-            let state = match app.state::<Shell>().app().await {
-                Ok(state) => state,
-                Err(why) => return Reply::Refused { message: why },
-            };
-            let report = intake(&app, &state, paths).await;
+            let report = intake(&app, paths).await;
             let (added, refused) = (report.accepted.len(), report.rejected.len());
             Reply::Done {
                 by: "app".into(),
@@ -270,17 +144,22 @@ impl control::Handler for Activation {
     }
 }
 
-/// Relays every engine event to the window as `job-updated`.
-fn forward_job_events(app: AppHandle, mut events: broadcast::Receiver<JobView>) {
+/// Relays the session's events to the window: `job-updated`, `app-ready`
+/// (once started, or failed) and `setup-step`.
+fn relay_events(app: AppHandle, mut events: broadcast::Receiver<Event>) {
     tauri::async_runtime::spawn(async move {
         loop {
-            match events.recv().await {
-                Ok(view) => {
-                    let _ = app.emit("job-updated", view);
-                }
+            let emitted = match events.recv().await {
+                Ok(Event::Job(view)) => app.emit("job-updated", view),
+                Ok(Event::Status(status)) if status.phase != Phase::Starting => app.emit("app-ready", status),
+                Ok(Event::Status(_)) => Ok(()),
+                Ok(Event::SetupStep(progress)) => app.emit("setup-step", progress),
                 // Missed progress is harmless: the next event carries the full state.
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => break,
+            };
+            if let Err(err) = emitted {
+                tracing::warn!("cannot tell the window: {err}");
             }
         }
     });

@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{Credentials, Region};
-use streamdrop_core::credentials::{MemorySecretStore, SecretStore, Settings, TranscoderKind};
+use streamdrop_core::api::{Session, SessionOptions};
+use streamdrop_core::credentials::{MemorySecretStore, Settings, TranscoderKind};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
+use streamdrop_core::intake;
 use streamdrop_core::model::{ConnectionName, LinkKind};
-use streamdrop_core::provisioning::{self, Mode, SetupOptions};
-use streamdrop_core::stack::AwsStackOptions;
-use streamdrop_core::stack::{local_buckets, LocalStackOptions};
+use streamdrop_core::provisioning::{Mode, SetupOptions};
+use streamdrop_core::stack::local_buckets;
 use streamdrop_core::store::Store;
-use streamdrop_core::{DataDir, Engine, EngineError, JobId, JobState, JobView, ProblemCode, Stack};
+use streamdrop_core::{DataDir, JobId, JobState, JobView, ProblemCode};
 use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
 use streamdrop_e2e::transcoder_standin::{JobStep, StandInStorage, TranscoderStandIn};
 use streamdrop_e2e::{make_clip, sha256_file};
@@ -25,14 +26,13 @@ use crate::common::{aws_connection, CONNECTION};
 const PREFIX: &str = "streamdrop-acme";
 
 /// moto set up by `streamdrop setup`'s code with one transcoder, the stand-in
-/// scripted for the first job, and the engine of the active connection.
+/// scripted for the first job, and a session hosting the active connection.
 struct Site {
     moto: MotoServer,
     tmp: tempfile::TempDir,
     data: DataDir,
     standin: TranscoderStandIn,
-    stack: Stack,
-    engine: Engine,
+    session: Session,
 }
 
 impl Site {
@@ -44,8 +44,9 @@ impl Site {
             aws_connection(&data, &moto.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
         let options =
             SetupOptions { name_prefix: Some(PREFIX.into()), transcoder: Some(transcoder), ..SetupOptions::default() };
-        let shared: Arc<dyn SecretStore> = secrets.clone();
-        let report = provisioning::run(&data, None, shared, &options, Mode::Apply).await.expect("setup starts");
+        let mut session_options = SessionOptions::with_secrets(secrets.clone());
+        let setup = Session::open(data.clone(), session_options.clone()).unwrap();
+        let report = setup.setup(None, &options, Mode::Apply).await.expect("setup starts");
         assert!(report.error.is_none(), "setup failed: {:?}", report.error);
 
         let standin = TranscoderStandIn::start_working(StandInStorage {
@@ -54,23 +55,25 @@ impl Site {
             secret_access_key: MOTO_SECRET_ACCESS_KEY.into(),
         });
         standin.script_next_job(first_job);
-        let aws = AwsStackOptions { secrets, transcoder_endpoint_url: Some(standin.endpoint()) };
-        let stack = Stack::open_active(&data, LocalStackOptions::default(), aws).await.unwrap();
-        assert_eq!(stack.connection().as_str(), CONNECTION);
-        let polls_often = EngineOptions { poll_interval: Duration::from_millis(100), ..EngineOptions::default() };
-        let engine = stack.start_engine(&data, polls_often).unwrap();
-        Site { moto, tmp, data, standin, stack, engine }
+        session_options.aws.transcoder_endpoint_url = Some(standin.endpoint());
+        session_options.engine =
+            EngineOptions { poll_interval: Duration::from_millis(100), ..EngineOptions::default() };
+        let claim = data.claim_for_engine().unwrap();
+        let session = Session::open_hosting(data.clone(), session_options, claim).unwrap();
+        session.start().await.unwrap();
+        assert_eq!(session.status().connection, CONNECTION);
+        Site { moto, tmp, data, standin, session }
     }
 
     async fn add_clip(&self, name: &str) -> (JobId, std::path::PathBuf) {
         let clip = make_clip(self.tmp.path(), name, 1);
-        let report = self.engine.add_paths([clip.clone()]).await;
+        let report = self.session.add(vec![clip.clone()]).await.unwrap();
         assert_eq!(report.accepted[0].connection, CONNECTION);
         (report.accepted[0].id, clip)
     }
 
     async fn settled(&self, id: JobId) -> JobView {
-        tokio::time::timeout(Duration::from_secs(60), self.engine.settled(id)).await.expect("settles").unwrap()
+        tokio::time::timeout(Duration::from_secs(60), self.session.settled(id)).await.expect("settles").unwrap()
     }
 }
 
@@ -114,11 +117,12 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
         Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 40 }, JobStep::Complete]).await;
     let store = Store::open(&site.data.store_file()).unwrap();
     let local_clip = make_clip(site.tmp.path(), "local only.mp4", 1);
-    let local_job = record_jobs(&store, &ConnectionName::local(), &local_buckets(), [local_clip]).await.0.remove(0);
+    let local_job =
+        record_jobs(&store, &ConnectionName::local(), &local_buckets(), intake::plan([local_clip]).await).0.remove(0);
     let resources = Settings::load(&site.data).unwrap().get_aws(CONNECTION).unwrap().resources.clone().unwrap();
     let distribution = resources.distribution.clone().expect("setup made a distribution");
     let (uploads, media) = (resources.upload_bucket.clone(), resources.media_bucket.clone());
-    assert_eq!(site.engine.transcoder_name(), "mediaconvert");
+    assert_eq!(site.session.status().transcoder, "mediaconvert");
 
     let (id, clip) = site.add_clip("A001 interview.mp4").await;
     let job = site.settled(id).await;
@@ -153,35 +157,35 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
 
     // The Local job was left alone, and this engine will not act on it.
     assert_eq!(store.get(local_job.id).unwrap().unwrap().state, JobState::QUEUED);
-    assert!(matches!(site.engine.pause(local_job.id), Err(EngineError::OtherConnection { .. })));
+    let refused = site.session.pause(local_job.id).await.unwrap_err();
+    assert_eq!(refused.code, ProblemCode::OtherConnection, "{refused:?}");
 
     // The stand-in wrote MediaConvert's outputs under its names; the job records what it wrote.
-    let manifest = site.engine.manifest(id).unwrap().expect("a ready job has its manifest");
-    assert_eq!(manifest.master, format!("jobs/{id}/hls/master.m3u8"));
-    assert_eq!(manifest.poster.as_deref(), Some(format!("jobs/{id}/poster.0000000.jpg").as_str()));
+    let outputs = site.session.outputs(id).unwrap();
+    let at = |key: String| format!("s3://{media}/{key}");
+    assert_eq!(outputs.playlist, Some(at(format!("jobs/{id}/hls/master.m3u8"))));
+    assert_eq!(outputs.poster, Some(at(format!("jobs/{id}/poster.0000000.jpg"))));
     assert!(
-        manifest.variants.iter().all(|v| v.playlist.starts_with(&format!("jobs/{id}/hls/master_"))),
-        "{manifest:?}"
+        !outputs.variants.is_empty()
+            && outputs.variants.iter().all(|v| v.starts_with(&at(format!("jobs/{id}/hls/master_")))),
+        "{outputs:?}"
     );
-    assert!(
-        manifest.thumbnails.first().is_some_and(|t| t.key == format!("jobs/{id}/thumbs/thumb.0000000.jpg")),
-        "{manifest:?}"
-    );
+    assert!(outputs.thumbnails.first() == Some(&at(format!("jobs/{id}/thumbs/thumb.0000000.jpg"))), "{outputs:?}");
 
     // Links go through the distribution, signed with the key pair setup made.
-    let linker = site.stack.linker(&site.data).await.unwrap();
     let base = format!("https://{}/jobs/{id}/", distribution.domain);
-    let stream = linker.link_job(id, LinkKind::Stream, 3600).await.unwrap();
+    let stream = site.session.link(id, LinkKind::Stream, 3600).await.unwrap();
     assert!(stream.url.starts_with(&format!("{base}links/")), "{}", stream.url);
     assert!(stream.url.contains(&format!("Key-Pair-Id={}", distribution.key_pair_id)), "{}", stream.url);
-    let poster = linker.link_job(id, LinkKind::Poster, 3600).await.unwrap();
+    let poster = site.session.link(id, LinkKind::Poster, 3600).await.unwrap();
     assert!(
         poster.url.starts_with(&format!("{base}poster.0000000.jpg?")),
         "the poster is found under MediaConvert's name: {}",
         poster.url
     );
-    assert!(linker.link_job(local_job.id, LinkKind::Stream, 60).await.is_err(), "another connection's job");
-    site.stack.shutdown().await;
+    // Another connection's job is linked on its own connection: the Local one, which never ran here.
+    assert!(site.session.link(local_job.id, LinkKind::Stream, 60).await.is_err(), "a job that is not ready");
+    site.session.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,7 +193,7 @@ async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_deta
     let truncated = JobStep::Error { code: "4000".into(), message: "The input file is truncated".into() };
     let site =
         Site::start(TranscoderKind::ElasticTranscoder, vec![JobStep::Progressing { percent: 0 }, truncated]).await;
-    assert_eq!(site.engine.transcoder_name(), "elastic-transcoder");
+    assert_eq!(site.session.status().transcoder, "elastic-transcoder");
     let (id, _) = site.add_clip("B002.mp4").await;
     let job = site.settled(id).await;
     assert_eq!(job.state, "failed", "{job:?}");
@@ -207,21 +211,21 @@ async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_deta
     let pipelines = site.standin.pipelines();
     assert_eq!(pipelines.len(), 1, "{pipelines:?}");
     assert_eq!(pipelines[0]["Name"], format!("{PREFIX}-pipeline"));
-    site.stack.shutdown().await;
+    site.session.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_job_while_mediaconvert_runs_it_cancels_the_mediaconvert_job() {
     let site = Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 10 }]).await;
     let (id, _) = site.add_clip("D004.mp4").await;
-    wait_for("MediaConvert progress", 60, || site.engine.job(id).unwrap().transcode_percent.is_some()).await;
-    assert_eq!(site.engine.cancel(id).unwrap().state, "cancelled");
+    wait_for("MediaConvert progress", 60, || site.session.job(id).unwrap().transcode_percent.is_some()).await;
+    assert_eq!(site.session.cancel(id).await.unwrap().state, "cancelled");
 
     let store = Store::open(&site.data.store_file()).unwrap();
     let backend_id =
         store.get(id).unwrap().unwrap().transcode.backend_job_id.expect("the MediaConvert job id is on record");
     let cancel_job = format!("/2017-08-29/jobs/{backend_id}");
     wait_for("CancelJob", 10, || !site.standin.requests_to("DELETE", &cancel_job).is_empty()).await;
-    assert_eq!(site.engine.job(id).unwrap().state, "cancelled");
-    site.stack.shutdown().await;
+    assert_eq!(site.session.job(id).unwrap().state, "cancelled");
+    site.session.stop().await;
 }

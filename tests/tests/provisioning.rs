@@ -23,11 +23,12 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use streamdrop_core::api::{Event, Session, SessionOptions};
 use streamdrop_core::credentials::{
     MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings, Transcoder, TranscoderKind,
 };
 use streamdrop_core::model::ConnectionName;
-use streamdrop_core::provisioning::{self, Action, Mode, PreflightError, SetupOptions, SetupReport};
+use streamdrop_core::provisioning::{self, Action, Mode, PreflightError, SetupOptions, SetupReport, StepReport};
 use streamdrop_core::signing::PrivateKey;
 use streamdrop_core::DataDir;
 use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
@@ -55,8 +56,19 @@ impl Site {
     }
 
     async fn run(&self, mode: Mode, options: SetupOptions) -> SetupReport {
-        let secrets: Arc<dyn SecretStore> = self.secrets.clone();
-        provisioning::run(&self.data, None, secrets, &options, mode).await.expect("setup starts")
+        let session = Session::open(self.data.clone(), SessionOptions::with_secrets(self.secrets.clone())).unwrap();
+        let mut events = session.subscribe();
+        let report = session.setup(None, &options, mode).await.expect("setup starts");
+        // Each step was announced as it ran, in order, with what the report says of it.
+        let mut announced = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            if let Event::SetupStep(progress) = event {
+                assert_eq!(progress.connection, CONNECTION);
+                announced.push(progress.step.line());
+            }
+        }
+        assert_eq!(announced, report.steps.iter().map(StepReport::line).collect::<Vec<_>>());
+        report
     }
 
     async fn plan(&self) -> SetupReport {
@@ -569,12 +581,13 @@ async fn setup_needs_an_aws_connection_and_a_name_prefix() {
     // Nothing listens there: these fail before any call.
     let site = Site::new("http://127.0.0.1:9", "id", "secret");
     let secrets: Arc<dyn SecretStore> = site.secrets.clone();
-    let no_prefix = provisioning::run(&site.data, None, secrets.clone(), &SetupOptions::default(), Mode::Plan).await;
+    let no_prefix =
+        provisioning::run(&site.data, None, secrets.clone(), &SetupOptions::default(), Mode::Plan, &|_| {}).await;
     assert!(matches!(no_prefix, Err(PreflightError::NoPrefix(_))), "{:?}", no_prefix.err());
-    let local = provisioning::run(&site.data, Some("Local"), secrets.clone(), &prefixed(), Mode::Plan).await;
+    let local = provisioning::run(&site.data, Some("Local"), secrets.clone(), &prefixed(), Mode::Plan, &|_| {}).await;
     assert!(matches!(local, Err(PreflightError::Local)), "{:?}", local.err());
     let options = SetupOptions { name_prefix: Some("Not_A_Bucket".into()), ..SetupOptions::default() };
-    let bad = provisioning::run(&site.data, None, secrets, &options, Mode::Plan).await;
+    let bad = provisioning::run(&site.data, None, secrets, &options, Mode::Plan, &|_| {}).await;
     assert!(matches!(bad, Err(PreflightError::BadPrefix(_))), "{:?}", bad.err());
 }
 

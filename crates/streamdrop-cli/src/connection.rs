@@ -7,15 +7,10 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use serde_json::{json, Value};
-use streamdrop_core::credentials::{
-    self, AwsAuth, AwsConnection, AwsKeys, Connection, OsKeychain, SecretItem, SecretRef, SecretStore, Settings,
-    Transcoder,
-};
-use streamdrop_core::model::ConnectionName;
+use streamdrop_core::api::{ConnectionKind, NewAuth, NewConnection, Session, SessionOptions};
+use streamdrop_core::credentials::AwsKeys;
 use streamdrop_core::DataDir;
 use zeroize::Zeroizing;
 
@@ -80,85 +75,57 @@ struct AddArgs {
 }
 
 pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
-    let data_dir = DataDir::resolve(data_dir)?;
+    let session = Session::open(DataDir::resolve(data_dir)?, SessionOptions::with_os_keychain())?;
     match args.command {
-        Command::Add(add_args) => add(&data_dir, add_args).await,
-        Command::List { json } => list(&data_dir, json),
+        Command::Add(add_args) => add(&session, add_args).await,
+        Command::List { json } => list(&session, json),
         Command::Use { name } => {
-            let mut settings = Settings::load(&data_dir)?;
-            let name = settings.set_active(&name)?.name();
-            settings.save(&data_dir)?;
-            println!("active connection: {name}");
+            let active = session.use_connection(&name).await?;
+            println!("active connection: {}", active.name);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Remove { name } => remove(&data_dir, &name).await,
-        Command::Check { name, endpoint_url, json } => check(&data_dir, name, endpoint_url, json).await,
+        Command::Remove { name } => remove(&session, &name).await,
+        Command::Check { name, endpoint_url, json } => {
+            let identity = session.check_connection(name.as_deref(), endpoint_url.as_deref()).await?;
+            if json {
+                json_line(&identity);
+            } else {
+                println!("connection {:?} works: account {}, {}", identity.connection, identity.account, identity.arn);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-/// The OS keychain as a shared store, with the reason it is needed on failure.
-pub fn keychain(why: &str) -> anyhow::Result<Arc<dyn SecretStore>> {
-    let keychain = OsKeychain::open().with_context(|| format!("{why} needs the OS keychain"))?;
-    Ok(Arc::new(keychain))
-}
-
-async fn add(data_dir: &DataDir, args: AddArgs) -> anyhow::Result<ExitCode> {
-    let name = ConnectionName::new(args.name)?;
-    let mut settings = Settings::load(data_dir)?;
-    if name.is_local() {
-        bail!("\"Local\" is the built-in local connection; choose another name");
-    }
-    if settings.get(name.as_str()).is_some() {
-        bail!("a connection named {:?} already exists (`streamdrop connection remove` it first)", name.as_str());
-    }
-    let region = match (&args.region, &args.profile) {
-        (Some(region), _) => region.clone(),
-        (None, Some(profile)) => credentials::aws::profile_region(profile).await.unwrap_or_else(default_region),
-        (None, None) => default_region(),
+async fn add(session: &Session, args: AddArgs) -> anyhow::Result<ExitCode> {
+    let auth = match args.profile {
+        Some(profile) => NewAuth::Profile(profile),
+        None if args.from_env => NewAuth::Keys(keys_from_env()?),
+        None => NewAuth::Keys(keys_from_stdin()?),
     };
-    let auth = match &args.profile {
-        Some(profile) => AwsAuth::Profile(profile.clone()),
-        None => AwsAuth::Keys,
+    let new = NewConnection {
+        name: args.name,
+        auth,
+        region: args.region,
+        endpoint_url: args.endpoint_url,
+        make_active: args.make_active,
     };
-    let connection =
-        AwsConnection { name: name.clone(), auth, region, endpoint_url: args.endpoint_url, resources: None };
-
-    let mut stored_keys = None;
-    if args.keys {
-        let secrets = keychain("a keys connection")?;
-        let keys = if args.from_env { keys_from_env()? } else { keys_from_stdin()? };
-        let secret = SecretRef::new(&name, SecretItem::AwsKeys);
-        credentials::secrets::set_secret(&secrets, &secret, keys.to_keychain_value()).await?;
-        stored_keys = Some((secrets, secret, keys.access_key_id().to_owned()));
-    }
-    settings.add(connection)?;
-    if args.make_active {
-        settings.set_active(name.as_str())?;
-    }
-    if let Err(err) = settings.save(data_dir) {
-        if let Some((secrets, secret, _)) = &stored_keys {
-            let _ = credentials::secrets::delete_secret(secrets, secret).await;
+    let added = session.add_connection(new).await?;
+    let connection = &added.connection;
+    match (&added.access_key_id, &added.kept_in) {
+        (Some(key_id), Some(kept_in)) => {
+            println!("added connection \"{}\": access key {key_id} kept in the {kept_in}", connection.name)
         }
-        return Err(err.into());
+        _ => println!(
+            "added connection \"{}\": AWS profile {:?}",
+            connection.name,
+            connection.profile.as_deref().unwrap_or_default()
+        ),
     }
-    match &stored_keys {
-        Some((secrets, _, key_id)) => {
-            println!("added connection \"{name}\": access key {key_id} kept in the {}", secrets.describe())
-        }
-        None => println!("added connection \"{name}\": AWS profile {:?}", args.profile.unwrap_or_default()),
-    }
-    if args.make_active {
-        println!("active connection: {name}");
+    if connection.active {
+        println!("active connection: {}", connection.name);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn default_region() -> String {
-    std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .ok()
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| "us-east-1".into())
 }
 
 fn keys_from_env() -> anyhow::Result<AwsKeys> {
@@ -204,130 +171,51 @@ fn checked_keys(id: &str, secret: &str, token: Option<&str>) -> anyhow::Result<A
     Ok(AwsKeys::new(id, secret, token))
 }
 
-fn describe(connection: &Connection) -> Value {
-    match connection {
-        Connection::Local => json!({ "name": "Local", "kind": "local" }),
-        Connection::Aws(aws) => {
-            let (kind, profile) = match &aws.auth {
-                AwsAuth::Keys => ("keys", None),
-                AwsAuth::Profile(p) => ("profile", Some(p.as_str())),
-            };
-            let resources = aws.resources.as_ref();
-            json!({
-                "name": aws.name.as_str(),
-                "kind": kind,
-                "profile": profile,
-                "region": aws.region,
-                "endpointUrl": aws.endpoint_url,
-                "uploadBucket": resources.map(|r| r.upload_bucket.as_str()),
-                "mediaBucket": resources.map(|r| r.media_bucket.as_str()),
-                "transcoder": resources.map(|r| r.transcoder.kind().as_str()),
-                "mediaconvertRoleArn": resources.and_then(|r| match &r.transcoder {
-                    Transcoder::MediaConvert { role_arn } => role_arn.as_deref(),
-                    _ => None,
-                }),
-                "distribution": resources.and_then(|r| r.distribution.as_ref()).map(|d| json!({
-                    "id": d.id, "domain": d.domain, "keyPairId": d.key_pair_id
-                })),
-            })
-        }
-    }
-}
-
-fn list(data_dir: &DataDir, json: bool) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(data_dir)?;
-    let active = settings.active_name().clone();
+fn list(session: &Session, json: bool) -> anyhow::Result<ExitCode> {
+    let listed = session.connections()?;
     if json {
-        let connections: Vec<Value> = settings
-            .connections()
-            .iter()
-            .map(|c| {
-                let mut value = describe(c);
-                value["active"] = json!(c.name() == active);
-                value
-            })
-            .collect();
-        json_line(&json!({ "active": active.as_str(), "connections": connections }));
+        json_line(&listed);
         return Ok(ExitCode::SUCCESS);
     }
-    for connection in settings.connections() {
-        let marker = if connection.name() == active { '*' } else { ' ' };
-        let text = match connection {
-            Connection::Local => "local     the embedded S3 server on this machine".to_owned(),
-            Connection::Aws(aws) => {
-                let auth = match &aws.auth {
-                    AwsAuth::Keys => "keys      access key in the OS keychain".to_owned(),
-                    AwsAuth::Profile(p) => format!("profile   {p}"),
+    for connection in &listed.connections {
+        let marker = if connection.active { '*' } else { ' ' };
+        let text = match connection.kind {
+            ConnectionKind::Local => "local     the embedded S3 server on this machine".to_owned(),
+            kind => {
+                let auth = match (kind, &connection.profile) {
+                    (ConnectionKind::Profile, Some(profile)) => format!("profile   {profile}"),
+                    _ => "keys      access key in the OS keychain".to_owned(),
                 };
-                let mut text = format!("{auth}, {}", aws.region);
-                if let Some(url) = &aws.endpoint_url {
+                let mut text = format!("{auth}, {}", connection.region.as_deref().unwrap_or_default());
+                if let Some(url) = &connection.endpoint_url {
                     text.push_str(&format!(", endpoint {url}"));
                 }
-                match &aws.resources {
-                    Some(r) => {
-                        text.push_str(&format!(", buckets {} and {}", r.upload_bucket, r.media_bucket));
-                        if let Some(d) = &r.distribution {
+                match (&connection.upload_bucket, &connection.media_bucket) {
+                    (Some(uploads), Some(media)) => {
+                        text.push_str(&format!(", buckets {uploads} and {media}"));
+                        if let Some(d) = &connection.distribution {
                             text.push_str(&format!(", {}", d.domain));
                         }
                     }
-                    None => text.push_str(", not set up (streamdrop setup --plan)"),
+                    _ => text.push_str(", not set up (streamdrop setup --plan)"),
                 }
                 text
             }
         };
-        println!("{marker} {:<20} {text}", connection.name().as_str());
+        println!("{marker} {:<20} {text}", connection.name);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn remove(data_dir: &DataDir, name: &str) -> anyhow::Result<ExitCode> {
-    let mut settings = Settings::load(data_dir)?;
-    let connection = settings.get_aws(name)?.clone();
-    let has_secrets =
-        connection.auth == AwsAuth::Keys || connection.resources.as_ref().is_some_and(|r| r.distribution.is_some());
-    let secrets = match keychain("removing a connection's secrets") {
-        Ok(secrets) => Some(secrets),
-        Err(err) if has_secrets => return Err(err),
-        Err(_) => None,
-    };
-    let mut removed = Vec::new();
-    if let Some(secrets) = &secrets {
-        for item in SecretItem::ALL {
-            let secret = SecretRef::new(&connection.name, item);
-            if credentials::secrets::delete_secret(secrets, &secret).await? {
-                removed.push(secret.to_string());
-            }
-        }
+async fn remove(session: &Session, name: &str) -> anyhow::Result<ExitCode> {
+    let removed = session.remove_connection(name).await?;
+    println!("removed connection {:?}", removed.name);
+    for what in &removed.deleted_secrets {
+        println!("deleted {what} from the {}", removed.kept_in);
     }
-    settings.remove(name)?;
-    settings.save(data_dir)?;
-    println!("removed connection {:?}", connection.name.as_str());
-    for what in removed {
-        println!("deleted {what} from the OS keychain");
-    }
-    if connection.resources.is_some() {
+    if removed.had_resources {
         println!("its AWS resources are left as they are (buckets, role, key group, distribution)");
     }
-    println!("active connection: {}", settings.active_name());
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn check(
-    data_dir: &DataDir,
-    name: Option<String>,
-    endpoint_url: Option<String>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(data_dir)?;
-    let name = name.unwrap_or_else(|| settings.active_name().to_string());
-    let connection = settings.get_aws(&name)?;
-    let secrets = OsKeychain::open_shared();
-    let target = credentials::target(connection, &secrets, endpoint_url.as_deref()).await?;
-    let identity = credentials::caller_identity(connection, &target).await?;
-    if json {
-        json_line(&json!({ "connection": connection.name.as_str(), "account": identity.account, "arn": identity.arn }));
-    } else {
-        println!("connection {:?} works: account {}, {}", connection.name.as_str(), identity.account, identity.arn);
-    }
+    println!("active connection: {}", removed.active);
     Ok(ExitCode::SUCCESS)
 }

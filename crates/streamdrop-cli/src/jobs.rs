@@ -3,16 +3,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::json;
-use streamdrop_core::credentials::{AwsResources, Connection, Settings};
-use streamdrop_core::engine::{record_jobs, EngineOptions};
-use streamdrop_core::model::LiveProgress;
-use streamdrop_core::stack::AwsStackOptions;
-use streamdrop_core::stack::{local_buckets, LocalStackOptions};
-use streamdrop_core::store::Store;
-use streamdrop_core::{DataDir, Engine, JobView, Rejection, Stack};
+use streamdrop_core::api::{OutputsView, Session, SessionOptions};
+use streamdrop_core::credentials::MemorySecretStore;
+use streamdrop_core::{DataDir, JobView, Rejection, StateName};
 
 use crate::output::{self, json_line};
 
@@ -48,41 +44,38 @@ struct Submitted {
 struct SubmittedJob {
     #[serde(flatten)]
     job: JobView,
-    /// Where the job's results are, by name (once ready).
-    outputs: serde_json::Value,
+    /// Where the job's file and results are, by name.
+    outputs: OutputsView,
 }
 
 /// Adds the files to the active connection (`streamdrop connection use`);
 /// with `--wait`, runs them through the whole pipeline here.
 pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
-    let mut accepted = Vec::new();
-    let rejected = if args.wait {
-        // This process hosts the engine until the jobs settle.
-        let stack =
-            Stack::open_active(&data_dir, LocalStackOptions::default(), AwsStackOptions::with_os_keychain()).await?;
-        let result = run_to_the_end(&stack, &data_dir, args.files, &mut accepted).await;
-        stack.shutdown().await;
+    let (accepted, rejected) = if args.wait {
+        // This process hosts the engine until the jobs settle. Its edge makes
+        // no links, so the local signing key need not come from the keychain.
+        let claim = data_dir.claim_for_engine()?;
+        let mut options = SessionOptions::with_os_keychain();
+        options.local.secrets = Arc::new(MemorySecretStore::new());
+        let session = Session::open_hosting(data_dir, options, claim)?;
+        let result = run_to_the_end(&session, args.files).await;
+        session.stop().await;
         result?
     } else {
-        let settings = Settings::load(&data_dir)?;
-        let buckets = match settings.active() {
-            Connection::Local => local_buckets(),
-            Connection::Aws(aws) => aws.resources.as_ref().map(AwsResources::buckets).ok_or_else(|| {
-                anyhow::anyhow!("connection {:?} has no buckets yet: run `streamdrop setup --apply`", aws.name.as_str())
-            })?,
-        };
-        let store = Store::open(&data_dir.store_file())?;
-        let (jobs, rejected) = record_jobs(&store, settings.active_name(), &buckets, args.files).await;
-        accepted.extend(
-            jobs.iter().map(|job| SubmittedJob { job: JobView::of(job, &LiveProgress::default()), outputs: json!({}) }),
-        );
-        rejected
+        let session = Session::open(data_dir, SessionOptions::with_os_keychain())?;
+        let report = session.add(args.files).await?;
+        let accepted = report
+            .accepted
+            .into_iter()
+            .map(|job| Ok(SubmittedJob { outputs: session.outputs(job.id)?, job }))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        (accepted, report.rejected)
     };
     for rejection in &rejected {
         output::problem_view(&rejection.problem, verbose);
     }
-    let failed = accepted.iter().any(|s| s.job.state == "failed");
+    let failed = accepted.iter().any(|s| s.job.state == StateName::Failed);
     if args.json {
         json_line(&Submitted { accepted, rejected: rejected.clone() });
     } else {
@@ -97,43 +90,21 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) 
     Ok(if failed || !rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
-/// Adds `files` to `stack`'s engine and waits for each job to settle.
-async fn run_to_the_end(
-    stack: &Stack,
-    data_dir: &DataDir,
-    files: Vec<PathBuf>,
-    accepted: &mut Vec<SubmittedJob>,
-) -> anyhow::Result<Vec<Rejection>> {
-    let engine = stack.start_engine(data_dir, EngineOptions::default())?;
-    let report = engine.add_paths(files).await;
+/// Starts the engine, adds `files` and waits for each job to settle.
+async fn run_to_the_end(session: &Session, files: Vec<PathBuf>) -> anyhow::Result<(Vec<SubmittedJob>, Vec<Rejection>)> {
+    session.start().await?;
+    let report = session.add(files).await?;
+    let mut accepted = Vec::new();
     for job in &report.accepted {
-        let job = engine.settled(job.id).await?;
-        let outputs = if job.state == "ready" { outputs_of(&engine, &job).await? } else { json!({}) };
-        accepted.push(SubmittedJob { job, outputs });
+        let job = session.settled(job.id).await?;
+        accepted.push(SubmittedJob { outputs: session.outputs(job.id)?, job });
     }
-    Ok(report.rejected)
-}
-
-/// A ready job's results: what exists, by name.
-async fn outputs_of(engine: &Engine, job: &JobView) -> anyhow::Result<serde_json::Value> {
-    let out = engine.outputs(job.id)?;
-    let manifest = engine.manifest(job.id)?;
-    let bucket = &out.layout.bucket;
-    let s3 = |key: &str| format!("s3://{bucket}/{key}");
-    Ok(json!({
-        "upload": out.upload.to_string(),
-        "original": out.original.to_string(),
-        "playlist": manifest.as_ref().map(|m| s3(&m.master)),
-        "variants": manifest.as_ref().map(|m| m.variants.iter().map(|v| s3(&v.playlist)).collect::<Vec<_>>()),
-        "thumbnails": manifest.as_ref().map(|m| m.thumbnails.iter().map(|t| s3(&t.key)).collect::<Vec<_>>()),
-        "poster": manifest.as_ref().and_then(|m| m.poster.as_deref()).map(s3),
-    }))
+    Ok((accepted, report.rejected))
 }
 
 pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<ExitCode> {
-    let data_dir = DataDir::resolve(data_dir)?;
-    let store = Store::open(&data_dir.store_file())?;
-    let jobs = store.list()?.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect::<Vec<_>>();
+    let session = Session::open(DataDir::resolve(data_dir)?, SessionOptions::with_os_keychain())?;
+    let jobs = session.jobs()?;
     if args.json {
         json_line(&jobs);
     } else if jobs.is_empty() {

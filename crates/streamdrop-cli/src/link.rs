@@ -5,11 +5,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use streamdrop_core::api::{Session, SessionOptions};
 use streamdrop_core::model::LinkKind;
-use streamdrop_core::stack::AwsStackOptions;
-use streamdrop_core::stack::LocalStackOptions;
-use streamdrop_core::store::Store;
-use streamdrop_core::{DataDir, JobId, Stack};
+use streamdrop_core::{DataDir, JobId};
 
 use crate::units::parse_duration;
 
@@ -29,22 +27,10 @@ pub struct Args {
 }
 
 pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.kind != LinkKind::Preview, "preview links are made by the app's player");
-    let data_dir = DataDir::resolve(data_dir)?;
-    // The edge belongs to the running app or `streamdrop serve`; this command only writes and signs.
-    let local = LocalStackOptions { serve_edge: false, ..LocalStackOptions::with_os_keychain() };
-    let job = Store::open(&data_dir.store_file())?
-        .get(args.job_id)?
-        .ok_or_else(|| anyhow::anyhow!("no job with id {}", args.job_id))?;
-    let stack = Stack::open_named(&data_dir, &job.connection, local, AwsStackOptions::with_os_keychain()).await?;
-    let result = match stack.linker(&data_dir).await {
-        Ok(linker) => linker.link_job(args.job_id, args.kind, args.expires_in).await,
-        Err(err) => Err(err),
-    };
-    let local = matches!(stack, Stack::Local(_));
-    stack.shutdown().await;
-    println!("{}", result?.url);
-    if local {
+    let session = Session::open(DataDir::resolve(data_dir)?, SessionOptions::with_os_keychain())?;
+    let link = session.link(args.job_id, args.kind, args.expires_in).await?;
+    println!("{}", link.url);
+    if session.job(args.job_id)?.connection.is_local() {
         eprintln!("{LOCAL_LINKS_NOTE}");
     }
     Ok(ExitCode::SUCCESS)

@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde::Serialize;
+use streamdrop_core::api::{Session, SessionOptions};
 use streamdrop_core::control::{self, ControlServer, Reply, Request};
-use streamdrop_core::engine::EngineOptions;
 use streamdrop_core::local::LocalCredentials;
-use streamdrop_core::stack::LocalStackOptions;
-use streamdrop_core::{DataDir, Engine, LocalStack};
+use streamdrop_core::model::ConnectionName;
+use streamdrop_core::stack::local_buckets;
+use streamdrop_core::DataDir;
 
 use crate::output::json_line;
 
@@ -49,21 +50,21 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         _ => None,
     };
     let generated = from_env.is_none();
-    let options = LocalStackOptions {
-        bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port),
-        credentials: from_env,
-        ..LocalStackOptions::with_os_keychain()
-    };
+    let mut options = SessionOptions::with_os_keychain();
+    options.local.bind = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), args.port);
+    options.local.credentials = from_env;
+    options.hosted = Some(ConnectionName::local());
     // Claimed before anything starts: a second `serve` or the app must not start a second server.
-    let lock = data_dir.claim_for_engine()?;
-    let stack = LocalStack::start(&data_dir, options).await?;
-    let engine = stack.start_engine_locked(lock.clone(), &data_dir, EngineOptions::default())?;
-    let _control = ControlServer::start(&data_dir, &lock, Arc::new(ServeControl(engine.clone())))
+    let claim = data_dir.claim_for_engine()?;
+    let session = Session::open_hosting(data_dir.clone(), options, claim.clone())?;
+    session.start().await?;
+    let _control = ControlServer::start(&data_dir, &claim, Arc::new(ServeControl(session.clone())))
         .map_err(|e| anyhow::anyhow!("cannot open the control channel in {}: {e}", data_dir.path().display()))?;
-    let creds = stack.credentials();
+    let server = session.local_server().ok_or_else(|| anyhow::anyhow!("the local stack did not start"))?;
+    let creds = &server.credentials;
     let started = Started {
-        s3_endpoint: stack.endpoint(),
-        edge_url: stack.edge_url(),
+        s3_endpoint: &server.s3_endpoint,
+        edge_url: &server.edge_url,
         access_key_id: creds.access_key_id(),
         secret_access_key: generated.then(|| creds.secret_access_key()),
         data_dir: data_dir.path().display().to_string(),
@@ -72,6 +73,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     if args.json {
         json_line(&started);
     } else {
+        let buckets = local_buckets();
         println!("Streamdrop local stack");
         println!("  S3 endpoint:        {}", started.s3_endpoint);
         println!("  signed-link edge:   {}", started.edge_url);
@@ -80,21 +82,21 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
             Some(secret) => println!("  secret access key:  {secret}  (generated for this run; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to choose your own)"),
             None => println!("  secret access key:  from AWS_SECRET_ACCESS_KEY"),
         }
-        println!("  buckets:            {}, {}", stack.storage().buckets.uploads, stack.storage().buckets.media);
+        println!("  buckets:            {}, {}", buckets.uploads, buckets.media);
         println!("  data:               {}", started.data_dir);
         println!("Press Ctrl-C to stop.");
     }
     crate::signals::stop_requested().await;
-    stack.shutdown().await;
+    session.stop().await;
     Ok(ExitCode::SUCCESS)
 }
 
 /// What others ask of `serve`: files handed over become jobs of its engine.
-struct ServeControl(Engine);
+struct ServeControl(Session);
 
 impl control::Handler for ServeControl {
     fn handle(&self, request: Request) -> BoxFuture<'static, Reply> {
-        let engine = self.0.clone();
+        let session = self.0.clone();
         Box::pin(async move {
             let Request::Activate { paths } = request;
             if paths.is_empty() {
@@ -102,14 +104,16 @@ impl control::Handler for ServeControl {
                     message: "Streamdrop is already running on this data dir as `streamdrop serve`; stop it to open the app here".into(),
                 };
             }
-            let report = engine.add_paths(paths).await;
-            Reply::Done {
-                by: "serve".into(),
-                message: format!(
-                    "Added {} file(s) to the running `streamdrop serve` ({} refused).",
-                    report.accepted.len(),
-                    report.rejected.len()
-                ),
+            match session.add(paths).await {
+                Ok(report) => Reply::Done {
+                    by: "serve".into(),
+                    message: format!(
+                        "Added {} file(s) to the running `streamdrop serve` ({} refused).",
+                        report.accepted.len(),
+                        report.rejected.len()
+                    ),
+                },
+                Err(problem) => Reply::Refused { message: problem.message() },
             }
         })
     }

@@ -7,8 +7,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use streamdrop_core::credentials::{OsKeychain, TranscoderKind};
-use streamdrop_core::provisioning::{self, Mode, SetupOptions, SetupReport};
+use streamdrop_core::api::{Session, SessionOptions};
+use streamdrop_core::credentials::TranscoderKind;
+use streamdrop_core::provisioning::{Mode, SetupOptions, SetupReport};
 use streamdrop_core::DataDir;
 
 use crate::output::json_line;
@@ -53,10 +54,10 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         transcoder: args.transcoder,
         rotate_signing_key: args.rotate_signing_key,
     };
-    // Keys connections read their key from it; every setup reads (and apply
-    // may write) the CloudFront signing key there.
-    let secrets = OsKeychain::open_shared();
-    let report = provisioning::run(&data_dir, args.connection.as_deref(), secrets, &options, mode).await?;
+    // Keys connections read their key from the keychain; every setup reads
+    // (and apply may write) the CloudFront signing key there.
+    let session = Session::open(data_dir, SessionOptions::with_os_keychain())?;
+    let report = session.setup(args.connection.as_deref(), &options, mode).await?;
     if args.json {
         json_line(&report);
     } else {

@@ -14,8 +14,42 @@ use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
-use crate::model::{MediaInfo, Problem, ProblemCode, SourceFile};
+use futures_util::StreamExt;
+
+use crate::model::{MediaInfo, Problem, ProblemCode, Rejection, SourceFile};
 use crate::transcode::probe::{self, ProbeError};
+
+/// Files read as media at once: ffprobe is mostly waiting on the disk.
+const PARALLELISM: usize = 4;
+
+/// What a batch of paths would become: the files that pass, in the order
+/// given, and a rejection with its reason for each that does not. Nothing is
+/// recorded until the plan is applied (the engine's `add_plan`).
+#[derive(Debug, Clone, Default)]
+pub struct IntakePlan {
+    pub accepted: Vec<Accepted>,
+    pub rejected: Vec<Rejection>,
+}
+
+/// [`examine`]s each path, a few at once, keeping the order given.
+pub async fn plan(paths: impl IntoIterator<Item = std::path::PathBuf>) -> IntakePlan {
+    let examined: Vec<_> = futures_util::stream::iter(paths)
+        .map(|path| async move {
+            let outcome = examine(&path).await;
+            (path, outcome)
+        })
+        .buffered(PARALLELISM)
+        .collect()
+        .await;
+    let mut plan = IntakePlan::default();
+    for (path, outcome) in examined {
+        match outcome {
+            Ok(accepted) => plan.accepted.push(accepted),
+            Err(problem) => plan.rejected.push(Rejection::new(&path, problem)),
+        }
+    }
+    plan
+}
 
 /// A file that passed intake: what it is on disk, and what it holds.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,6 +3,7 @@
 //! same code runs in the window, in a terminal and in tests.
 //!
 //! Map (see ARCHITECTURE.md):
+//! - [`api`]: every operation, once, for every face (the window, the CLI, the control channel).
 //! - [`data_dir`]: where data, settings and the job store live.
 //! - [`control`]: the socket through which other processes reach the one running the engine.
 //! - [`model`]: the types everything shares (ids, jobs and their states, media, objects, links,
@@ -17,6 +18,7 @@
 //! - [`stack`]: what a connection's jobs run on (the local stack, or an AWS connection's services).
 //! - [`transcode`], [`signing`], [`credentials`], [`provisioning`]: later stages of the flow.
 
+pub mod api;
 pub mod clock;
 pub mod control;
 pub mod credentials;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
+use streamdrop_core::intake;
 use streamdrop_core::model::{ConnectionName, Job};
 use streamdrop_core::stack::{local_buckets, LocalStackOptions};
 use streamdrop_core::store::Store;
@@ -22,7 +23,8 @@ fn master_of(layout: &streamdrop_core::model::OutputLayout) -> ObjectRef {
 /// Records `path` as a queued job of Local, as `streamdrop submit` without `--wait` does.
 async fn record(data_dir: &DataDir, path: PathBuf) -> Job {
     let store = Store::open(&data_dir.store_file()).unwrap();
-    let (mut jobs, rejected) = record_jobs(&store, &ConnectionName::local(), &local_buckets(), [path]).await;
+    let (mut jobs, rejected) =
+        record_jobs(&store, &ConnectionName::local(), &local_buckets(), intake::plan([path]).await);
     assert!(rejected.is_empty(), "{rejected:?}");
     jobs.remove(0)
 }

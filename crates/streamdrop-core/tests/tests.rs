@@ -8,6 +8,7 @@ mod engine_controls;
 mod intake;
 mod links;
 mod local_stack;
+mod session;
 mod signing_openssl;
 mod signing_vectors;
 mod signing_verify;

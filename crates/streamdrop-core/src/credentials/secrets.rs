@@ -130,14 +130,11 @@ impl OsKeychain {
         }
     }
 
-    /// The platform store if it opens, else a store whose every call fails
-    /// with the reason: for commands that need a secret only on some paths
-    /// (a profile connection reads none).
+    /// The platform store, opened on first use; if it does not open, every
+    /// call fails with the reason. For what needs a secret only on some paths
+    /// (a profile connection reads none; listing jobs reads nothing).
     pub fn open_shared() -> std::sync::Arc<dyn SecretStore> {
-        match Self::open() {
-            Ok(keychain) => std::sync::Arc::new(keychain),
-            Err(err) => std::sync::Arc::new(UnavailableKeychain(err)),
-        }
+        std::sync::Arc::new(LazyKeychain(std::sync::OnceLock::new()))
     }
 
     fn entry(&self, secret: &SecretRef) -> Result<keyring_core::Entry, SecretStoreError> {
@@ -186,25 +183,34 @@ impl SecretStore for OsKeychain {
     }
 }
 
-/// The keychain that could not be opened: every call fails with why.
-#[derive(Debug)]
-struct UnavailableKeychain(SecretStoreError);
+/// The OS keychain, opened on first use (connecting to it costs a D-Bus
+/// round trip, and a missing one is only an error for what needs it).
+struct LazyKeychain(std::sync::OnceLock<Result<OsKeychain, SecretStoreError>>);
 
-impl SecretStore for UnavailableKeychain {
-    fn get(&self, _: &SecretRef) -> Result<Option<Zeroizing<String>>, SecretStoreError> {
-        Err(self.0.clone())
+impl LazyKeychain {
+    fn keychain(&self) -> Result<&OsKeychain, SecretStoreError> {
+        self.0.get_or_init(OsKeychain::open).as_ref().map_err(Clone::clone)
+    }
+}
+
+impl SecretStore for LazyKeychain {
+    fn get(&self, secret: &SecretRef) -> Result<Option<Zeroizing<String>>, SecretStoreError> {
+        self.keychain()?.get(secret)
     }
 
-    fn set(&self, _: &SecretRef, _: &str) -> Result<(), SecretStoreError> {
-        Err(self.0.clone())
+    fn set(&self, secret: &SecretRef, value: &str) -> Result<(), SecretStoreError> {
+        self.keychain()?.set(secret, value)
     }
 
-    fn delete(&self, _: &SecretRef) -> Result<bool, SecretStoreError> {
-        Err(self.0.clone())
+    fn delete(&self, secret: &SecretRef) -> Result<bool, SecretStoreError> {
+        self.keychain()?.delete(secret)
     }
 
     fn describe(&self) -> String {
-        "OS keychain (unavailable)".into()
+        match self.keychain() {
+            Ok(keychain) => keychain.describe(),
+            Err(_) => "OS keychain (unavailable)".into(),
+        }
     }
 }
 

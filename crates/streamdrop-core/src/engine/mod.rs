@@ -8,6 +8,7 @@ mod pipeline;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -15,11 +16,9 @@ use tokio::runtime::Handle;
 use tokio::sync::{broadcast, Semaphore};
 use tokio::task::JoinHandle;
 
-use futures_util::StreamExt;
-
 use crate::clock::now_ms;
 use crate::data_dir::EngineLock;
-use crate::intake;
+use crate::intake::{self, IntakePlan};
 use crate::model::{
     BatchId, Buckets, ConnectionName, IntakeReport, Job, JobId, JobOutputs, JobState, JobView, LiveProgress, ObjectRef,
     OutputManifest, Problem, ProblemCode, Rejection, Remedy, Stage, StateName, TranscodeRecord,
@@ -83,6 +82,8 @@ struct Inner {
     /// writes states only while its entry is still current (not paused,
     /// cancelled or replaced by a retry), under this lock.
     running: Mutex<HashMap<JobId, Running>>,
+    /// Set by [`Engine::stop`]: no task starts after it.
+    stopped: AtomicBool,
 }
 
 struct Running {
@@ -114,6 +115,7 @@ impl Engine {
                 runtime: Handle::current(),
                 events,
                 running: Mutex::new(HashMap::new()),
+                stopped: AtomicBool::new(false),
             }),
         };
         for job in engine.inner.store.list()? {
@@ -144,8 +146,13 @@ impl Engine {
     /// [`intake::examine`]), so what cannot be played is refused before any
     /// byte is sent. One bad item never affects the others.
     pub async fn add_paths(&self, paths: impl IntoIterator<Item = PathBuf>) -> IntakeReport {
+        self.add_plan(intake::plan(paths).await)
+    }
+
+    /// Records and starts the files of an intake plan (see [`intake::plan`]).
+    pub fn add_plan(&self, plan: IntakePlan) -> IntakeReport {
         let (jobs, rejected) =
-            record_jobs(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, paths).await;
+            record_jobs(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, plan);
         let mut report = IntakeReport { accepted: Vec::with_capacity(jobs.len()), rejected };
         for job in jobs {
             report.accepted.push(JobView::of(&job, &LiveProgress::default()));
@@ -283,12 +290,30 @@ impl Engine {
         Ok(self.inner.set_state(&mut job, JobState::Cancelled))
     }
 
+    /// Stops running jobs where they are, as a quit would: nothing is lost,
+    /// and the next engine on this connection resumes each at its stage
+    /// (uploads from their journal, cloud transcodes by polling them again).
+    /// Used when the app switches to another connection.
+    pub fn stop(&self) {
+        let mut running = self.inner.lock_running();
+        self.inner.stopped.store(true, Ordering::SeqCst);
+        for (_, entry) in running.drain() {
+            if let Some(task) = entry.task {
+                task.abort();
+            }
+        }
+        self.inner.transcoder.stop_all();
+    }
+
     fn spawn(&self, job: Job) {
         let mut running = self.inner.lock_running();
         self.spawn_locked(&mut running, job, None);
     }
 
     fn spawn_locked(&self, running: &mut HashMap<JobId, Running>, job: Job, after: Option<JoinHandle<()>>) {
+        if self.inner.stopped.load(Ordering::SeqCst) {
+            return;
+        }
         let control = TransferControl::new();
         let id = job.id;
         let inner = Arc::clone(&self.inner);
@@ -314,41 +339,24 @@ pub(crate) fn prepare(data_dir: &DataDir, _lock: &EngineLock) -> Result<Store, E
     Ok(Store::open(&data_dir.store_file())?)
 }
 
-/// Files read as media at once during intake: ffprobe is mostly waiting on the disk.
-const INTAKE_PARALLELISM: usize = 4;
-
-/// Examines `paths` (see [`intake::examine`]) and records each good one as a
-/// queued job of `connection`, uploading to `buckets`, all in one batch in the
-/// order given. The one place jobs are made: the engine runs them at once,
+/// Records each file of `plan` as a queued job of `connection`, uploading to
+/// `buckets`, all in one batch in the plan's order; the plan's rejections are
+/// passed on. The one place jobs are made: the engine runs them at once,
 /// `streamdrop submit` without `--wait` leaves them for the next engine on
 /// that connection to run.
-pub async fn record_jobs(
+pub fn record_jobs(
     store: &Store,
     connection: &ConnectionName,
     buckets: &Buckets,
-    paths: impl IntoIterator<Item = PathBuf>,
+    plan: IntakePlan,
 ) -> (Vec<Job>, Vec<Rejection>) {
     let batch = BatchId::new();
     let created_ms = now_ms();
-    let examined: Vec<(PathBuf, Result<intake::Accepted, Problem>)> = futures_util::stream::iter(paths)
-        .map(|path| async move {
-            let outcome = intake::examine(&path).await;
-            (path, outcome)
-        })
-        .buffered(INTAKE_PARALLELISM)
-        .collect()
-        .await;
-    let (mut jobs, mut rejected) = (Vec::new(), Vec::new());
-    for (path, outcome) in examined {
-        let accepted = match outcome {
-            Ok(accepted) => accepted,
-            Err(problem) => {
-                rejected.push(Rejection::new(&path, problem));
-                continue;
-            }
-        };
+    let (mut jobs, mut rejected) = (Vec::new(), plan.rejected);
+    for accepted in plan.accepted {
         let id = JobId::new();
         let name = accepted.source.display_name();
+        let path = accepted.source.path.clone();
         let job = Job {
             id,
             connection: connection.clone(),

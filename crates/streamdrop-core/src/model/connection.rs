@@ -77,3 +77,9 @@ impl fmt::Display for ConnectionName {
         f.write_str(&self.0)
     }
 }
+
+impl PartialEq<&str> for ConnectionName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}

@@ -109,6 +109,57 @@ problem_codes! {
         "{backend} refused the job. See Details for why; retry once it is fixed.";
     TranscoderUnavailable = "transcoder-unavailable", None,
         "{backend} cannot be used on this connection. Choose another transcoder for it.";
+    // Asking for something that cannot be done now, or at all.
+    JobNotFound = "job-not-found", None,
+        "There is no job {job}. List the jobs to see which there are.";
+    NotNow = "not-now", None,
+        "The job is {state}, so it cannot be {action}.";
+    OtherConnection = "other-connection", None,
+        "This job belongs to connection {connection}. Switch to that connection to act on it.";
+    NoEngine = "no-engine", None,
+        "Nothing is running jobs on this data folder. Open the app or start streamdrop serve, then try again.";
+    Busy = "busy", None,
+        "Another Streamdrop is already running on this data folder. Close it, or use another data folder.";
+    ConnectionNotFound = "connection-not-found", None,
+        "There is no connection named {connection}. List the connections to see which there are.";
+    ConnectionExists = "connection-exists", None,
+        "A connection named {connection} already exists. Choose another name, or remove that one first.";
+    LocalIsFixed = "local-is-fixed", None,
+        "The Local connection is built in: it cannot be added, changed or set up.";
+    BadConnectionName = "bad-connection-name", None,
+        "{reason}. Choose another name.";
+    NotSetUp = "not-set-up", None,
+        "Connection {connection} is not set up yet. Run setup for it first.";
+    SetupCannotStart = "setup-cannot-start", None,
+        "Setup cannot start: {reason}.";
+    SettingsUnreadable = "settings-unreadable", None,
+        "Streamdrop could not read or write its settings. See Details; fix or remove the settings file, then try again.";
+    // Keys, the keychain, AWS.
+    NoKeychain = "no-keychain", None,
+        "This computer has no keychain Streamdrop can use. Start one (GNOME Keyring or KWallet) and unlock it, or use an AWS profile instead of keys.";
+    KeychainRefused = "keychain-refused", Retry,
+        "The keychain refused Streamdrop's request. Unlock it, then try again.";
+    BadKeys = "bad-keys", None,
+        "An access key needs both its id and its secret, without spaces. Check them and try again.";
+    MissingKeys = "missing-keys", None,
+        "The access key of connection {connection} is not in this computer's keychain. Add the connection again with its key.";
+    MissingSigningKey = "missing-signing-key", None,
+        "This computer's keychain has no signing key for connection {connection}, so links cannot be made here. Run setup on this computer to add one.";
+    AwsUnreachable = "aws-unreachable", Retry,
+        "Streamdrop could not reach AWS with connection {connection}. Check the network and the connection's keys, then try again.";
+    // Links.
+    LinkNotReady = "link-not-ready", None,
+        "This job is not ready yet: links can be made once it has been converted.";
+    BadLifetime = "bad-lifetime", None,
+        "A link can last from one second to 365 days. Choose a lifetime in that range.";
+    NoPoster = "no-poster", None,
+        "This job has no poster: audio has no picture to take one from.";
+    PreviewIsTheApps = "preview-is-the-apps", None,
+        "Preview links are made by the app's player. Choose a stream, poster or original link.";
+    LinkFailed = "link-failed", Retry,
+        "The link could not be made. See Details; try again once the cause has passed.";
+    ClipboardFailed = "clipboard-failed", Retry,
+        "The text could not be put on the clipboard. Try again, or select the link and copy it by hand.";
     // Streamdrop itself.
     KeychainUnavailable = "keychain-unavailable", None,
         "The keychain could not be opened, so links made now stop working when Streamdrop quits. To keep them working, unlock the keychain and start Streamdrop again.";
@@ -199,7 +250,13 @@ impl Problem {
 
     /// What a person sees of it: sentence, code, remedy and detail.
     pub fn view(&self) -> ProblemView {
-        ProblemView { code: self.code, message: self.message(), remedy: self.remedy(), detail: self.detail.clone() }
+        ProblemView {
+            code: self.code,
+            message: self.message(),
+            params: self.params.clone(),
+            remedy: self.remedy(),
+            detail: self.detail.clone(),
+        }
     }
 }
 
@@ -211,6 +268,10 @@ fn fallback(name: &str, sentence_start: bool) -> &'static str {
         ("backend", false) => "the transcoder",
         ("action", _) => "do that",
         ("code", _) => "an error",
+        ("job", _) => "with that id",
+        ("state", _) => "busy",
+        ("connection", _) => "by that name",
+        ("reason", _) => "something is missing",
         _ => "…",
     }
 }
@@ -230,6 +291,8 @@ pub struct ProblemView {
     pub code: ProblemCode,
     /// One plain sentence: what happened and what to do.
     pub message: String,
+    /// The values in the sentence, by name: for translating it from `code`.
+    pub params: BTreeMap<String, String>,
     pub remedy: Remedy,
     /// The raw detail, with credentials and signatures removed.
     pub detail: Option<String>,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BatchId, Job, JobId, JobState, LiveProgress, Problem, ProblemView, Stage, StateName};
+use super::{BatchId, ConnectionName, Job, JobId, JobState, LiveProgress, Problem, ProblemView, Stage, StateName};
 
 /// A job as the UI and `--json` consumers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub struct JobView {
     /// Where the file is stored now: the upload, then (once copied) the kept original.
     pub location: String,
     /// The connection the job runs on (`Local`, or an AWS connection's name).
-    pub connection: String,
+    pub connection: ConnectionName,
 }
 
 impl JobView {
@@ -75,7 +75,7 @@ impl JobView {
             batch_id: job.batch,
             position: job.position,
             location: location.to_string(),
-            connection: job.connection.to_string(),
+            connection: job.connection.clone(),
         }
     }
 }
@@ -94,6 +94,13 @@ impl Rejection {
         let file_name =
             path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         Self { path: path.display().to_string(), file_name, problem: problem.view() }
+    }
+}
+
+impl IntakeReport {
+    /// Every path refused for the same reason (nothing could take them).
+    pub fn refused(paths: &[std::path::PathBuf], problem: &Problem) -> Self {
+        Self { accepted: Vec::new(), rejected: paths.iter().map(|p| Rejection::new(p, problem.clone())).collect() }
     }
 }
 

@@ -40,7 +40,8 @@ use serde::Serialize;
 
 pub use error::{ApiError, Failure, StepError};
 pub use report::{Action, Mode, SetupReport, StepReport};
-use steps::{run_steps, Ctx, Found};
+pub use steps::OnStep;
+use steps::{run_steps, Ctx, Found, Steps};
 
 use crate::credentials::{
     self, AwsConnection, AwsResources, ConnectionError, DistributionInfo, SecretStore, Settings, SettingsError,
@@ -159,6 +160,7 @@ pub async fn run(
     secrets: Arc<dyn SecretStore>,
     options: &SetupOptions,
     mode: Mode,
+    on_step: &OnStep,
 ) -> Result<SetupReport, PreflightError> {
     let settings = Settings::load(data_dir)?;
     let name = connection_name.map(str::to_owned).unwrap_or_else(|| settings.active_name().to_string());
@@ -201,8 +203,9 @@ pub async fn run(
         known_distribution_id,
         found: Found::default(),
     };
-    let mut steps = Vec::new();
+    let mut steps = Steps::new(on_step);
     let error = run_steps(&mut ctx, &mut steps).await.err();
+    let steps = steps.done;
     if let Some(err) = &error {
         tracing::info!(step = err.step, "setup stopped: {err}");
     }

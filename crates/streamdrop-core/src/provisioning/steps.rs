@@ -110,6 +110,27 @@ impl<T> Check<T> {
     }
 }
 
+/// The steps' reports as they come: kept for the report, and told at once
+/// to whoever shows progress (the app's setup wizard).
+pub(super) struct Steps<'a> {
+    pub(super) done: Vec<StepReport>,
+    on_step: &'a OnStep,
+}
+
+/// Told each step's report as soon as it has run.
+pub type OnStep = dyn Fn(&StepReport) + Send + Sync;
+
+impl<'a> Steps<'a> {
+    pub(super) fn new(on_step: &'a OnStep) -> Self {
+        Self { done: Vec::new(), on_step }
+    }
+
+    fn push(&mut self, report: StepReport) {
+        (self.on_step)(&report);
+        self.done.push(report);
+    }
+}
+
 /// Runs one step: check, then (applying, and if something must change) apply.
 /// `$what` names the resource for messages: "the MediaConvert service role X".
 macro_rules! step {
@@ -144,7 +165,7 @@ macro_rules! step {
     }};
 }
 
-pub(super) async fn run_steps(ctx: &mut Ctx, reports: &mut Vec<StepReport>) -> Result<(), StepError> {
+pub(super) async fn run_steps(ctx: &mut Ctx, reports: &mut Steps<'_>) -> Result<(), StepError> {
     let n = ctx.names.clone();
     step!(
         ctx,

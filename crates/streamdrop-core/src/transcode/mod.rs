@@ -133,4 +133,10 @@ pub trait Transcoder: Send + Sync {
     fn poll_interval(&self) -> Option<std::time::Duration> {
         None
     }
+
+    /// Stops the work this process does for its jobs, because the engine is
+    /// stopping (the app switches connection). Cloud jobs go on without us and
+    /// are polled again by the next engine; a local one is killed and is
+    /// submitted again then.
+    fn stop_all(&self) {}
 }

@@ -234,6 +234,13 @@ impl Transcoder for LocalFfmpeg {
         .boxed()
     }
 
+    fn stop_all(&self) {
+        let ids: Vec<String> = self.inner.jobs.lock().unwrap().keys().cloned().collect();
+        for id in ids {
+            self.stop(&id);
+        }
+    }
+
     /// A status is a lookup in memory: polling often costs nothing and ends each job
     /// up to a whole cloud poll interval (2 s) sooner.
     fn poll_interval(&self) -> Option<Duration> {

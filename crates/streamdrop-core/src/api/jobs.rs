@@ -1,0 +1,110 @@
+//! Jobs: intake (a plan, then its application), the list, the actions on
+//! one job, and where its results are.
+
+use std::path::PathBuf;
+
+use super::{OutputsView, Session};
+use crate::credentials::Settings;
+use crate::engine::record_jobs;
+use crate::intake::{self, IntakePlan};
+use crate::model::{IntakeReport, Job, JobId, JobView, LiveProgress, Problem, ProblemCode};
+
+impl Session {
+    /// Reads each path as media and says what would become a job and what
+    /// would be refused, and why. Nothing is recorded.
+    pub async fn plan_intake(&self, paths: Vec<PathBuf>) -> IntakePlan {
+        intake::plan(paths).await
+    }
+
+    /// Records the plan's files as one batch of jobs. A hosting session runs
+    /// them at once; otherwise they wait, queued on the active connection,
+    /// for the next engine on it.
+    pub async fn apply_intake(&self, plan: IntakePlan) -> Result<IntakeReport, Problem> {
+        if self.hosts() {
+            return Ok(self.engine().await?.engine.add_plan(plan));
+        }
+        let settings = Settings::load(&self.inner.data_dir)?;
+        let buckets = super::connections::buckets_of(settings.active())?;
+        let (jobs, rejected) = record_jobs(&self.inner.store, settings.active_name(), &buckets, plan);
+        let accepted = jobs.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect();
+        Ok(IntakeReport { accepted, rejected })
+    }
+
+    /// [`plan_intake`](Self::plan_intake), then [`apply_intake`](Self::apply_intake).
+    pub async fn add(&self, paths: Vec<PathBuf>) -> Result<IntakeReport, Problem> {
+        let plan = self.plan_intake(paths).await;
+        self.apply_intake(plan).await
+    }
+
+    /// Every job, newest first; with live progress where the engine runs it.
+    pub fn jobs(&self) -> Result<Vec<JobView>, Problem> {
+        if let Some(hosted) = self.running() {
+            return Ok(hosted.engine.jobs()?);
+        }
+        Ok(self.inner.store.list()?.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect())
+    }
+
+    pub fn job(&self, id: JobId) -> Result<JobView, Problem> {
+        if let Some(hosted) = self.running() {
+            return Ok(hosted.engine.job(id)?);
+        }
+        Ok(JobView::of(&self.stored(id)?, &LiveProgress::default()))
+    }
+
+    /// Stops a job in its upload, keeping what was sent.
+    pub async fn pause(&self, id: JobId) -> Result<JobView, Problem> {
+        Ok(self.engine().await?.engine.pause(id)?)
+    }
+
+    pub async fn resume(&self, id: JobId) -> Result<JobView, Problem> {
+        Ok(self.engine().await?.engine.resume(id)?)
+    }
+
+    /// Stops a job for good and removes its partial upload.
+    pub async fn cancel(&self, id: JobId) -> Result<JobView, Problem> {
+        Ok(self.engine().await?.engine.cancel(id)?)
+    }
+
+    /// Runs a failed job again from the stage that failed (a cancelled one from the start).
+    pub async fn retry(&self, id: JobId) -> Result<JobView, Problem> {
+        Ok(self.engine().await?.engine.retry(id)?)
+    }
+
+    /// Reads a failed or cancelled job's file anew and uploads it from the start.
+    pub async fn add_again(&self, id: JobId) -> Result<JobView, Problem> {
+        Ok(self.engine().await?.engine.add_again(id).await?)
+    }
+
+    /// Waits until the job is ready, failed, cancelled or paused.
+    pub async fn settled(&self, id: JobId) -> Result<JobView, Problem> {
+        Ok(self.engine().await?.engine.settled(id).await?)
+    }
+
+    /// Jobs of the hosted connection that still have work to do (paused ones wait for a person).
+    pub fn unfinished_jobs(&self) -> usize {
+        let Some(hosted) = self.running() else { return 0 };
+        let jobs = self.inner.store.list().unwrap_or_default();
+        jobs.iter().filter(|j| j.connection == hosted.connection && j.state.is_unfinished()).count()
+    }
+
+    /// Where a job's file and results are, by name; what does not exist yet is absent.
+    pub fn outputs(&self, id: JobId) -> Result<OutputsView, Problem> {
+        let job = self.stored(id)?;
+        let media_bucket = match &job.original {
+            Some(original) => original.bucket.clone(),
+            // Recorded before jobs remembered their original: the connection's bucket.
+            None => {
+                let settings = Settings::load(&self.inner.data_dir)?;
+                let connection = settings.get(job.connection.as_str()).ok_or_else(|| {
+                    Problem::new(ProblemCode::ConnectionNotFound).with("connection", job.connection.as_str())
+                })?;
+                super::connections::buckets_of(connection)?.media
+            }
+        };
+        Ok(OutputsView::of(&job, &media_bucket))
+    }
+
+    pub(super) fn stored(&self, id: JobId) -> Result<Job, Problem> {
+        self.inner.store.get(id)?.ok_or_else(|| Problem::new(ProblemCode::JobNotFound).with("job", id))
+    }
+}

@@ -1,0 +1,250 @@
+//! What the operations return and take: serde shapes shared by every face
+//! (the window's IPC, the CLI's `--json`, the control channel).
+
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::{AwsAuth, AwsKeys, Connection, Transcoder};
+use crate::model::{Job, JobOutputs, ProblemView};
+
+/// Where the session is in its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Opening the active connection (the keychain may be asking to be unlocked).
+    Starting,
+    /// The engine runs, or (no engine here) the session answers from the store.
+    Ready,
+    /// The active connection could not be opened: `error` says why.
+    Failed,
+}
+
+/// What the hosted connection's jobs run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StackMode {
+    /// The embedded S3 server, ffmpeg and the local edge.
+    Local,
+    /// An AWS connection's services.
+    Aws,
+}
+
+/// How the session is, for a status line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusView {
+    pub phase: Phase,
+    pub mode: StackMode,
+    /// The active connection's name.
+    pub connection: String,
+    /// Empty when an AWS connection uses AWS's own endpoints.
+    pub s3_endpoint: String,
+    /// The engine's transcoder (`local-ffmpeg`, `mediaconvert`, `elastic-transcoder`); empty with no engine.
+    pub transcoder: String,
+    pub data_dir: String,
+    /// What people should know about how it runs (links that will not outlive the app…).
+    pub notices: Vec<ProblemView>,
+    /// Why it could not start (phase `failed`).
+    pub error: Option<ProblemView>,
+}
+
+/// Every connection, and which one is active.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionsView {
+    pub active: String,
+    pub connections: Vec<ConnectionView>,
+}
+
+/// How a connection reaches its services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectionKind {
+    /// The built-in Local connection.
+    Local,
+    /// An AWS access key kept in the keychain.
+    Keys,
+    /// An AWS profile from `~/.aws`.
+    Profile,
+}
+
+impl StatusView {
+    /// A session that could not even open `data_dir`'s job store.
+    pub fn failed(data_dir: &crate::DataDir, problem: &crate::model::Problem) -> Self {
+        StatusView {
+            phase: Phase::Failed,
+            mode: StackMode::Local,
+            connection: String::new(),
+            s3_endpoint: String::new(),
+            transcoder: String::new(),
+            data_dir: data_dir.path().display().to_string(),
+            notices: Vec::new(),
+            error: Some(problem.view()),
+        }
+    }
+}
+
+/// A setup step that has run, on which connection.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupProgress {
+    pub connection: String,
+    pub step: crate::provisioning::StepReport,
+}
+
+/// A connection as listed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView {
+    pub name: String,
+    pub kind: ConnectionKind,
+    pub active: bool,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub upload_bucket: Option<String>,
+    pub media_bucket: Option<String>,
+    pub transcoder: Option<String>,
+    pub mediaconvert_role_arn: Option<String>,
+    pub distribution: Option<DistributionView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DistributionView {
+    pub id: String,
+    pub domain: String,
+    pub key_pair_id: String,
+}
+
+impl ConnectionView {
+    pub fn of(connection: &Connection, active: bool) -> Self {
+        match connection {
+            Connection::Local => ConnectionView {
+                name: connection.name().to_string(),
+                kind: ConnectionKind::Local,
+                active,
+                profile: None,
+                region: None,
+                endpoint_url: None,
+                upload_bucket: None,
+                media_bucket: None,
+                transcoder: Some("local-ffmpeg".into()),
+                mediaconvert_role_arn: None,
+                distribution: None,
+            },
+            Connection::Aws(aws) => {
+                let (kind, profile) = match &aws.auth {
+                    AwsAuth::Keys => (ConnectionKind::Keys, None),
+                    AwsAuth::Profile(p) => (ConnectionKind::Profile, Some(p.clone())),
+                };
+                let resources = aws.resources.as_ref();
+                ConnectionView {
+                    name: aws.name.to_string(),
+                    kind,
+                    active,
+                    profile,
+                    region: Some(aws.region.clone()),
+                    endpoint_url: aws.endpoint_url.clone(),
+                    upload_bucket: resources.map(|r| r.upload_bucket.clone()),
+                    media_bucket: resources.map(|r| r.media_bucket.clone()),
+                    transcoder: resources.map(|r| r.transcoder.kind().to_string()),
+                    mediaconvert_role_arn: resources.and_then(|r| match &r.transcoder {
+                        Transcoder::MediaConvert { role_arn } => role_arn.clone(),
+                        _ => None,
+                    }),
+                    distribution: resources.and_then(|r| r.distribution.as_ref()).map(|d| DistributionView {
+                        id: d.id.clone(),
+                        domain: d.domain.clone(),
+                        key_pair_id: d.key_pair_id.clone(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// How a new AWS connection authenticates.
+#[derive(Debug)]
+pub enum NewAuth {
+    /// An access key, kept only in the keychain.
+    Keys(AwsKeys),
+    /// A profile from `~/.aws` (static keys, SSO, assume-role).
+    Profile(String),
+}
+
+/// A connection to add.
+#[derive(Debug)]
+pub struct NewConnection {
+    pub name: String,
+    pub auth: NewAuth,
+    /// Default: the profile's region, else `$AWS_REGION`, else us-east-1.
+    pub region: Option<String>,
+    /// One endpoint for every service (an AWS-compatible server such as moto).
+    pub endpoint_url: Option<String>,
+    pub make_active: bool,
+}
+
+/// A connection just added.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedConnection {
+    pub connection: ConnectionView,
+    /// The access key id whose secret went to the keychain (never the secret).
+    pub access_key_id: Option<String>,
+    /// Where the secret went ("Secret Service", …).
+    pub kept_in: Option<String>,
+}
+
+/// A connection just removed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemovedConnection {
+    pub name: String,
+    /// The keychain entries deleted with it.
+    pub deleted_secrets: Vec<String>,
+    /// The keychain they were in.
+    pub kept_in: String,
+    /// Whether it had AWS resources (they are left as they are).
+    pub had_resources: bool,
+    /// The active connection now.
+    pub active: String,
+}
+
+/// Who a connection's credentials are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckView {
+    pub connection: String,
+    pub account: String,
+    pub arn: String,
+}
+
+/// Where a job's file and results are, by name (`s3://…`); what does not
+/// exist (yet) is `None`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputsView {
+    pub upload: String,
+    pub original: String,
+    pub playlist: Option<String>,
+    pub variants: Vec<String>,
+    pub thumbnails: Vec<String>,
+    pub poster: Option<String>,
+}
+
+impl OutputsView {
+    /// `job`'s, its results in `media_bucket`.
+    pub fn of(job: &Job, media_bucket: &str) -> Self {
+        let outputs = JobOutputs::of(job, media_bucket);
+        let s3 = |key: &str| format!("s3://{media_bucket}/{key}");
+        let manifest = job.transcode.manifest.as_ref();
+        OutputsView {
+            upload: outputs.upload.to_string(),
+            original: outputs.original.to_string(),
+            playlist: manifest.map(|m| s3(&m.master)),
+            variants: manifest.map(|m| m.variants.iter().map(|v| s3(&v.playlist)).collect()).unwrap_or_default(),
+            thumbnails: manifest.map(|m| m.thumbnails.iter().map(|t| s3(&t.key)).collect()).unwrap_or_default(),
+            poster: manifest.and_then(|m| m.poster.as_deref()).map(s3),
+        }
+    }
+}
