@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use serde::Serialize;
-use streamdrop_core::api::{Event, Phase, Session, SessionOptions, StatusView};
+use streamdrop_core::api::{Event, Phase, QuitRequest, Session, SessionOptions, StatusView};
 use streamdrop_core::control::{self, ControlServer, Reply, Request};
 use streamdrop_core::data_dir::EngineLock;
 use streamdrop_core::model::ProblemView;
@@ -25,12 +24,6 @@ pub struct Shell {
     quitting: AtomicBool,
     /// Where a second launch finds this one; removed at shutdown.
     control: std::sync::Mutex<Option<ControlServer>>,
-}
-
-/// The window asked to close while jobs run.
-#[derive(Clone, Serialize)]
-pub struct QuitRequest {
-    pub running: usize,
 }
 
 impl Shell {

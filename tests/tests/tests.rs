@@ -10,6 +10,7 @@ mod aws_connection;
 mod cli;
 mod common;
 mod harness;
+mod ipc_contract;
 mod keychain;
 mod provisioning;
 mod secret_leaks;

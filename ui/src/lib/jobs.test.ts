@@ -40,7 +40,8 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
 }
 
 function problem(remedy: Remedy, extra: Partial<ProblemView> = {}): ProblemView {
-  return { code: `code-${remedy}`, message: `Something went wrong (${remedy}).`, remedy, detail: null, ...extra };
+  const code = ({ retry: 'storage-unreachable', 'add-again': 'file-changed', none: 'not-media' } as const)[remedy];
+  return { code, message: `Something went wrong (${remedy}).`, params: {}, remedy, detail: null, ...extra };
 }
 
 const ids = (jobs: JobView[]) => jobs.map((j) => j.id);

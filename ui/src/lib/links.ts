@@ -46,18 +46,20 @@ export function resolveLifetime(
 
 export const LINK_KINDS: readonly LinkKind[] = ['stream', 'poster', 'original'];
 
-/** "stream link", "poster link", "original file link". */
-export const LINK_NAMES: Record<LinkKind, string> = {
+/** "stream link", "poster link", "original file link" (previews are the player's, never listed). */
+export const LINK_NAMES: Record<LinkView['kind'], string> = {
   stream: 'stream link',
   poster: 'poster link',
   original: 'original file link',
+  preview: 'preview link',
 };
 
 /** Short names for the list of existing links. */
-export const LINK_KIND_LABELS: Record<LinkKind, string> = {
+export const LINK_KIND_LABELS: Record<LinkView['kind'], string> = {
   stream: 'Stream',
   poster: 'Poster',
   original: 'Original file',
+  preview: 'Preview',
 };
 
 /** Puts a just-created link first, replacing an entry with the same id. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Rejection } from './ipc';
+import type { ProblemView, Rejection } from './ipc';
 import { addError, addNote, addProblem, addRejections, asProblem, dismiss, displayName, errorText } from './notices';
 
 describe('displayName', () => {
@@ -15,8 +15,9 @@ describe('displayName', () => {
   });
 });
 
-function rejection(path: string, code: string, message: string, detail: string | null = null): Rejection {
-  return { path, fileName: displayName(path).replace(/\/$/, ''), problem: { code, message, remedy: 'none', detail } };
+function rejection(path: string, code: ProblemView['code'], message: string, detail: string | null = null): Rejection {
+  const problem: ProblemView = { code, message, params: {}, remedy: 'none', detail };
+  return { path, fileName: displayName(path).replace(/\/$/, ''), problem };
 }
 
 const FOLDER = rejection('/a/holiday/', 'folder', 'holiday is a folder. Drop the video files inside it instead.');
@@ -100,6 +101,7 @@ describe('notices', () => {
     const [notice] = addProblem([], 'Streamdrop could not start', {
       code: 'internal',
       message: 'Something went wrong inside Streamdrop.',
+      params: {},
       remedy: 'retry',
       detail: 'keyring: no secret service',
     });
@@ -109,10 +111,11 @@ describe('notices', () => {
   });
 
   it('adds a note once', () => {
-    const note = {
+    const note: ProblemView = {
       code: 'keychain-unavailable',
       message: 'The keychain could not be opened, so links made now stop working when Streamdrop quits.',
-      remedy: 'none' as const,
+      params: {},
+      remedy: 'none',
       detail: 'SS error: prompt dismissed',
     };
     const notes = addNote(addNote([], note), note);
@@ -127,8 +130,12 @@ describe('asProblem', () => {
     expect(asProblem({ code: 'x', message: 'y', remedy: 'add-again', detail: null })).toEqual({
       code: 'x',
       message: 'y',
+      params: {},
       remedy: 'add-again',
       detail: null,
+    });
+    expect(asProblem({ code: 'job-not-found', message: 'm', params: { job: 'j1' }, remedy: 'none' })?.params).toEqual({
+      job: 'j1',
     });
     expect(asProblem('a string')).toBeNull();
     expect(asProblem(new Error('boom'))).toBeNull();

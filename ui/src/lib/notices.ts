@@ -159,6 +159,7 @@ export function asProblem(err: unknown): ProblemView | null {
   return {
     code: p.code,
     message: p.message,
+    params: p.params && typeof p.params === 'object' ? p.params : {},
     remedy: p.remedy === 'retry' || p.remedy === 'add-again' || p.remedy === 'none' ? p.remedy : 'none',
     detail: typeof p.detail === 'string' ? p.detail : null,
   };

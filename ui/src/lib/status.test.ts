@@ -7,6 +7,7 @@ const status = (extra: Partial<AppStatus>): AppStatus => ({
   mode: 'local',
   connection: 'Local',
   s3Endpoint: '',
+  transcoder: 'local-ffmpeg',
   dataDir: '/d',
   notices: [],
   error: null,
@@ -29,7 +30,7 @@ describe('statusLine', () => {
     // While starting the other fields are placeholders, not to be shown.
     expect(statusLine(status({ phase: 'starting', mode: 'aws', connection: '' }))).toBe('Starting…');
     expect(
-      statusLine(status({ phase: 'failed', error: { code: 'internal', message: 'x', remedy: 'retry', detail: null } })),
+      statusLine(status({ phase: 'failed', error: { code: 'internal', message: 'x', params: {}, remedy: 'retry', detail: null } })),
     ).toBe('Streamdrop could not start');
   });
 });

@@ -17,6 +17,7 @@ export const LOCAL_STATUS: AppStatus = {
   mode: 'local',
   connection: 'Local',
   s3Endpoint: 'http://127.0.0.1:9000',
+  transcoder: 'local-ffmpeg',
   dataDir: '/home/editor/.local/share/streamdrop',
   notices: [],
   error: null,
@@ -28,6 +29,7 @@ export const STARTING_STATUS: AppStatus = {
   mode: 'local',
   connection: '',
   s3Endpoint: '',
+  transcoder: '',
   dataDir: LOCAL_STATUS.dataDir,
   notices: [],
   error: null,
@@ -123,6 +125,7 @@ export function makeProblem(overrides: Partial<ProblemView> = {}): ProblemView {
   return {
     code: 'storage-denied',
     message: "The storage refused Streamdrop's request (access denied). Check the connection's permissions, then retry.",
+    params: {},
     remedy: 'retry',
     detail: 'AccessDenied: Access Denied (Service: S3, Status Code: 403, Request ID: 4442587FB7D0A2F9)',
     ...overrides,
@@ -138,6 +141,7 @@ export function makeRejection(path: string, overrides: Partial<ProblemView> = {}
     problem: {
       code: 'not-media',
       message: `${fileName} is not a video or audio file Streamdrop can read.`,
+      params: { file: fileName },
       remedy: 'none',
       detail: null,
       ...overrides,

@@ -16,6 +16,7 @@
 
 mod connections;
 mod errors;
+pub mod ipc;
 mod jobs;
 mod links;
 mod setup;

@@ -7,7 +7,7 @@ use crate::credentials::{AwsAuth, AwsKeys, Connection, Transcoder};
 use crate::model::{Job, JobOutputs, ProblemView};
 
 /// Where the session is in its start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     /// Opening the active connection (the keychain may be asking to be unlocked).
@@ -19,7 +19,7 @@ pub enum Phase {
 }
 
 /// What the hosted connection's jobs run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum StackMode {
     /// The embedded S3 server, ffmpeg and the local edge.
@@ -29,7 +29,7 @@ pub enum StackMode {
 }
 
 /// How the session is, for a status line.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusView {
     pub phase: Phase,
@@ -48,7 +48,7 @@ pub struct StatusView {
 }
 
 /// Every connection, and which one is active.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionsView {
     pub active: String,
@@ -56,7 +56,7 @@ pub struct ConnectionsView {
 }
 
 /// How a connection reaches its services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConnectionKind {
     /// The built-in Local connection.
@@ -83,8 +83,16 @@ impl StatusView {
     }
 }
 
+/// The window asked to close while jobs run: the person is asked first.
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QuitRequest {
+    /// Jobs not yet finished (queued, uploading, copying, transcoding).
+    pub running: usize,
+}
+
 /// A setup step that has run, on which connection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SetupProgress {
     pub connection: String,
@@ -92,7 +100,7 @@ pub struct SetupProgress {
 }
 
 /// A connection as listed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionView {
     pub name: String,
@@ -108,7 +116,7 @@ pub struct ConnectionView {
     pub distribution: Option<DistributionView>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct DistributionView {
     pub id: String,
@@ -185,7 +193,7 @@ pub struct NewConnection {
 }
 
 /// A connection just added.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AddedConnection {
     pub connection: ConnectionView,
@@ -196,7 +204,7 @@ pub struct AddedConnection {
 }
 
 /// A connection just removed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RemovedConnection {
     pub name: String,
@@ -211,7 +219,7 @@ pub struct RemovedConnection {
 }
 
 /// Who a connection's credentials are.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckView {
     pub connection: String,
@@ -221,7 +229,7 @@ pub struct CheckView {
 
 /// Where a job's file and results are, by name (`s3://…`); what does not
 /// exist (yet) is `None`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct OutputsView {
     pub upload: String,

@@ -15,8 +15,9 @@ pub struct BadConnectionName(String);
 /// A connection's name, as people type it ("Production AWS"). At most 64
 /// characters, no `/` (it separates the name from the item in keychain
 /// entries), no control characters, no surrounding spaces.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(try_from = "String", into = "String")]
+#[ts(as = "String")]
 pub struct ConnectionName(String);
 
 impl ConnectionName {

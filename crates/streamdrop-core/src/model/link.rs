@@ -18,7 +18,7 @@ string_enum! {
 }
 
 /// A link as it was made: a signed URL anyone who has it may use until it expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LinkView {
     pub id: String,

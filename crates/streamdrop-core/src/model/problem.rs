@@ -14,7 +14,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// What a person can do about a problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Remedy {
     /// Running the failed stage again can work (a network blip, a fixed permission).
@@ -29,7 +29,7 @@ macro_rules! problem_codes {
     ($($variant:ident = $code:literal, $remedy:ident, $template:literal;)*) => {
         /// Every kind of problem a person can be told about. The kebab-case
         /// code is stable: it is stored, sent to the UI and printed by the CLI.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
         pub enum ProblemCode {
             $(#[serde(rename = $code)] $variant,)*
         }
@@ -285,7 +285,7 @@ impl fmt::Display for Problem {
 impl std::error::Error for Problem {}
 
 /// A problem as the UI and `--json` see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProblemView {
     pub code: ProblemCode,

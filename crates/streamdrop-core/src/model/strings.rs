@@ -1,6 +1,6 @@
 //! One way to turn an enum into the stable string it is stored and sent as,
-//! and back: [`string_enum!`] gives `as_str`, `ALL`, `Display`, `FromStr` and
-//! serde (as that string) from one table.
+//! and back: [`string_enum!`] gives `as_str`, `ALL`, `Display`, `FromStr`,
+//! serde (as that string) and its TypeScript (a union of those strings) from one table.
 
 /// A name that is not one of an enum's: says which names there are.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,6 +68,31 @@ macro_rules! string_enum {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let text = String::deserialize(deserializer)?;
                 text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+
+            fn name(_: &ts_rs::Config) -> String {
+                stringify!($name).to_owned()
+            }
+
+            fn inline(_: &ts_rs::Config) -> String {
+                [$(concat!("\"", $text, "\"")),*].join(" | ")
+            }
+
+            fn decl(cfg: &ts_rs::Config) -> String {
+                format!("type {} = {};", Self::name(cfg), Self::inline(cfg))
+            }
+
+            fn decl_concrete(cfg: &ts_rs::Config) -> String {
+                Self::decl(cfg)
+            }
+
+            fn output_path() -> Option<std::path::PathBuf> {
+                Some(std::path::PathBuf::from(concat!(stringify!($name), ".ts")))
             }
         }
     };

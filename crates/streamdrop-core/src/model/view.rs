@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{BatchId, ConnectionName, Job, JobId, JobState, LiveProgress, Problem, ProblemView, Stage, StateName};
 
 /// A job as the UI and `--json` consumers see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct JobView {
     pub id: JobId,
@@ -81,7 +81,7 @@ impl JobView {
 }
 
 /// Why one given item was not turned into a job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejection {
     pub path: String,
@@ -106,7 +106,7 @@ impl IntakeReport {
 
 /// The outcome of handing a batch of paths to the engine: each item either
 /// became a job or was rejected with its own reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct IntakeReport {
     pub accepted: Vec<JobView>,
     pub rejected: Vec<Rejection>,

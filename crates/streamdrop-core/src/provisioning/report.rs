@@ -10,7 +10,7 @@ use super::Names;
 use crate::credentials::DistributionInfo;
 
 /// What a step found, or (after apply) did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     Create,
@@ -51,7 +51,7 @@ impl Action {
 }
 
 /// One line of a plan or of an apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StepReport {
     /// `upload-bucket`, `media-bucket`, `mediaconvert-role`, …

@@ -1,0 +1,221 @@
+// Generated from the Rust types by `streamdrop_core::api::ipc::typescript()`.
+// Do not edit: change the Rust types, then run
+//   UPDATE_IPC_TYPES=1 cargo test -p streamdrop-e2e --test e2e ipc_contract
+
+/**
+ * What a step found, or (after apply) did.
+ */
+export type Action = "create" | "update" | "exists" | "skip" | "later";
+
+/**
+ * The drop (or dialog pick, or `submit`) a job came in with: its jobs are
+ * listed together, in the order they were given.
+ */
+export type BatchId = string;
+
+/**
+ * A connection's name, as people type it ("Production AWS"). At most 64
+ * characters, no `/` (it separates the name from the item in keychain
+ * entries), no control characters, no surrounding spaces.
+ */
+export type ConnectionName = string;
+
+/**
+ * The outcome of handing a batch of paths to the engine: each item either
+ * became a job or was rejected with its own reason.
+ */
+export type IntakeReport = { accepted: Array<JobView>, rejected: Array<Rejection>, };
+
+/**
+ * A job's identity.
+ */
+export type JobId = string;
+
+/**
+ * A job as the UI and `--json` consumers see it.
+ */
+export type JobView = { id: JobId, fileName: string, sourcePath: string, size: number, state: StateName, 
+/**
+ * The stage the job is at, waits for, or failed in: `upload`, `copy`, `transcode`; `null` when ready or cancelled.
+ */
+stage: Stage | null, bytesDone: number, 
+/**
+ * Of `bytes_done`, what was already sent before a restart or a pause (0 if none).
+ */
+bytesResumed: number, 
+/**
+ * Smoothed rate of what this run sends, while uploading.
+ */
+rateBps: number | null, etaSeconds: number | null, 
+/**
+ * Transcode progress, 0–100, while transcoding (when the backend reports it).
+ */
+transcodePercent: number | null, 
+/**
+ * True while transcoding but still in the transcoder's queue (nothing converted yet).
+ */
+waiting: boolean, 
+/**
+ * Why the job failed, when it did: a sentence, what can be done, and the detail.
+ */
+error: ProblemView | null, 
+/**
+ * When its batch came in (Unix ms).
+ */
+createdAt: number, batchId: BatchId, 
+/**
+ * Its place in its batch, from 0.
+ */
+position: number, 
+/**
+ * Where the file is stored now: the upload, then (once copied) the kept original.
+ */
+location: string, 
+/**
+ * The connection the job runs on (`Local`, or an AWS connection's name).
+ */
+connection: ConnectionName, };
+
+export type LinkKind = "stream" | "poster" | "original" | "preview";
+
+/**
+ * A link as it was made: a signed URL anyone who has it may use until it expires.
+ */
+export type LinkView = { id: string, jobId: JobId, kind: LinkKind, url: string, 
+/**
+ * Unix milliseconds.
+ */
+expiresAt: number, createdAt: number, };
+
+/**
+ * Where the session is in its start.
+ */
+export type Phase = "starting" | "ready" | "failed";
+
+/**
+ * Every kind of problem a person can be told about. The kebab-case
+ * code is stable: it is stored, sent to the UI and printed by the CLI.
+ */
+export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "not-media" | "still-image" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-unavailable" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
+
+/**
+ * A problem as the UI and `--json` see it.
+ */
+export type ProblemView = { code: ProblemCode, 
+/**
+ * One plain sentence: what happened and what to do.
+ */
+message: string, 
+/**
+ * The values in the sentence, by name: for translating it from `code`.
+ */
+params: { [key in string]: string }, remedy: Remedy, 
+/**
+ * The raw detail, with credentials and signatures removed.
+ */
+detail: string | null, };
+
+/**
+ * The window asked to close while jobs run: the person is asked first.
+ */
+export type QuitRequest = { 
+/**
+ * Jobs not yet finished (queued, uploading, copying, transcoding).
+ */
+running: number, };
+
+/**
+ * Why one given item was not turned into a job.
+ */
+export type Rejection = { path: string, fileName: string, problem: ProblemView, };
+
+/**
+ * What a person can do about a problem.
+ */
+export type Remedy = "retry" | "add-again" | "none";
+
+/**
+ * A setup step that has run, on which connection.
+ */
+export type SetupProgress = { connection: string, step: StepReport, };
+
+/**
+ * What the hosted connection's jobs run on.
+ */
+export type StackMode = "local" | "aws";
+
+export type Stage = "upload" | "copy" | "transcode";
+
+export type StateName = "queued" | "uploading" | "paused" | "copying" | "transcoding" | "ready" | "failed" | "cancelled";
+
+/**
+ * How the session is, for a status line.
+ */
+export type StatusView = { phase: Phase, mode: StackMode, 
+/**
+ * The active connection's name.
+ */
+connection: string, 
+/**
+ * Empty when an AWS connection uses AWS's own endpoints.
+ */
+s3Endpoint: string, 
+/**
+ * The engine's transcoder (`local-ffmpeg`, `mediaconvert`, `elastic-transcoder`); empty with no engine.
+ */
+transcoder: string, dataDir: string, 
+/**
+ * What people should know about how it runs (links that will not outlive the app…).
+ */
+notices: Array<ProblemView>, 
+/**
+ * Why it could not start (phase `failed`).
+ */
+error: ProblemView | null, };
+
+/**
+ * One line of a plan or of an apply.
+ */
+export type StepReport = { 
+/**
+ * `upload-bucket`, `media-bucket`, `mediaconvert-role`, …
+ */
+step: string, action: Action, 
+/**
+ * `s3 bucket`, `iam role`, `cloudfront key group`, …
+ */
+resource: string, name: string, 
+/**
+ * What is (or was) created or changed, and notes.
+ */
+details: Array<string>, 
+/**
+ * Set once applied (`--apply` only).
+ */
+applied: boolean, };
+
+/** Each IPC command: its arguments and what it answers. */
+export type Commands = {
+  list_jobs: { args: Record<string, never>; answer: Array<JobView> };
+  pick_files: { args: Record<string, never>; answer: IntakeReport };
+  app_status: { args: Record<string, never>; answer: StatusView };
+  pause_job: { args: { id: JobId }; answer: JobView };
+  resume_job: { args: { id: JobId }; answer: JobView };
+  cancel_job: { args: { id: JobId }; answer: JobView };
+  retry_job: { args: { id: JobId }; answer: JobView };
+  add_again_job: { args: { id: JobId }; answer: JobView };
+  preview_url: { args: { jobId: JobId }; answer: string };
+  create_link: { args: { jobId: JobId; kind: LinkKind; expiresInSeconds: number }; answer: LinkView };
+  list_links: { args: { jobId: JobId }; answer: Array<LinkView> };
+  copy_text: { args: { text: string }; answer: null };
+  confirm_quit: { args: Record<string, never>; answer: null };
+};
+
+/** Each event the shell emits, and its payload. */
+export type Events = {
+  'job-updated': JobView;
+  'intake': IntakeReport;
+  'app-ready': StatusView;
+  'quit-requested': QuitRequest;
+  'setup-step': SetupProgress;
+};
