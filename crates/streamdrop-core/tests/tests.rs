@@ -3,6 +3,7 @@
 //! the local edge, openssl), with the test support of `streamdrop-e2e`
 //! (media made with ffmpeg, digests).
 
+mod architecture;
 mod edge;
 mod engine_controls;
 mod intake;
