@@ -186,23 +186,10 @@ impl Session {
 
     /// How the session is, for a status line.
     pub fn status(&self) -> StatusView {
-        let data_dir = self.inner.data_dir.path().display().to_string();
-        let mut status = StatusView {
-            phase: Phase::Starting,
-            mode: StackMode::Local,
-            connection: String::new(),
-            s3_endpoint: String::new(),
-            transcoder: String::new(),
-            data_dir,
-            notices: Vec::new(),
-            error: None,
-        };
+        let mut status = StatusView::starting(&self.inner.data_dir);
         match &*self.inner.hosting.borrow() {
             Hosting::Starting => {}
-            Hosting::Failed(problem) => {
-                status.phase = Phase::Failed;
-                status.error = Some(problem.view());
-            }
+            Hosting::Failed(problem) => return StatusView::failed(&self.inner.data_dir, problem),
             Hosting::Running(hosted) => {
                 status.phase = Phase::Ready;
                 status.mode = hosted.mode;

@@ -68,18 +68,23 @@ pub enum ConnectionKind {
 }
 
 impl StatusView {
-    /// A session that could not even open `data_dir`'s job store.
-    pub fn failed(data_dir: &crate::DataDir, problem: &crate::model::Problem) -> Self {
+    /// A session on `data_dir` that is starting: nothing else is known yet.
+    pub fn starting(data_dir: &crate::DataDir) -> Self {
         StatusView {
-            phase: Phase::Failed,
+            phase: Phase::Starting,
             mode: StackMode::Local,
             connection: String::new(),
             s3_endpoint: String::new(),
             transcoder: String::new(),
             data_dir: data_dir.path().display().to_string(),
             notices: Vec::new(),
-            error: Some(problem.view()),
+            error: None,
         }
+    }
+
+    /// A session that could not start (or not even open `data_dir`'s job store).
+    pub fn failed(data_dir: &crate::DataDir, problem: &crate::model::Problem) -> Self {
+        StatusView { phase: Phase::Failed, error: Some(problem.view()), ..Self::starting(data_dir) }
     }
 }
 
