@@ -516,7 +516,17 @@ async fn the_url_is_verified_as_the_client_addressed_it() {
     let via_localhost = request("GET", &signed, &[("Host", &format!("localhost:{port}"))]).await;
     via_localhost.assert_denied(&format!("this request addressed the edge as localhost:{port}"));
     let policy_query = fx.job_query("A", in_an_hour()).append_to(&fx.url(SEGMENT));
-    request("GET", &policy_query, &[("Host", &format!("localhost:{port}"))]).await.assert_denied("the policy covers");
+    request("GET", &policy_query, &[("Host", &format!("localhost:{port}"))])
+        .await
+        .assert_denied(&format!("this request addressed the edge as localhost:{port}"));
+
+    // A Host that carries a path would put job A's signed prefix in front of
+    // job B's object: only the edge's own authority is served.
+    let crafted = format!("127.0.0.1:{port}/jobs/A/x");
+    let b_poster = fx.job_query("A", in_an_hour()).append_to(&fx.url("jobs/B/poster.jpg"));
+    let stolen = request("GET", &b_poster, &[("Host", &crafted)]).await;
+    assert_ne!(stolen.body.as_slice(), POSTER, "job A's link opened job B's poster: {stolen:?}");
+    stolen.assert_denied("this request addressed the edge as 127.0.0.1");
 
     // An absolute-form request target (as sent to proxies) names the authority itself.
     let authority = format!("127.0.0.1:{port}");

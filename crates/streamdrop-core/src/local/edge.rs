@@ -27,11 +27,11 @@
 //!   default), on every response, errors included, so a player sees the real
 //!   status instead of an opaque network error.
 //!
-//! The URL that is verified is the one the client addressed: `http://`, the
-//! `Host` header (or the authority of an absolute-form request target), and
-//! the request target exactly as sent. Signed links carry the edge's own
-//! `127.0.0.1:PORT`; a client that reaches it as `localhost:PORT` is refused,
-//! as CloudFront refuses a URL under another domain, and the 403 says so.
+//! The URL that is verified is the one the edge serves: its own
+//! `http://127.0.0.1:PORT` and the request target exactly as sent. A request
+//! that addresses the edge by another authority (`localhost:PORT`, or a
+//! crafted `Host` that carries a path) is refused, as CloudFront refuses a URL
+//! under another domain, and the 403 says so.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -54,7 +54,7 @@ use tokio::net::TcpListener;
 use super::http::HttpServer;
 
 use crate::signing::{
-    parse_cookie_header, percent_encode_url, verify_request, Denied, KeyError, PublicKey, PublicKeySet,
+    parse_cookie_header, percent_encode_url, verify_request, KeyError, PublicKey, PublicKeySet,
 };
 
 /// The origins of the desktop app's webview: `tauri://localhost` on Linux and
@@ -262,8 +262,24 @@ async fn respond(shared: &Shared, peer: SocketAddr, request: &Parts) -> Response
         return response;
     }
 
+    // The edge verifies exactly the URL it serves: its own address and the
+    // request's path and query. Another authority (a crafted Host such as
+    // `127.0.0.1:PORT/jobs/A/`) would otherwise put a signed prefix in front
+    // of a path that names another job's object.
+    let authority = request_authority(shared, request);
+    if authority != shared.authority {
+        return xml_error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            &format!(
+                "Access denied: this request addressed the edge as {authority}, but its links are signed for {}/…: \
+                 request the URL exactly as it was signed",
+                shared.base_url
+            ),
+        );
+    }
     // CloudFront's rules come first: nothing reaches storage unless they pass.
-    let (url, authority) = request_url(shared, request);
+    let url = request_url(shared, request);
     let cookie_header = request
         .headers
         .get_all(header::COOKIE)
@@ -274,16 +290,9 @@ async fn respond(shared: &Shared, peer: SocketAddr, request: &Parts) -> Response
     let cookies = parse_cookie_header(&cookie_header);
     let keys = shared.keys.snapshot();
     if let Err(denied) = verify_request(&url, &cookies, peer.ip(), crate::clock::now_secs(), &keys) {
-        let mut message = format!("Access denied: {denied}");
-        if authority != shared.authority && matches!(denied, Denied::BadSignature | Denied::ResourceMismatch { .. }) {
-            message.push_str(&format!(
-                " (this request addressed the edge as {authority}, but its links are signed for {}/…: \
-                 request the URL exactly as it was signed)",
-                shared.base_url
-            ));
-        }
-        tracing::debug!(%url, %peer, "local edge refused a request: {denied}");
-        return xml_error(StatusCode::FORBIDDEN, "AccessDenied", &message);
+        // The path only: the query holds the signature.
+        tracing::debug!(path = request.uri.path(), %peer, "local edge refused a request: {denied}");
+        return xml_error(StatusCode::FORBIDDEN, "AccessDenied", &format!("Access denied: {denied}"));
     }
 
     if request.method == Method::OPTIONS {
@@ -299,23 +308,26 @@ async fn respond(shared: &Shared, peer: SocketAddr, request: &Parts) -> Response
     fetch(shared, request, &key).await
 }
 
-/// The URL as the client addressed it: `http://`, the authority it used, the
-/// request target as sent. Percent-encoded the way the signer encodes URLs
-/// (a no-op for the URLs the signer produced, which are already encoded; it
-/// only maps raw characters some clients send onto their signed form).
-/// Returns the URL and the authority.
-fn request_url(shared: &Shared, request: &Parts) -> (String, String) {
-    let authority = match request.uri.authority() {
-        // Absolute-form targets (and HTTP/2's :authority) name it themselves.
+/// The authority the client addressed: the request target's own (absolute
+/// form, HTTP/2's `:authority`), else the `Host` header.
+fn request_authority(shared: &Shared, request: &Parts) -> String {
+    match request.uri.authority() {
         Some(authority) => authority.as_str().to_owned(),
         None => match request.headers.get(header::HOST) {
             Some(host) => String::from_utf8_lossy(host.as_bytes()).into_owned(),
             // HTTP/1.0 clients may send no Host: they can only mean this edge.
             None => shared.authority.clone(),
         },
-    };
+    }
+}
+
+/// The URL the edge serves for this request: its own base URL and the
+/// request's path and query, percent-encoded the way the signer encodes URLs
+/// (a no-op for the URLs the signer produced, which are already encoded; it
+/// only maps raw characters some clients send onto their signed form).
+fn request_url(shared: &Shared, request: &Parts) -> String {
     let target = request.uri.path_and_query().map_or("/", |target| target.as_str());
-    (percent_encode_url(&format!("http://{authority}{target}")), authority)
+    percent_encode_url(&format!("{}{target}", shared.base_url))
 }
 
 enum KeyProblem {
