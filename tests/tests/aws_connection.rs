@@ -152,7 +152,7 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     let hls = groups.iter().find(|g| g["outputGroupSettings"]["type"] == "HLS_GROUP_SETTINGS").unwrap();
     assert_eq!(
         hls["outputGroupSettings"]["hlsGroupSettings"]["destination"],
-        format!("s3://{media}/jobs/{id}/hls/master")
+        format!("s3://{media}/jobs/{id}/stream/hls/master")
     );
 
     // The Local job was left alone, and this engine will not act on it.
@@ -163,17 +163,17 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     // The stand-in wrote MediaConvert's outputs under its names; the job records what it wrote.
     let outputs = site.session.outputs(id).unwrap();
     let at = |key: String| format!("s3://{media}/{key}");
-    assert_eq!(outputs.playlist, Some(at(format!("jobs/{id}/hls/master.m3u8"))));
-    assert_eq!(outputs.poster, Some(at(format!("jobs/{id}/poster.0000000.jpg"))));
+    assert_eq!(outputs.playlist, Some(at(format!("jobs/{id}/stream/hls/master.m3u8"))));
+    assert_eq!(outputs.poster, Some(at(format!("jobs/{id}/stream/poster.0000000.jpg"))));
     assert!(
         !outputs.variants.is_empty()
-            && outputs.variants.iter().all(|v| v.starts_with(&at(format!("jobs/{id}/hls/master_")))),
+            && outputs.variants.iter().all(|v| v.starts_with(&at(format!("jobs/{id}/stream/hls/master_")))),
         "{outputs:?}"
     );
-    assert!(outputs.thumbnails.first() == Some(&at(format!("jobs/{id}/thumbs/thumb.0000000.jpg"))), "{outputs:?}");
+    assert!(outputs.thumbnails.first() == Some(&at(format!("jobs/{id}/stream/thumbs/thumb.0000000.jpg"))), "{outputs:?}");
 
     // Links go through the distribution, signed with the key pair setup made.
-    let base = format!("https://{}/jobs/{id}/", distribution.domain);
+    let base = format!("https://{}/jobs/{id}/stream/", distribution.domain);
     let stream = site.session.link(id, LinkKind::Stream, 3600).await.unwrap();
     assert!(stream.url.starts_with(&format!("{base}links/")), "{}", stream.url);
     assert!(stream.url.contains(&format!("Key-Pair-Id={}", distribution.key_pair_id)), "{}", stream.url);

@@ -204,7 +204,7 @@ fn the_readme_flow_connects_sets_up_runs_a_job_on_moto_and_removes() {
     assert_eq!(job["state"], "ready", "{job}");
     assert_eq!(job["connection"], name);
     assert_eq!(job["outputs"]["original"], format!("s3://streamdrop-readme-media/jobs/{id}/original/C003 street.mp4"));
-    assert_eq!(job["outputs"]["playlist"], format!("s3://streamdrop-readme-media/jobs/{id}/hls/master.m3u8"));
+    assert_eq!(job["outputs"]["playlist"], format!("s3://streamdrop-readme-media/jobs/{id}/stream/hls/master.m3u8"));
     let create = &standin.requests_to("POST", "/2017-08-29/jobs")[0];
     assert_eq!(create.body["settings"]["inputs"][0]["fileInput"], job["outputs"]["original"]);
     let jobs: serde_json::Value = serde_json::from_slice(&run_ok(sd().args(["jobs", "--json"])).stdout).unwrap();

@@ -54,7 +54,7 @@ async fn a_stream_link_plays_everything_and_nothing_else() {
 
     let linker = stack.linker(&data).unwrap();
     let link = linker.link_job(a, LinkKind::Stream, 3600).await.unwrap();
-    assert!(link.url.starts_with(&format!("{}/jobs/{a}/links/", stack.edge_url())), "{}", link.url);
+    assert!(link.url.starts_with(&format!("{}/jobs/{a}/stream/links/", stack.edge_url())), "{}", link.url);
     assert!(link.url.contains("Policy=") && link.url.contains("Signature=") && link.url.contains("Key-Pair-Id="));
 
     // Every variant and every segment, by the link alone.
@@ -94,6 +94,12 @@ async fn a_stream_link_plays_everything_and_nothing_else() {
     let (status, bytes) = get(&original.url).await;
     assert_eq!(status, 200);
     assert_eq!(Sha256::digest(&bytes), Sha256::digest(std::fs::read(&a_clip).unwrap()));
+    // The stream link's signature does not open the original camera file: only an original link does.
+    let stream_query = &link.url[link.url.find('?').unwrap()..];
+    let original_path = &original.url[..original.url.find('?').unwrap()];
+    assert!(original_path.contains(&format!("/jobs/{a}/original/")), "{original_path}");
+    let (status, _) = get(&format!("{original_path}{stream_query}")).await;
+    assert_eq!(status, 403, "a stream link opened the original");
     let poster = linker.link_job(a, LinkKind::Poster, 600).await.unwrap();
     let (status, jpeg) = get(&poster.url).await;
     assert_eq!((status, &jpeg[..2]), (200, &[0xff, 0xd8][..]));
@@ -125,5 +131,42 @@ async fn links_wait_for_a_ready_job() {
     // Just added: queued for its upload, far from ready.
     let err = stack.linker(&data).unwrap().link_job(id, LinkKind::Stream, 60).await.unwrap_err();
     assert!(err.to_string().contains("not ready"), "{err}");
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_transcoded_before_outputs_moved_under_stream_still_links_without_opening_its_original() {
+    use streamdrop_core::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
+    let engine = stack
+        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
+        .unwrap();
+    let id = engine.add_paths([make_clip(tmp.path(), "old take.mp4", "320x180", 2)]).await.accepted[0].id;
+    ready(&engine, id).await;
+    // As an earlier version left it: the outputs beside the original, no manifest on record.
+    let job_dir = data.local_storage_root().join("streamdrop-media").join(format!("jobs/{id}"));
+    for entry in std::fs::read_dir(job_dir.join("stream")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::rename(entry.path(), job_dir.join(entry.file_name())).unwrap();
+    }
+    let store = Store::open(&data.store_file()).unwrap();
+    let mut record = store.get(id).unwrap().unwrap().transcode;
+    record.manifest = None;
+    store.set_transcode(id, &record).unwrap();
+
+    let linker = stack.linker(&data).unwrap();
+    let link = linker.link_job(id, LinkKind::Stream, 600).await.unwrap();
+    assert!(link.url.starts_with(&format!("{}/jobs/{id}/hls/links/", stack.edge_url())), "{}", link.url);
+    let played = tokio::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i", &link.url, "-map", "0", "-f", "null", "-"])
+        .output()
+        .await
+        .unwrap();
+    assert!(played.status.success(), "{}", String::from_utf8_lossy(&played.stderr));
+    let query = &link.url[link.url.find('?').unwrap()..];
+    let original = format!("{}/jobs/{id}/original/old%20take.mp4{query}", stack.edge_url());
+    assert_eq!(get(&original).await.0, 403, "the stream link opened the original");
     stack.shutdown().await;
 }

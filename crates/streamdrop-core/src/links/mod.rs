@@ -17,7 +17,9 @@ use aws_sdk_s3::Client;
 use url::Url;
 
 use crate::clock::{now_ms, now_secs};
-use crate::model::{ConnectionName, JobId, JobOutputs, JobState, LinkKind, LinkView, ObjectRef, OutputManifest};
+use crate::model::{
+    ConnectionName, JobId, JobOutputs, JobState, LinkKind, LinkView, ObjectRef, OutputLayout, OutputManifest,
+};
 use crate::signing::{query_string, sign_url, Policy, SignedQuery, SigningKey};
 use crate::store::{Store, StoreError};
 use crate::transcode::manifest::{scan, Naming};
@@ -119,7 +121,8 @@ impl Linker {
             Some(manifest) => manifest,
             // Finished before manifests were recorded: found once, then kept.
             None => {
-                let manifest = scan(&self.client, &outputs.layout, &Naming::EARLIER_VERSIONS)
+                let earlier = OutputLayout::earlier_version(&self.bucket, id);
+                let manifest = scan(&self.client, &earlier, &Naming::EARLIER_VERSIONS)
                     .await
                     .map_err(|e| LinkError::Storage(e.to_string()))?;
                 job.transcode.manifest = Some(manifest.clone());
@@ -191,7 +194,8 @@ impl Linker {
 
     async fn stream(&self, ready: &Ready, link_id: &str, expires: u64) -> Result<String, LinkError> {
         let layout = &ready.outputs.layout;
-        let resource = format!("{}/{}/*", self.base_url, layout.prefix);
+        let root = ready.stream_root();
+        let resource = format!("{}/{root}/*", self.base_url);
         let policy = Policy::custom(&resource, expires).build().map_err(|e| LinkError::Sign(e.to_string()))?;
         let query = query_string(&policy, &self.key).map_err(|e| LinkError::Sign(e.to_string()))?;
 
@@ -201,7 +205,7 @@ impl Linker {
             LinkError::Storage(_) => LinkError::NotReady,
             other => other,
         })?;
-        let link_prefix = layout.link_prefix(link_id);
+        let link_prefix = format!("{root}/links/{link_id}");
 
         // Each variant gets a rewritten copy beside the link's master.
         let mut variants = Vec::new();
@@ -277,4 +281,18 @@ fn signed_everywhere(playlist: &str, base: &Url, query: &SignedQuery) -> Result<
 struct Ready {
     outputs: JobOutputs,
     manifest: OutputManifest,
+}
+
+impl Ready {
+    /// The folder a stream link covers: the layout's stream prefix, or for a
+    /// job transcoded before outputs moved there, its `hls/` folder (never
+    /// the folder that holds the original).
+    fn stream_root(&self) -> String {
+        let prefix = &self.outputs.layout.prefix;
+        if self.manifest.master.starts_with(&format!("{prefix}/")) {
+            return prefix.clone();
+        }
+        let job = prefix.strip_suffix("/stream").unwrap_or(prefix);
+        format!("{job}/hls")
+    }
 }

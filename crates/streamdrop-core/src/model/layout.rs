@@ -5,25 +5,33 @@ use serde::{Deserialize, Serialize};
 
 use super::{Job, JobId, ObjectRef};
 
-/// The folders a job's outputs go in, in the distribution bucket:
+/// The folders a job's files go in, in the distribution bucket:
 ///
 /// ```text
-/// <prefix>/original/<file name>     the uploaded original, kept
-/// <prefix>/hls/                     the HLS ladder (file names are the backend's)
-/// <prefix>/thumbs/                  thumbnails (where the backend can put them)
-/// <prefix>/poster…                  the poster image (name is the backend's)
-/// <prefix>/links/<link-id>/…        per-link signed playlists
+/// jobs/<job-id>/original/<file name>   the uploaded original, kept: only an original link opens it
+/// <prefix>/hls/                        the HLS ladder (file names are the backend's)
+/// <prefix>/thumbs/                     thumbnails (where the backend can put them)
+/// <prefix>/poster…                     the poster image (name is the backend's)
+/// <prefix>/links/<link-id>/…           per-link signed playlists
 /// ```
-/// with `<prefix>` = `jobs/<job-id>`. Which files a backend wrote, under
-/// which names, is its [`OutputManifest`]: nothing assumes them.
+/// with `<prefix>` = `jobs/<job-id>/stream`: everything a stream link needs
+/// is below it, so one wildcard policy over it opens the stream and nothing
+/// else. Which files a backend wrote, under which names, is its
+/// [`OutputManifest`]: nothing assumes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputLayout {
     pub bucket: String,
+    /// What the transcoder writes below, and what a stream link covers.
     pub prefix: String,
 }
 
 impl OutputLayout {
     pub fn for_job(bucket: &str, job: JobId) -> Self {
+        Self { bucket: bucket.to_owned(), prefix: format!("jobs/{job}/stream") }
+    }
+
+    /// Where versions before `stream/` wrote a job's outputs: beside its original.
+    pub fn earlier_version(bucket: &str, job: JobId) -> Self {
         Self { bucket: bucket.to_owned(), prefix: format!("jobs/{job}") }
     }
 
@@ -47,14 +55,6 @@ impl OutputLayout {
         format!("{}/poster", self.prefix)
     }
 
-    pub fn original(&self, file_name: &str) -> ObjectRef {
-        self.object(&format!("original/{file_name}"))
-    }
-
-    /// The folder of one link's signed playlists.
-    pub fn link_prefix(&self, link_id: &str) -> String {
-        format!("{}/links/{link_id}", self.prefix)
-    }
 }
 
 /// What a transcoder wrote for a job, found in the bucket after it finished:
@@ -111,8 +111,9 @@ impl JobOutputs {
         Self { upload: job.destination.clone(), original, layout }
     }
 
-    /// Where the copy stage keeps job `id`'s original file `name`.
+    /// Where the copy stage keeps job `id`'s original file `name`: outside
+    /// the stream's prefix, so a stream link never opens it.
     pub fn original_of(id: JobId, name: &str, media_bucket: &str) -> ObjectRef {
-        OutputLayout::for_job(media_bucket, id).original(name)
+        ObjectRef::new(media_bucket, format!("jobs/{id}/original/{name}"))
     }
 }
