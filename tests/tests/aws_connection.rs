@@ -170,7 +170,10 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
             && outputs.variants.iter().all(|v| v.starts_with(&at(format!("jobs/{id}/stream/hls/master_")))),
         "{outputs:?}"
     );
-    assert!(outputs.thumbnails.first() == Some(&at(format!("jobs/{id}/stream/thumbs/thumb.0000000.jpg"))), "{outputs:?}");
+    assert!(
+        outputs.thumbnails.first() == Some(&at(format!("jobs/{id}/stream/thumbs/thumb.0000000.jpg"))),
+        "{outputs:?}"
+    );
 
     // Links go through the distribution, signed with the key pair setup made.
     let base = format!("https://{}/jobs/{id}/stream/", distribution.domain);

@@ -34,8 +34,10 @@ struct Started<'a> {
     s3_endpoint: &'a str,
     /// Serves the distribution bucket to signed requests, as CloudFront would.
     edge_url: &'a str,
-    access_key_id: &'a str,
-    /// Only when generated for this run; never when it came from the environment.
+    /// The keys, only when generated for this run: what came from the
+    /// environment is the caller's already, and never echoed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_access_key: Option<&'a str>,
     data_dir: String,
@@ -65,7 +67,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     let started = Started {
         s3_endpoint: &server.s3_endpoint,
         edge_url: &server.edge_url,
-        access_key_id: creds.access_key_id(),
+        access_key_id: generated.then(|| creds.access_key_id()),
         secret_access_key: generated.then(|| creds.secret_access_key()),
         data_dir: data_dir.path().display().to_string(),
         pid: std::process::id(),
@@ -77,10 +79,12 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         println!("Streamdrop local stack");
         println!("  S3 endpoint:        {}", started.s3_endpoint);
         println!("  signed-link edge:   {}", started.edge_url);
-        println!("  access key id:      {}", started.access_key_id);
-        match started.secret_access_key {
-            Some(secret) => println!("  secret access key:  {secret}  (generated for this run; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to choose your own)"),
-            None => println!("  secret access key:  from AWS_SECRET_ACCESS_KEY"),
+        match (started.access_key_id, started.secret_access_key) {
+            (Some(id), Some(secret)) => {
+                println!("  access key id:      {id}");
+                println!("  secret access key:  {secret}  (generated for this run; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to choose your own)");
+            }
+            _ => println!("  keys:               from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
         }
         println!("  buckets:            {}, {}", buckets.uploads, buckets.media);
         println!("  data:               {}", started.data_dir);

@@ -1,6 +1,12 @@
 //! Where Streamdrop keeps its data. Every binary and test resolves it the same
 //! way, so a test pointing `STREAMDROP_DATA_DIR` at a temp dir never touches a
 //! real user's data.
+//!
+//! The data dir is private to the user: it holds every original and output,
+//! and the job store holds signed URLs. Opening one makes it 0700 and sets
+//! this process's umask to 077, so what the engine, the embedded S3 server and
+//! ffmpeg create there is the user's alone; starting an engine also tightens
+//! what an earlier version left readable.
 
 use std::path::{Path, PathBuf};
 
@@ -43,10 +49,13 @@ impl DataDir {
         Self::at(path)
     }
 
-    /// Uses exactly `path`, creating it if needed.
+    /// Uses exactly `path`, creating it if needed, private to this user.
     pub fn at(path: impl Into<PathBuf>) -> Result<Self, DataDirError> {
         let path = path.into();
-        std::fs::create_dir_all(&path).map_err(|source| DataDirError::Create { path: path.clone(), source })?;
+        let create_err = |source| DataDirError::Create { path: path.clone(), source };
+        private::create_files_privately();
+        std::fs::create_dir_all(&path).map_err(create_err)?;
+        private::restrict(&path).map_err(create_err)?;
         // An absolute path keeps messages and the store stable if the cwd changes.
         let path = std::fs::canonicalize(&path).unwrap_or(path);
         Ok(Self(path))
@@ -80,14 +89,19 @@ impl DataDir {
     /// a moment to let go.
     pub fn claim_for_engine(&self) -> Result<EngineLock, DataDirError> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        loop {
+        let lock = loop {
             match self.lock_for_engine() {
                 Err(DataDirError::Busy { .. }) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(100))
                 }
-                other => return other,
+                other => break other?,
             }
+        };
+        let tightened = private::tighten(&self.0);
+        if tightened > 0 {
+            tracing::info!("made {tightened} file(s) in {} private to this user", self.0.display());
         }
+        Ok(lock)
     }
 
     /// Object data of the embedded S3 server: one folder per bucket.
@@ -99,6 +113,68 @@ impl DataDir {
     /// checksums). Beside the object data, not in it: s3s-fs lists every folder there as a bucket.
     pub fn local_part_ledger(&self) -> PathBuf {
         self.0.join("local-s3-parts")
+    }
+}
+
+/// Files and folders only their owner can read.
+mod private {
+    use std::path::Path;
+
+    /// What this process creates from now on is its user's alone (umask 077).
+    pub fn create_files_privately() {
+        #[cfg(unix)]
+        // SAFETY: umask only swaps the process's file-creation mask; it cannot fail.
+        unsafe {
+            libc::umask(0o077);
+        }
+    }
+
+    /// `path` (a folder) to 0700.
+    pub fn restrict(path: &Path) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+        }
+        #[cfg(not(unix))]
+        let _ = path;
+        Ok(())
+    }
+
+    /// Takes group and other permissions off everything below `root` (links
+    /// are not followed); returns how many entries changed.
+    pub fn tighten(root: &Path) -> usize {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mut changed = 0;
+            let mut pending = vec![root.to_path_buf()];
+            while let Some(dir) = pending.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+                for entry in entries.flatten() {
+                    let Ok(meta) = entry.path().symlink_metadata() else { continue };
+                    if meta.file_type().is_symlink() {
+                        continue;
+                    }
+                    if meta.is_dir() {
+                        pending.push(entry.path());
+                    }
+                    let mode = meta.permissions().mode();
+                    if mode & 0o077 != 0 {
+                        let private = std::fs::Permissions::from_mode(mode & 0o7700);
+                        if std::fs::set_permissions(entry.path(), private).is_ok() {
+                            changed += 1;
+                        }
+                    }
+                }
+            }
+            changed
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = root;
+            0
+        }
     }
 }
 

@@ -53,9 +53,7 @@ use tokio::net::TcpListener;
 
 use super::http::HttpServer;
 
-use crate::signing::{
-    parse_cookie_header, percent_encode_url, verify_request, KeyError, PublicKey, PublicKeySet,
-};
+use crate::signing::{parse_cookie_header, percent_encode_url, verify_request, KeyError, PublicKey, PublicKeySet};
 
 /// The origins of the desktop app's webview: `tauri://localhost` on Linux and
 /// macOS, `http://tauri.localhost` on Windows. [`EdgeOptions::default`]

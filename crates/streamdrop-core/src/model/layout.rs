@@ -54,7 +54,6 @@ impl OutputLayout {
     pub fn poster_prefix(&self) -> String {
         format!("{}/poster", self.prefix)
     }
-
 }
 
 /// What a transcoder wrote for a job, found in the bucket after it finished:
