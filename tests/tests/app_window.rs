@@ -461,7 +461,7 @@ async fn a_dropped_batch_keeps_its_order_waits_plainly_previews_short_clips_and_
     let url = String::from_utf8_lossy(&copied.stdout).trim().to_owned();
     assert!(
         url.starts_with("http://127.0.0.1:")
-            && url.contains(&format!("/jobs/{first}/links/"))
+            && url.contains(&format!("/jobs/{first}/stream/links/"))
             && url.contains("Signature="),
         "clipboard: {url:?}"
     );
