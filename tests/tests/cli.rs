@@ -284,6 +284,45 @@ fn everything_under_the_data_dir_is_private_to_the_user() {
     assert!(open.is_empty(), "readable by others: {open:#?}");
 }
 
+#[test]
+fn ffmpeg_and_ffprobe_get_no_credentials_or_signed_urls_in_their_arguments_or_environment() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // Wrappers first on PATH record each run's arguments and environment, then run the real tool.
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let log = tmp.path().join("children.log");
+    for tool in ["ffmpeg", "ffprobe"] {
+        let real = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().unwrap();
+        let real = String::from_utf8(real.stdout).unwrap().trim().to_owned();
+        assert!(!real.is_empty(), "{tool} is installed");
+        let wrapper = bin.join(tool);
+        let script = format!(
+            "#!/bin/sh\n{{ echo \"== {tool}\"; printf '%s\\n' \"$@\"; env; }} >> '{}'\nexec '{real}' \"$@\"\n",
+            log.display()
+        );
+        std::fs::write(&wrapper, script).unwrap();
+        std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let clip = make_clip(tmp.path(), "B002 child.mov", 1);
+    let out = run(streamdrop(&data)
+        .args(["submit", "--wait"])
+        .arg(&clip)
+        .env("PATH", path)
+        .env("AWS_ACCESS_KEY_ID", "AKIDCHILDPROCESS")
+        .env("AWS_SECRET_ACCESS_KEY", "sd-child-secret-5c1d")
+        .env("AWS_SESSION_TOKEN", "sd-child-token-8e2f"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let recorded = std::fs::read_to_string(&log).expect("the wrappers ran");
+    assert!(recorded.contains("== ffprobe") && recorded.contains("== ffmpeg"), "both tools ran");
+    for secret in ["AKIDCHILDPROCESS", "sd-child-secret-5c1d", "sd-child-token-8e2f", "X-Amz-Signature", "Signature="] {
+        assert!(!recorded.contains(secret), "{secret} reached a child process:\n{recorded}");
+    }
+}
+
 fn journalled_bytes(data: &Path, job: streamdrop_core::JobId) -> u64 {
     use streamdrop_core::store::{Store, UploadKey};
     let Ok(store) = Store::open(&data.join("streamdrop.sqlite3")) else { return 0 };

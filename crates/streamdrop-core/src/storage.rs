@@ -65,19 +65,6 @@ pub async fn chain_client(endpoint_url: Option<&str>, region: Option<&str>, forc
     Client::from_conf(config.build())
 }
 
-/// A time-limited GET URL for `object`, for tools that read over HTTP (ffprobe, ffmpeg).
-pub async fn presigned_get(client: &Client, object: &ObjectRef, ttl: std::time::Duration) -> Result<String, String> {
-    let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(ttl).map_err(|e| e.to_string())?;
-    let request = client
-        .get_object()
-        .bucket(&object.bucket)
-        .key(&object.key)
-        .presigned(config)
-        .await
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(&e).to_string())?;
-    Ok(request.uri().to_owned())
-}
-
 /// Creates `bucket` unless it already exists and is ours.
 pub async fn ensure_bucket(client: &Client, bucket: &str) -> Result<(), aws_sdk_s3::Error> {
     if client.head_bucket().bucket(bucket).send().await.is_ok() {

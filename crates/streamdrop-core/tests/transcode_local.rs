@@ -602,6 +602,38 @@ async fn damaged_and_missing_sources_fail_with_clear_messages() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_playlist_posing_as_a_camera_file_makes_ffmpeg_fetch_nothing() {
+    let fx = fixture().await;
+    // A trap: any connection here means ffmpeg followed a URL inside the "video".
+    let trap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = trap.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    let trap_task = tokio::spawn(async move {
+        while let Ok((_socket, _)) = trap.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let playlist = format!(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nhttp://127.0.0.1:{port}/seg0.ts\n#EXTINF:2.0,\n\
+         http://127.0.0.1:{port}/seg1.ts\n#EXT-X-ENDLIST\n"
+    );
+    let disguised = fx.clips().join("A001.mov");
+    std::fs::write(&disguised, playlist).unwrap();
+    let claimed = MediaInfo {
+        duration_secs: 4.0,
+        video: Some(VideoInfo { width: 640, height: 360, frame_rate: 30.0, codec: "h264".into(), bit_depth: 8 }),
+        has_audio: false,
+    };
+    let request = fx.request(fx.put(&disguised).await, claimed);
+    let (status, _) = fx.run(&request).await;
+    assert!(matches!(status, TranscodeStatus::Error { .. }), "{status:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "ffmpeg fetched a URL named inside the file");
+    trap_task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_backend_ids_are_unknown_jobs() {
     let fx = fixture().await;
     let media = MediaInfo { duration_secs: 1.0, video: None, has_audio: true };

@@ -99,6 +99,21 @@ fn detail_suffix(detail: &str) -> String {
     }
 }
 
+/// A child that runs ffmpeg or ffprobe on media: stdin closed, killed when
+/// dropped, and no AWS credentials in its environment (the tools need none:
+/// they read and write local files only, and other local users can read a
+/// process's environment through `/proc` as root or with ptrace).
+pub fn media_tool(program: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with("AWS_")) {
+            command.env_remove(name);
+        }
+    }
+    command.stdin(Stdio::null()).kill_on_drop(true);
+    command
+}
+
 /// Probes the local file `path` with `ffprobe` from `PATH`.
 pub async fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
     probe_with(Path::new("ffprobe"), path, PROBE_TIMEOUT).await
@@ -108,15 +123,13 @@ pub async fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
 pub async fn probe_with(ffprobe: &Path, path: &Path, timeout: Duration) -> Result<MediaInfo, ProbeError> {
     let input = path.to_string_lossy().into_owned();
     let shown = path.file_name().map_or_else(|| input.clone(), |n| n.to_string_lossy().into_owned());
-    let mut command = tokio::process::Command::new(ffprobe);
+    let mut command = media_tool(ffprobe);
     command
         .args(["-v", "error", "-print_format", "json", "-show_streams", "-show_format"])
         .args(local_only_input_options())
         .arg(ffmpeg_input_arg(&input))
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     let child = command.spawn().map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => ProbeError::NotInstalled,
         _ => ProbeError::Io(err),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::{AUDIO_RENDITION, DEFAULT_FRAME_RATE, MAX_FRAME_RATE, THUMBNAIL_INTERVAL_SECS, THUMBNAIL_WIDTH, X264_CRF};
 use crate::model::{MediaInfo, Rung, GOP_SECONDS, SEGMENT_SECONDS};
-use crate::transcode::probe::ffmpeg_input_arg;
+use crate::transcode::probe::{ffmpeg_input_arg, local_only_input_options};
 
 /// The output frame rate as a fraction: the source's, halved while above
 /// 60 fps, snapped to the standard rate it is within 0.5 % of (a VFR phone
@@ -90,9 +90,10 @@ fn path_arg(dir: &Path, rest: &str) -> String {
 /// # }
 /// ```
 pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Path) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"].map(String::from).to_vec();
-    args.push(ffmpeg_input_arg(input));
+    let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"].map(String::from).to_vec();
+    // The source is a local copy; ffmpeg reads it alone, as real media only.
+    args.extend(local_only_input_options());
+    args.extend(["-i".into(), ffmpeg_input_arg(input)]);
     let audio = media.has_audio;
     let video = media.video.is_some() && !ladder.is_empty();
 
@@ -210,6 +211,7 @@ pub fn poster_args(input: &str, ladder: &[Rung], at_secs: f64, out_dir: &Path) -
     let mut args: Vec<String> =
         ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss"].map(String::from).to_vec();
     args.push(format!("{at_secs:.3}"));
+    args.extend(local_only_input_options());
     args.extend(["-i".into(), ffmpeg_input_arg(input)]);
     args.extend(["-map", "0:V:0", "-frames:v", "1", "-vf"].map(String::from));
     args.push(format!("scale={}:{},setsar=1", top.width, top.height));

@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
 
 use super::{codes, Failure, Inner};
-use crate::transcode::probe::clean_ffmpeg_log;
+use crate::transcode::probe::{clean_ffmpeg_log, media_tool};
 
 /// Stops ffmpeg runs that a Streamdrop killed outright (SIGKILL, a crash)
 /// left behind: ffmpeg processes working in a job folder under `work_root`.
@@ -89,15 +89,13 @@ pub(super) async fn run_ffmpeg(
     args: &[String],
     mut on_progress: impl FnMut(f64),
 ) -> Result<FfmpegRun, RunError> {
-    let mut command = tokio::process::Command::new(&inner.ffmpeg);
+    let mut command = media_tool(&inner.ffmpeg);
     command
         .args(["-progress", "pipe:1", "-nostats"])
         .args(args)
         .current_dir(cwd)
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     let mut child = command.spawn().map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => RunError::NotFound,
         _ => RunError::Spawn(err),
