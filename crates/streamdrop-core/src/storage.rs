@@ -2,7 +2,7 @@
 //! S3-compatible services and to the embedded local server; only the endpoint
 //! and credentials differ.
 
-use crate::model::{Buckets, ObjectRef};
+use crate::model::Buckets;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::Client;

@@ -170,3 +170,104 @@ async fn a_job_transcoded_before_outputs_moved_under_stream_still_links_without_
     assert_eq!(get(&original).await.0, 403, "the stream link opened the original");
     stack.shutdown().await;
 }
+
+/// A transcoder's playlists are data, not instructions: one that names another
+/// host, another job or the original (absolutely or by climbing out with
+/// `..`) gets no link, and the link's signature is written nowhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_playlist_naming_anything_outside_the_jobs_stream_gets_no_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
+    let engine = stack
+        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
+        .unwrap();
+    let id = engine.add_paths([make_clip(tmp.path(), "take.mp4", "320x180", 2)]).await.accepted[0].id;
+    ready(&engine, id).await;
+    let linker = stack.linker(&data).unwrap();
+    let stream = data.local_storage_root().join("streamdrop-media").join(format!("jobs/{id}/stream"));
+    let hls = format!("jobs/{id}/stream/hls");
+    // Written as a transcoder would: through the S3 API.
+    let put = |name: String, body: String| {
+        let client = stack.storage().client.clone();
+        let key = format!("{hls}/{name}");
+        async move {
+            client
+                .put_object()
+                .bucket("streamdrop-media")
+                .key(key)
+                .body(body.into_bytes().into())
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    let master = std::fs::read_to_string(stream.join("hls/master.m3u8")).unwrap();
+    let variant_name = uris(&master).into_iter().next().expect("a variant");
+    let variant = std::fs::read_to_string(stream.join("hls").join(&variant_name)).unwrap();
+    let edge = stack.edge_url();
+    let other_port = edge.rsplit(':').next().unwrap().parse::<u16>().unwrap() - 1;
+
+    let hostile_variants = [
+        "http://127.0.0.1:9/trap.m3u8".to_owned(),
+        format!("http://127.0.0.1:{other_port}/jobs/{id}/stream/hls/{variant_name}"),
+        format!("{edge}/jobs/{}/stream/hls/{variant_name}", JobId::new()),
+        "../../original/take.m3u8".to_owned(),
+        "%2E%2E/%2e%2e/original/take.m3u8".to_owned(),
+    ];
+    for hostile in &hostile_variants {
+        let forged = master.replacen(&variant_name, hostile, 1);
+        put("master.m3u8".into(), forged).await;
+        let err = linker.link_job(id, LinkKind::Stream, 600).await.unwrap_err();
+        assert!(err.to_string().contains("outside the job's stream"), "{hostile}: {err}");
+    }
+    put("master.m3u8".into(), master.clone()).await;
+    for hostile in ["https://example.invalid/seg.ts", "../../../original/take.mp4"] {
+        let forged = variant.replacen(uris(&variant)[0].as_str(), hostile, 1);
+        put(variant_name.clone(), forged).await;
+        let err = linker.link_job(id, LinkKind::Stream, 600).await.unwrap_err();
+        assert!(err.to_string().contains("outside the job's stream"), "{hostile}: {err}");
+    }
+    put(variant_name.clone(), variant.clone()).await;
+    // No per-link playlist was written for any refused link; the honest playlists still link.
+    assert!(!stream.join("links").exists() || std::fs::read_dir(stream.join("links")).unwrap().next().is_none());
+    let link = linker.link_job(id, LinkKind::Stream, 600).await.unwrap();
+    assert_eq!(get(&link.url).await.0, 200);
+    stack.shutdown().await;
+}
+
+/// The app's preview reuses a preview link only when it is on this edge: an
+/// earlier edge whose port merely starts with this one's (`:1234` and
+/// `:12345`) does not count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preview_reuses_only_links_on_this_very_edge() {
+    use streamdrop_core::model::LinkView;
+    use streamdrop_core::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
+    let engine = stack
+        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
+        .unwrap();
+    let id = engine.add_paths([make_clip(tmp.path(), "take.mp4", "320x180", 2)]).await.accepted[0].id;
+    ready(&engine, id).await;
+    let far =
+        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 + 86_400) * 1000;
+    let elsewhere = LinkView {
+        id: "elsewhere".into(),
+        job_id: id,
+        kind: LinkKind::Preview,
+        url: format!("{}7/jobs/{id}/stream/links/x/master.m3u8?Signature=x", stack.edge_url()),
+        expires_at: far,
+        created_at: 0,
+    };
+    Store::open(&data.store_file()).unwrap().insert_link(&elsewhere).unwrap();
+
+    let preview = stack.linker(&data).unwrap().preview_job(id).await.unwrap();
+    assert_ne!(preview.id, "elsewhere", "reused a link on another edge: {}", preview.url);
+    assert!(preview.url.starts_with(&format!("{}/", stack.edge_url())), "{}", preview.url);
+    assert_eq!(get(&preview.url).await.0, 200);
+    let again = stack.linker(&data).unwrap().preview_job(id).await.unwrap();
+    assert_eq!(again.id, preview.id, "a preview on this edge is reused");
+    stack.shutdown().await;
+}

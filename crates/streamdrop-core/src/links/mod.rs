@@ -20,7 +20,7 @@ use crate::clock::{now_ms, now_secs};
 use crate::model::{
     ConnectionName, JobId, JobOutputs, JobState, LinkKind, LinkView, ObjectRef, OutputLayout, OutputManifest,
 };
-use crate::signing::{query_string, sign_url, Policy, SignedQuery, SigningKey};
+use crate::signing::{query_string, sign_url, Policy, SigningKey};
 use crate::store::{Store, StoreError};
 use crate::transcode::manifest::{scan, Naming};
 
@@ -165,7 +165,7 @@ impl Linker {
             .store
             .links(job)?
             .into_iter()
-            .find(|l| l.kind == LinkKind::Preview && l.expires_at > soon && l.url.starts_with(&self.base_url));
+            .find(|l| l.kind == LinkKind::Preview && l.expires_at > soon && self.is_on_this_edge(&l.url));
         match reusable {
             Some(link) => Ok(link),
             None => self.create(job, ready, LinkKind::Preview, 3600).await,
@@ -207,9 +207,13 @@ impl Linker {
         })?;
         let link_prefix = format!("{root}/links/{link_id}");
 
-        // Each variant gets a rewritten copy beside the link's master.
+        // Each variant gets a rewritten copy beside the link's master. The
+        // signed query goes only on URIs inside the stream it covers: a
+        // playlist naming another host or another folder is refused, never
+        // followed or signed for.
         let mut variants = Vec::new();
         let master_out = playlist::rewrite(&master, &master_url, |url| {
+            self.inside(&url, &root).map_err(|e| e.to_string())?;
             if url.path().ends_with(".m3u8") {
                 let copy = ObjectRef::new(&layout.bucket, format!("{link_prefix}/{}.m3u8", variants.len()));
                 let copy_url = self.url_of(&copy).map_err(|e| e.to_string())?;
@@ -222,9 +226,13 @@ impl Linker {
         .map_err(LinkError::Playlist)?;
 
         for (url, copy) in &variants {
-            let source = self.object_at(url)?;
+            let source = self.inside(url, &root)?;
             let variant = self.read(&source).await?;
-            let rewritten = signed_everywhere(&variant, url, &query)?;
+            let rewritten = playlist::rewrite(&variant, url, |segment| {
+                self.inside(&segment, &root).map_err(|e| e.to_string())?;
+                Ok(query.append_to(segment.as_str()))
+            })
+            .map_err(LinkError::Playlist)?;
             self.write(copy, rewritten).await?;
         }
         let master_copy = ObjectRef::new(&layout.bucket, format!("{link_prefix}/master.m3u8"));
@@ -232,15 +240,33 @@ impl Linker {
         Ok(query.append_to(self.url_of(&master_copy)?.as_str()))
     }
 
-    /// The object behind a URL on this edge.
-    fn object_at(&self, url: &Url) -> Result<ObjectRef, LinkError> {
-        let base = Url::parse(&self.base_url).map_err(|e| LinkError::Sign(e.to_string()))?;
-        if url.origin() != base.origin() {
-            return Err(LinkError::Playlist(format!("{url} is not on this edge")));
+    /// The object behind `url` when it is on this edge and inside `root` (the
+    /// folder a stream link covers), the way the edge will read it: decoded,
+    /// with no segment that could climb out of the folder.
+    fn inside(&self, url: &Url, root: &str) -> Result<ObjectRef, LinkError> {
+        let outside = || LinkError::Playlist(format!("it names {url}, which is outside the job's stream"));
+        if !self.is_on_this_edge(url.as_str()) {
+            return Err(outside());
         }
         let key =
             percent_encoding::percent_decode_str(url.path().trim_start_matches('/')).decode_utf8_lossy().into_owned();
+        let inside = key
+            .strip_prefix(root)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|rest| rest.split('/').all(|part| !matches!(part, "" | "." | "..")));
+        if !inside {
+            return Err(outside());
+        }
         Ok(ObjectRef::new(&self.bucket, key))
+    }
+
+    /// Whether `url` has this edge's origin (scheme, host and port compared
+    /// parsed, so `:1234` is not `:12345`).
+    fn is_on_this_edge(&self, url: &str) -> bool {
+        match (Url::parse(url), Url::parse(&self.base_url)) {
+            (Ok(url), Ok(base)) => url.origin() == base.origin(),
+            _ => false,
+        }
     }
 
     async fn read(&self, object: &ObjectRef) -> Result<String, LinkError> {
@@ -270,11 +296,6 @@ impl Linker {
             .map_err(|e| LinkError::Storage(format!("{object}: {}", aws_sdk_s3::error::DisplayErrorContext(&e))))?;
         Ok(())
     }
-}
-
-/// A playlist with every URI made absolute and signed.
-fn signed_everywhere(playlist: &str, base: &Url, query: &SignedQuery) -> Result<String, LinkError> {
-    playlist::rewrite(playlist, base, |url| Ok(query.append_to(url.as_str()))).map_err(LinkError::Playlist)
 }
 
 /// A ready job: where its files are, and what its transcoder wrote.
