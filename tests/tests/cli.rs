@@ -14,7 +14,10 @@ const KEY_ID: &str = "SDTESTKEYID";
 const SECRET: &str = "sd-test-secret-9f8e7d6c5b4a";
 
 fn streamdrop(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(built_binary("streamdrop"));
+    in_test_env(Command::new(built_binary("streamdrop")), data_dir)
+}
+
+fn in_test_env(mut cmd: Command, data_dir: &Path) -> Command {
     cmd.env("STREAMDROP_DATA_DIR", data_dir).env_remove("AWS_PROFILE").env("AWS_EC2_METADATA_DISABLED", "true");
     cmd
 }
@@ -25,7 +28,11 @@ fn run(cmd: &mut Command) -> Output {
 
 /// Starts `streamdrop serve --json` and returns it with its first output line.
 fn serve(data_dir: &Path, with_env_credentials: bool) -> (ChildGuard, Value) {
-    let mut cmd = streamdrop(data_dir);
+    serve_as(streamdrop(data_dir), with_env_credentials)
+}
+
+/// Starts `cmd serve --json` (`cmd` runs streamdrop) and returns it with its first output line.
+fn serve_as(mut cmd: Command, with_env_credentials: bool) -> (ChildGuard, Value) {
     cmd.args(["serve", "--json"]).stdout(Stdio::piped());
     if with_env_credentials {
         cmd.env("AWS_ACCESS_KEY_ID", KEY_ID).env("AWS_SECRET_ACCESS_KEY", SECRET);
@@ -383,4 +390,71 @@ fn an_upload_cut_by_kill_9_resumes_when_serve_starts_again_with_new_keys() {
     );
     let stored = data.join("local-s3/streamdrop-uploads").join(format!("uploads/{id}/A007 long take.mov"));
     assert_eq!(sha256_file(&stored), sha256_file(&clip));
+}
+
+/// Any local process can connect to `serve`'s servers. Hundreds of
+/// connections that never finish a request (a slowloris) take at most a share
+/// of its file descriptors, even where a process may open only 256 (macOS's
+/// default); each is cut once its request head is late; and both servers
+/// answer as soon as the flood ends.
+#[tokio::test]
+async fn a_connection_flood_takes_a_bounded_share_of_serves_files_and_is_cut_when_idle() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut limited = Command::new("prlimit");
+    limited.args(["--nofile=256", "--"]).arg(built_binary("streamdrop"));
+    let (server, started) = serve_as(in_test_env(limited, &tmp.path().join("data")), false);
+    let authority = |url: &str| url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let s3 = authority(started["s3Endpoint"].as_str().unwrap());
+    let edge = authority(started["edgeUrl"].as_str().unwrap());
+    let open_files = || std::fs::read_dir(format!("/proc/{}/fd", server.pid())).unwrap().count();
+
+    let mut flood = Vec::new();
+    for addr in [&s3, &edge] {
+        for _ in 0..300 {
+            // Once the listen backlog is full, connecting waits: the flood is as big as it gets.
+            let Ok(Ok(mut socket)) =
+                tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(addr.as_str())).await
+            else {
+                break;
+            };
+            let _ = socket.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n").await;
+            flood.push(socket);
+        }
+    }
+    assert!(flood.len() > 256, "the flood got only {} connections in", flood.len());
+    let mut most_open = open_files();
+    // The first connections were accepted: the server must cut them (30 s head limit), not wait forever.
+    let first = &mut flood[0];
+    let cut = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut buf = [0; 256];
+        loop {
+            match first.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    most_open = most_open.max(open_files());
+    assert!(cut.is_ok(), "a connection that never finished its request head was kept for a minute");
+    assert!(most_open < 200, "serve had {most_open} files open of the 256 it may");
+    drop(flood);
+
+    // Both servers answer at once when the flood has gone.
+    let s3_answer = tokio::time::timeout(Duration::from_secs(20), http_status(&s3, "/streamdrop-uploads")).await;
+    assert_eq!(s3_answer.expect("the S3 server answers"), 403, "unsigned: refused, but answered");
+    let edge_answer = tokio::time::timeout(Duration::from_secs(20), http_status(&edge, "/jobs/x/stream/m.m3u8")).await;
+    assert_eq!(edge_answer.expect("the edge answers"), 403);
+}
+
+/// The status of a plain HTTP/1.1 GET.
+async fn http_status(authority: &str, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    socket.read_to_end(&mut response).await.unwrap();
+    String::from_utf8_lossy(&response).split_whitespace().nth(1).unwrap_or("0").parse().unwrap()
 }

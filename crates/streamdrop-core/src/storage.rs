@@ -86,6 +86,7 @@ pub async fn ensure_bucket(client: &Client, bucket: &str) -> Result<(), aws_sdk_
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ObjectRef;
 
     #[test]
     fn parses_and_prints_object_refs() {

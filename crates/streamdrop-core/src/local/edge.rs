@@ -51,7 +51,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::net::TcpListener;
 
-use super::http::HttpServer;
+use super::http::{ClientBody, HttpServer};
 
 use crate::signing::{parse_cookie_header, percent_encode_url, verify_request, KeyError, PublicKey, PublicKeySet};
 
@@ -238,7 +238,7 @@ struct Shared {
 async fn handle(
     shared: Arc<Shared>,
     peer: SocketAddr,
-    request: Request<hyper::body::Incoming>,
+    request: Request<ClientBody>,
 ) -> Result<Response<Body>, Infallible> {
     // The edge never reads request bodies; keep only the head.
     let (parts, _body) = request.into_parts();
