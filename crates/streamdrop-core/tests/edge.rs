@@ -255,6 +255,7 @@ async fn a_signed_url_serves_the_object_with_its_headers_head_and_ranges() {
     let etag = got.header("etag").expect("an ETag");
     assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() > 2, "{etag}");
     assert!(got.header("last-modified").is_some_and(|date| date.ends_with(" GMT")), "{got:?}");
+    assert_eq!(got.header("x-content-type-options"), Some("nosniff"));
 
     let head = request("HEAD", &url, &[]).await;
     assert_eq!(head.status, 200, "{head:?}");
@@ -282,6 +283,9 @@ async fn a_signed_url_serves_the_object_with_its_headers_head_and_ranges() {
 
     let post = request("POST", &url, &[("Content-Length", "0")]).await;
     assert_eq!(post.status, 405, "{post:?}");
+    // Refusals too: nothing the edge sends may be sniffed into another type.
+    let refused = fx.get(&tamper(&url)).await;
+    assert_eq!((refused.status, refused.header("x-content-type-options")), (403, Some("nosniff")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

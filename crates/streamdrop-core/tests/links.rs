@@ -56,6 +56,7 @@ async fn a_stream_link_plays_everything_and_nothing_else() {
     let link = linker.link_job(a, LinkKind::Stream, 3600).await.unwrap();
     assert!(link.url.starts_with(&format!("{}/jobs/{a}/stream/links/", stack.edge_url())), "{}", link.url);
     assert!(link.url.contains("Policy=") && link.url.contains("Signature=") && link.url.contains("Key-Pair-Id="));
+    assert!(link.url.ends_with("&Hash-Algorithm=SHA256"), "the local key signs with SHA-256: {}", link.url);
 
     // Every variant and every segment, by the link alone.
     let (status, master) = get(&link.url).await;

@@ -246,6 +246,9 @@ async fn handle(
     let headers = response.headers_mut();
     shared.cors.decorate(parts.headers.get(header::ORIGIN), headers);
     headers.insert(header::SERVER, HeaderValue::from_static("streamdrop-edge"));
+    // Objects are served with the type they were stored with; a browser must
+    // never guess another (an uploaded "video" sniffed as HTML, say).
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
 }
 

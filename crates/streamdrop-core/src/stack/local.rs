@@ -251,7 +251,7 @@ fn local_signing_key(secrets: &dyn SecretStore) -> Result<SigningKey, String> {
             pem
         }
     };
-    SigningKey::from_pem(LOCAL_KEY_PAIR_ID, &pem, HashAlgorithm::Sha1).map_err(|e| e.to_string())
+    SigningKey::from_pem(LOCAL_KEY_PAIR_ID, &pem, HashAlgorithm::Sha256).map_err(|e| e.to_string())
 }
 
 /// Starts the edge on the port it had last time when that port is free, so
