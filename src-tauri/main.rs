@@ -6,6 +6,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod csp;
 mod launch;
 mod state;
 
@@ -43,6 +44,13 @@ fn main() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(move |app| {
             state::Shell::start(app.handle(), data_dir, lock, args.files);
+            // Made here, not from tauri.conf.json, to serve its pages with the media origin of the moment.
+            let media = app.state::<state::Shell>().media_origin().clone();
+            let config = app.config().app.windows.iter().find(|w| w.label == "main").cloned();
+            let config = config.ok_or("tauri.conf.json has no \"main\" window")?;
+            tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
+                .on_web_resource_request(move |_request, response| media.apply(response))
+                .build()?;
             #[cfg(feature = "e2e")]
             app.add_capability(include_str!("e2e/capability.json"))?;
             Ok(())

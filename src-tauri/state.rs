@@ -14,6 +14,8 @@ use streamdrop_core::data_dir::EngineLock;
 use streamdrop_core::model::ProblemView;
 use streamdrop_core::{DataDir, IntakeReport, Problem};
 use tauri::{AppHandle, Emitter, Manager};
+
+use crate::csp::MediaOrigin;
 use tokio::sync::broadcast;
 
 pub struct Shell {
@@ -24,6 +26,8 @@ pub struct Shell {
     quitting: AtomicBool,
     /// Where a second launch finds this one; removed at shutdown.
     control: std::sync::Mutex<Option<ControlServer>>,
+    /// The one origin the window may load media from.
+    media_origin: MediaOrigin,
 }
 
 impl Shell {
@@ -38,6 +42,7 @@ impl Shell {
             data_dir: data_dir.clone(),
             quitting: AtomicBool::new(false),
             control: Default::default(),
+            media_origin: MediaOrigin::new(session.as_ref().ok().and_then(Session::media_origin)),
         });
         let Ok(session) = session else {
             let _ = app.emit("app-ready", app.state::<Shell>().status());
@@ -54,6 +59,23 @@ impl Shell {
                 intake(&app, files).await;
             }
         });
+    }
+
+    pub fn media_origin(&self) -> &MediaOrigin {
+        &self.media_origin
+    }
+
+    /// Reloads the window when the media origin its page was served with is
+    /// no longer the session's (the edge could not get its port back, or
+    /// another connection is in use), so its policy names the right one.
+    fn follow_media_origin(&self, app: &AppHandle) {
+        let Ok(session) = &self.session else { return };
+        if self.media_origin.update(session.media_origin()) {
+            if let Some(window) = app.get_webview_window("main") {
+                tracing::info!("media now comes from {:?}: reloading the window", session.media_origin());
+                let _ = window.reload();
+            }
+        }
     }
 
     pub fn session(&self) -> Result<&Session, ProblemView> {
@@ -144,7 +166,10 @@ fn relay_events(app: AppHandle, mut events: broadcast::Receiver<Event>) {
         loop {
             let emitted = match events.recv().await {
                 Ok(Event::Job(view)) => app.emit("job-updated", view),
-                Ok(Event::Status(status)) if status.phase != Phase::Starting => app.emit("app-ready", status),
+                Ok(Event::Status(status)) if status.phase != Phase::Starting => {
+                    app.state::<Shell>().follow_media_origin(&app);
+                    app.emit("app-ready", status)
+                }
                 Ok(Event::Status(_)) => Ok(()),
                 Ok(Event::SetupStep(progress)) => app.emit("setup-step", progress),
                 // Missed progress is harmless: the next event carries the full state.

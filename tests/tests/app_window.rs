@@ -690,3 +690,89 @@ exec '{driver}' --port {port} --native-port {native_port}"#,
     save_screenshot(&client, "e2e-keychain-dismissed.png").await;
     client.close().await.expect("close the app");
 }
+
+/// The window's Content-Security-Policy names its own edge, and only it: a
+/// page script cannot reach another local server (here one that took the
+/// edge's remembered port, so the edge moved), and the preview still plays
+/// from where the edge now is, the window having reloaded under the new policy.
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn the_window_loads_media_only_from_its_own_edge_even_when_the_edge_moves() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
+    let session = Session::start();
+    // Another program holds the port the edge remembers: every connection it gets is counted.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other_port = other.local_addr().unwrap().port();
+    std::fs::write(session.data().join("local-edge.port"), other_port.to_string()).unwrap();
+    let reached = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&reached);
+    std::thread::spawn(move || {
+        for stream in other.incoming() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let clip = make_clip_sized(&session.card(), "K001 policy.mp4", "320x180", 1);
+    let client = session.open().await;
+
+    // The edge found its port taken and moved; the page is reloaded for the new policy.
+    let edge_port: u16 =
+        std::fs::read_to_string(session.data().join("local-edge.port")).unwrap().trim().parse().unwrap();
+    assert_ne!(edge_port, other_port, "the edge cannot have the other program's port");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reloaded = client
+            .execute(
+                "return performance.getEntriesByType('navigation')[0]?.type === 'reload' \
+                 && !!document.querySelector('[data-testid=\"app-status\"]')?.textContent.includes('Local mode')",
+                vec![],
+            )
+            .await;
+        if reloaded.is_ok_and(|v| v == json!(true)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the window was not reloaded when the edge moved");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let tried = client
+        .execute_async(
+            r#"
+            const [other, edge, done] = arguments;
+            const violations = [];
+            document.addEventListener('securitypolicyviolation', e => violations.push(e.effectiveDirective));
+            const attempt = url => fetch(url).then(r => r.status, () => 'blocked');
+            (async () => {
+              const result = { other: await attempt(other + '/x.m3u8'), edge: await attempt(edge + '/jobs/x/stream/m.m3u8') };
+              const img = new Image(); img.src = other + '/poster.jpg'; document.body.append(img);
+              const video = document.createElement('video'); video.src = other + '/clip.mp4'; document.body.append(video);
+              setTimeout(() => { img.remove(); video.remove(); done({ ...result, violations }); }, 1500);
+            })();
+            "#,
+            vec![json!(format!("http://127.0.0.1:{other_port}")), json!(format!("http://127.0.0.1:{edge_port}"))],
+        )
+        .await
+        .expect("try the other server and the edge");
+    assert_eq!(tried["other"], "blocked", "{tried}");
+    assert_eq!(tried["edge"], 403, "the edge is allowed, and refuses the unsigned request itself: {tried}");
+    for directive in ["connect-src", "img-src", "media-src"] {
+        assert!(tried["violations"].as_array().unwrap().contains(&json!(directive)), "{directive}: {tried}");
+    }
+    assert_eq!(reached.load(Ordering::SeqCst), 0, "a page script reached another local server");
+
+    // Media from the edge where it is now still plays.
+    drop_files(&client, std::slice::from_ref(&clip)).await;
+    wait_until(
+        &client,
+        "the clip to be ready",
+        Duration::from_secs(120),
+        &format!("return !!document.querySelector('{READY_ROW}')"),
+    )
+    .await;
+    let id = rows(&client).await[0]["id"].as_str().unwrap().to_owned();
+    click(&client, &format!(r#"[data-job-id="{id}"] [data-testid="job-action-preview"]"#)).await;
+    wait_until(&client, "the preview to play", Duration::from_secs(30), PLAYED_BY_ITSELF).await;
+    client.close().await.expect("close the app");
+}

@@ -15,6 +15,7 @@
 //! job actions), links, connections, setup.
 
 mod connections;
+pub mod csp;
 mod errors;
 pub mod ipc;
 mod jobs;
@@ -211,6 +212,32 @@ impl Session {
             }
         }
         status
+    }
+
+    /// The origin the window's player loads media from: the hosted
+    /// connection's edge (the local edge, or the connection's CloudFront
+    /// distribution). Known before the stack starts, so a page can be limited
+    /// to it from its first load: the local edge's port is reserved now, and
+    /// the stack binds it. `None` when there is none (a connection not set up).
+    pub fn media_origin(&self) -> Option<String> {
+        if let Some(hosted) = self.running() {
+            return match (&hosted.local_server, &hosted.linker) {
+                (Some(local), _) => Some(local.edge_url.clone()),
+                (None, Ok(linker)) => Some(linker.base_url().to_owned()),
+                (None, Err(_)) => None,
+            };
+        }
+        let settings = Settings::load(&self.inner.data_dir).ok()?;
+        let connection = match &self.inner.options.hosted {
+            Some(name) => settings.get(name.as_str())?,
+            None => settings.active(),
+        };
+        match connection.as_aws() {
+            Some(aws) => aws.resources.as_ref()?.distribution.as_ref().map(|d| format!("https://{}", d.domain)),
+            None => crate::stack::reserve_edge_url(&self.inner.data_dir)
+                .map_err(|err| tracing::warn!("cannot reserve a port for the local edge: {err}"))
+                .ok(),
+        }
     }
 
     /// The embedded S3 server a hosting session runs, when it hosts Local.

@@ -281,6 +281,21 @@ async fn start_edge(data_dir: &DataDir, storage: &Storage, keys: PublicKeySet) -
     Ok(edge)
 }
 
+/// `http://127.0.0.1:PORT` where the local edge of `data_dir` runs or will
+/// run: its remembered port, or a free one picked and remembered now (the
+/// edge's next start binds it, unless another program took it meanwhile).
+pub fn reserve_edge_url(data_dir: &DataDir) -> std::io::Result<String> {
+    let port = match remembered_edge_port(data_dir) {
+        Some(port) => port,
+        None => {
+            let port = std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
+            std::fs::write(data_dir.path().join(EDGE_PORT_FILE), port.to_string())?;
+            port
+        }
+    };
+    Ok(format!("http://127.0.0.1:{port}"))
+}
+
 fn remembered_edge_port(data_dir: &DataDir) -> Option<u16> {
     std::fs::read_to_string(data_dir.path().join(EDGE_PORT_FILE)).ok().and_then(|p| p.trim().parse().ok())
 }

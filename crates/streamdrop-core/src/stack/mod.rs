@@ -8,8 +8,8 @@ mod local;
 
 pub use aws::{AwsStack, AwsStackOptions};
 pub use local::{
-    local_buckets, LocalStack, LocalStackError, LocalStackOptions, LOCAL_KEY_PAIR_ID, LOCAL_MEDIA_BUCKET, LOCAL_REGION,
-    LOCAL_UPLOADS_BUCKET,
+    local_buckets, reserve_edge_url, LocalStack, LocalStackError, LocalStackOptions, LOCAL_KEY_PAIR_ID,
+    LOCAL_MEDIA_BUCKET, LOCAL_REGION, LOCAL_UPLOADS_BUCKET,
 };
 
 use crate::credentials::{Connection, ConnectionError, Settings, SettingsError};
