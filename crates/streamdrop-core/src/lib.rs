@@ -36,6 +36,9 @@ pub mod store;
 pub mod transcode;
 pub mod transfer;
 
+#[cfg(test)]
+mod testing;
+
 pub use data_dir::DataDir;
 pub use engine::{Engine, EngineError};
 pub use model::{

@@ -241,32 +241,16 @@ impl Linker {
     }
 
     /// The object behind `url` when it is on this edge and inside `root` (the
-    /// folder a stream link covers), the way the edge will read it: decoded,
-    /// with no segment that could climb out of the folder.
+    /// folder a stream link covers).
     fn inside(&self, url: &Url, root: &str) -> Result<ObjectRef, LinkError> {
-        let outside = || LinkError::Playlist(format!("it names {url}, which is outside the job's stream"));
-        if !self.is_on_this_edge(url.as_str()) {
-            return Err(outside());
+        match key_inside(&self.base_url, url, root) {
+            Some(key) => Ok(ObjectRef::new(&self.bucket, key)),
+            None => Err(LinkError::Playlist(format!("it names {url}, which is outside the job's stream"))),
         }
-        let key =
-            percent_encoding::percent_decode_str(url.path().trim_start_matches('/')).decode_utf8_lossy().into_owned();
-        let inside = key
-            .strip_prefix(root)
-            .and_then(|rest| rest.strip_prefix('/'))
-            .is_some_and(|rest| rest.split('/').all(|part| !matches!(part, "" | "." | "..")));
-        if !inside {
-            return Err(outside());
-        }
-        Ok(ObjectRef::new(&self.bucket, key))
     }
 
-    /// Whether `url` has this edge's origin (scheme, host and port compared
-    /// parsed, so `:1234` is not `:12345`).
     fn is_on_this_edge(&self, url: &str) -> bool {
-        match (Url::parse(url), Url::parse(&self.base_url)) {
-            (Ok(url), Ok(base)) => url.origin() == base.origin(),
-            _ => false,
-        }
+        same_origin(url, &self.base_url)
     }
 
     async fn read(&self, object: &ObjectRef) -> Result<String, LinkError> {
@@ -298,6 +282,28 @@ impl Linker {
     }
 }
 
+/// Whether `url` has the origin of `base` (scheme, host and port compared
+/// parsed, so `:1234` is not `:12345`).
+fn same_origin(url: &str, base: &str) -> bool {
+    match (Url::parse(url), Url::parse(base)) {
+        (Ok(url), Ok(base)) => url.origin() == base.origin(),
+        _ => false,
+    }
+}
+
+/// The key of the object behind `url` when `url` is on the edge at `base`
+/// and inside folder `root`, decoded as the edge decodes it, with no segment
+/// that could climb out of the folder.
+fn key_inside(base: &str, url: &Url, root: &str) -> Option<String> {
+    if !same_origin(url.as_str(), base) {
+        return None;
+    }
+    let key = percent_encoding::percent_decode_str(url.path().trim_start_matches('/')).decode_utf8().ok()?.into_owned();
+    let rest = key.strip_prefix(root)?.strip_prefix('/')?;
+    let plain = !key.contains(['\\', '\0']) && rest.split('/').all(|part| !matches!(part, "" | "." | ".."));
+    plain.then_some(key)
+}
+
 /// A ready job: where its files are, and what its transcoder wrote.
 struct Ready {
     outputs: JobOutputs,
@@ -315,5 +321,106 @@ impl Ready {
         }
         let job = prefix.strip_suffix("/stream").unwrap_or(prefix);
         format!("{job}/hls")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::local::edge::object_key;
+    use crate::testing::proptest_config;
+
+    const BASE: &str = "http://127.0.0.1:4000";
+    const ROOT: &str = "jobs/A/stream";
+
+    /// Pieces of references a hostile playlist might hold: dot segments in
+    /// every spelling, encoded slashes and backslashes, other origins, query
+    /// and fragment starts.
+    fn piece() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "..",
+            ".",
+            "/",
+            "%2e",
+            "%2E%2e",
+            "%2f",
+            "%2F",
+            "%5c",
+            "\\",
+            "a",
+            "é",
+            "%00",
+            "//",
+            "?x=1",
+            "#f",
+            ";p",
+            "http://127.0.0.1:4000/",
+            "http://127.0.0.1:40000/",
+            "https://127.0.0.1:4000/",
+            "http://localhost:4000/",
+            "/jobs/A/stream/",
+            "/jobs/A/original/",
+            "/jobs/B/stream/",
+            "hls/",
+            "seg.ts",
+        ])
+    }
+
+    #[test]
+    fn references_inside_the_stream_are_kept_and_those_climbing_out_are_not() {
+        let master = Url::parse(&format!("{BASE}/{ROOT}/hls/master.m3u8")).unwrap();
+        let inside = |reference: &str| key_inside(BASE, &master.join(reference).unwrap(), ROOT);
+        assert_eq!(inside("360p/seg%2000.ts").as_deref(), Some("jobs/A/stream/hls/360p/seg 00.ts"));
+        assert_eq!(inside("../poster.jpg").as_deref(), Some("jobs/A/stream/poster.jpg"));
+        for outside in [
+            "../../original/a.mov",
+            "%2e%2E/%2E%2e/original/a.mov",
+            "..%2f..%2foriginal/a.mov",
+            "..%5c..%5coriginal/a.mov",
+            "/jobs/B/stream/hls/master.m3u8",
+            "http://127.0.0.1:40000/jobs/A/stream/x.ts",
+            "http://localhost:4000/jobs/A/stream/x.ts",
+            "a//b.ts",
+        ] {
+            assert_eq!(inside(outside), None, "{outside}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(proptest_config(512))]
+
+        /// What a link's playlist may name is what its policy covers and what
+        /// the edge serves from inside the job's stream, and nothing else.
+        #[test]
+        fn a_playlist_reference_the_linker_signs_is_one_the_edge_serves_inside_the_stream(
+            pieces in prop::collection::vec(piece(), 1..8),
+        ) {
+            let master = Url::parse(&format!("{BASE}/{ROOT}/hls/master.m3u8")).unwrap();
+            let Ok(url) = master.join(&pieces.concat()) else { return Ok(()) };
+            let policy = Policy::custom(&format!("{BASE}/{ROOT}/*"), 2_000_000_000).build().unwrap();
+            if let Some(key) = key_inside(BASE, &url, ROOT) {
+                prop_assert!(key.starts_with(&format!("{ROOT}/")), "{url} -> {key}");
+                prop_assert_eq!(object_key(url.path()).ok(), Some(key.clone()), "the edge reads another object for {}", url);
+                let unsigned = url.as_str().split(['?', '#']).next().unwrap();
+                prop_assert!(policy.covers(unsigned), "the link's policy does not cover {}", url);
+            }
+        }
+
+        /// No request the policy covers makes the edge read a key outside
+        /// the folder the policy names.
+        #[test]
+        fn no_covered_request_reads_outside_the_policys_folder(pieces in prop::collection::vec(piece(), 1..8)) {
+            let path = format!("/{ROOT}/{}", pieces.concat());
+            let path = path.split(['?', '#']).next().unwrap();
+            let policy = Policy::custom(&format!("{BASE}/{ROOT}/*"), 2_000_000_000).build().unwrap();
+            if policy.covers(&format!("{BASE}{path}")) {
+                if let Ok(key) = object_key(path) {
+                    prop_assert!(key.starts_with(&format!("{ROOT}/")), "{path} -> {key}");
+                    prop_assert!(!key.split('/').any(|s| s == ".." || s == "."), "{path} -> {key}");
+                }
+            }
+        }
     }
 }

@@ -101,6 +101,34 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(crate::testing::proptest_config(256))]
+
+        /// Rewriting changes URIs and nothing else: every other line, blank
+        /// lines and tags without a URI included, comes out as it went in.
+        #[test]
+        fn only_uris_change(lines in proptest::collection::vec(proptest::prop_oneof![
+            proptest::strategy::Just(String::new()),
+            "#EXT[-A-Z]{0,12}:[ -~&&[^\"]]{0,20}",
+            "[a-z0-9_./]{1,12}",
+            "#EXT-X-MAP:URI=\"[a-z0-9_./]{1,12}\"",
+        ], 0..20)) {
+            let base = Url::parse("http://127.0.0.1:9/jobs/J/stream/hls/720p/index.m3u8").unwrap();
+            let playlist = lines.join("\n");
+            let Ok(out) = rewrite(&playlist, &base, |url| Ok(format!("<{url}>"))) else { return Ok(()) };
+            let out: Vec<&str> = out.lines().collect();
+            proptest::prop_assert_eq!(out.len(), playlist.lines().count());
+            for (before, after) in playlist.lines().zip(&out) {
+                let before = before.trim();
+                if before.is_empty() || (before.starts_with('#') && !before.contains("URI=\"")) {
+                    proptest::prop_assert_eq!(before, after.trim());
+                } else {
+                    proptest::prop_assert!(after.contains("<http://127.0.0.1:9/"), "{} -> {}", before, after);
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_broken_uri_attribute_is_an_error() {
         let base = Url::parse("http://127.0.0.1:9/m.m3u8").unwrap();

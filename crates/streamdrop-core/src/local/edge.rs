@@ -331,7 +331,7 @@ fn request_url(shared: &Shared, request: &Parts) -> String {
     percent_encode_url(&format!("{}{target}", shared.base_url))
 }
 
-enum KeyProblem {
+pub(crate) enum KeyProblem {
     Empty,
     Invalid(String),
 }
@@ -341,7 +341,7 @@ enum KeyProblem {
 /// S3 would read them literally, but the file-system backend of the local
 /// stack resolves them, and `jobs/A/../../other-bucket/…` is covered by a
 /// policy for `jobs/A/*`.
-fn object_key(path: &str) -> Result<String, KeyProblem> {
+pub(crate) fn object_key(path: &str) -> Result<String, KeyProblem> {
     let raw = path.strip_prefix('/').unwrap_or(path);
     let key = percent_encoding::percent_decode_str(raw)
         .decode_utf8()

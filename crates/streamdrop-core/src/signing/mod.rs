@@ -32,6 +32,9 @@ mod keys;
 mod policy;
 mod verify;
 
+#[cfg(test)]
+mod properties;
+
 use std::fmt;
 
 pub use encoding::percent_encode_url;
