@@ -58,6 +58,8 @@ impl MotoServer {
         command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            // sitecustomize.py: a role trusting a service is judged (see enforce_iam).
+            .env("PYTHONPATH", concat!(env!("CARGO_MANIFEST_DIR"), "/moto"))
             .stdin(Stdio::null())
             .stdout(log.reopen().expect("moto log file"))
             .stderr(log.reopen().expect("moto log file"));
@@ -97,6 +99,48 @@ impl MotoServer {
 
     pub fn pid(&self) -> u32 {
         self.child.pid()
+    }
+
+    /// From now on, judges every request as AWS IAM would: signed by an
+    /// access key this moto issued (see [`MotoServer::create_user`]; the
+    /// fixed test keys no longer work), and allowed by that identity's
+    /// policies, an assumed role's included. A role that trusts a service
+    /// may be assumed by the user named after the service
+    /// (`tests/moto/sitecustomize.py`). Blocking.
+    pub fn enforce_iam(&self) {
+        match http_with_body(self.addr, "POST", "/moto-api/reset-auth", "0", Duration::from_secs(10)) {
+            Ok((200, _)) => {}
+            other => panic!("moto did not start enforcing IAM: {other:?}"),
+        }
+    }
+
+    /// An IAM user `name` with `policy` as its one inline policy, and its
+    /// access key (id, secret). Made with the test keys, so before
+    /// [`MotoServer::enforce_iam`].
+    pub async fn create_user(&self, name: &str, policy: &serde_json::Value) -> (String, String) {
+        let config = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new(MOTO_REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                MOTO_ACCESS_KEY_ID,
+                MOTO_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "moto",
+            ))
+            .build();
+        let iam = aws_sdk_iam::Client::from_conf(config);
+        iam.create_user().user_name(name).send().await.unwrap_or_else(|e| panic!("create user {name}: {e:?}"));
+        iam.put_user_policy()
+            .user_name(name)
+            .policy_name("streamdrop-test")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("policy of {name}: {e:?}"));
+        let key = iam.create_access_key().user_name(name).send().await.unwrap().access_key.expect("an access key");
+        (key.access_key_id, key.secret_access_key)
     }
 
     /// Forgets every bucket and object (`POST /moto-api/reset`). Blocking.
@@ -152,10 +196,25 @@ fn encode(s: &str, keep_slash: bool) -> String {
 
 /// A bodiless HTTP/1.1 request on a fresh connection; returns status and body.
 fn http(addr: SocketAddr, method: &str, path: &str, timeout: Duration) -> std::io::Result<(u16, String)> {
+    http_with_body(addr, method, path, "", timeout)
+}
+
+/// [`http`] with a text body.
+fn http_with_body(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+    let length = body.len();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{body}"
+    )?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let text = String::from_utf8_lossy(&response);

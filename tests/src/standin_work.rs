@@ -19,25 +19,53 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use serde_json::Value;
 
-/// The S3 the stand-in reads inputs from and writes outputs to, with the
-/// credentials it acts with.
+/// The S3 the stand-in reads inputs from and writes outputs to, and who it
+/// is there.
 #[derive(Debug, Clone)]
 pub struct StandInStorage {
     pub endpoint: String,
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// As the real service does: these keys are the service's own identity,
+    /// used only to assume the role the job (or pipeline) names through the
+    /// endpoint's STS; the work is done with that role's credentials, so its
+    /// policy decides what may be read and written. Off, the keys do the work.
+    pub assumes_the_jobs_role: bool,
 }
 
 impl StandInStorage {
-    fn client(&self) -> Client {
+    /// An S3 client acting as the service would for a job run as `role`.
+    async fn client_for(&self, role: &str) -> Result<Client, String> {
+        let credentials = if self.assumes_the_jobs_role {
+            let sts = aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::Config::builder()
+                    .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                    .region(aws_sdk_sts::config::Region::new("us-east-1"))
+                    .endpoint_url(&self.endpoint)
+                    .credentials_provider(self.own_credentials())
+                    .build(),
+            );
+            let assumed =
+                sts.assume_role().role_arn(role).role_session_name("standin-job").send().await.map_err(|e| {
+                    format!("cannot assume role {role}: {}", aws_sdk_sts::error::DisplayErrorContext(&e))
+                })?;
+            let c = assumed.credentials.ok_or_else(|| format!("AssumeRole of {role} gave no credentials"))?;
+            Credentials::new(c.access_key_id, c.secret_access_key, Some(c.session_token), None, "standin-role")
+        } else {
+            self.own_credentials()
+        };
         let config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .endpoint_url(&self.endpoint)
             .force_path_style(true)
-            .credentials_provider(Credentials::new(&self.access_key_id, &self.secret_access_key, None, None, "standin"))
+            .credentials_provider(credentials)
             .build();
-        Client::from_conf(config)
+        Ok(Client::from_conf(config))
+    }
+
+    fn own_credentials(&self) -> Credentials {
+        Credentials::new(&self.access_key_id, &self.secret_access_key, None, None, "standin")
     }
 }
 
@@ -59,8 +87,10 @@ fn split_s3(url: &str) -> Option<(String, String)> {
 }
 
 /// Runs a MediaConvert job's `settings`.
-pub async fn mediaconvert(storage: &StandInStorage, settings: &Value) -> Result<(), WorkFailure> {
-    let client = storage.client();
+pub async fn mediaconvert(storage: &StandInStorage, role: &str, settings: &Value) -> Result<(), WorkFailure> {
+    // MediaConvert's own words when it cannot act as the job's role.
+    let client =
+        storage.client_for(role).await.map_err(|why| failure("1401", format!("Unable to assume role: {why}")))?;
     let work = tempfile::tempdir().map_err(|e| failure("1999", format!("stand-in work dir: {e}")))?;
     let input = settings.pointer("/inputs/0/fileInput").and_then(Value::as_str).unwrap_or_default();
     let (bucket, key) = split_s3(input).ok_or_else(|| failure("1010", format!("Invalid input URL {input}")))?;
@@ -164,7 +194,11 @@ pub async fn mediaconvert(storage: &StandInStorage, settings: &Value) -> Result<
 
 /// Runs an Elastic Transcoder job (`job` as CreateJob sent it) on `pipeline`.
 pub async fn elastic_transcoder(storage: &StandInStorage, pipeline: &Value, job: &Value) -> Result<(), WorkFailure> {
-    let client = storage.client();
+    let role = pipeline.get("Role").and_then(Value::as_str).unwrap_or_default();
+    let client = storage
+        .client_for(role)
+        .await
+        .map_err(|why| failure("4000", format!("The role could not be assumed: {why}")))?;
     let work = tempfile::tempdir().map_err(|e| failure("4000", format!("stand-in work dir: {e}")))?;
     let input_bucket = pipeline.get("InputBucket").and_then(Value::as_str).unwrap_or_default();
     let output_bucket = pipeline.get("OutputBucket").and_then(Value::as_str).unwrap_or_default();

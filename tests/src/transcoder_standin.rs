@@ -278,7 +278,7 @@ struct State {
 
 /// A job's work, as its CreateJob described it.
 enum Work {
-    MediaConvert { settings: Value },
+    MediaConvert { role: String, settings: Value },
     ElasticTranscoder { pipeline: Value, job: Value },
 }
 
@@ -524,7 +524,9 @@ async fn handle(shared: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Res
             lock(&state).work.insert(id.clone(), None);
             tokio::spawn(async move {
                 let done = match work {
-                    Work::MediaConvert { settings } => standin_work::mediaconvert(&storage, &settings).await,
+                    Work::MediaConvert { role, settings } => {
+                        standin_work::mediaconvert(&storage, &role, &settings).await
+                    }
                     Work::ElasticTranscoder { pipeline, job } => {
                         standin_work::elastic_transcoder(&storage, &pipeline, &job).await
                     }
@@ -640,7 +642,7 @@ fn mediaconvert(state: &mut State, method: &str, path: &str, body: &Value) -> An
             }
             let script = state.take_script();
             state.mediaconvert_jobs.insert(id.clone(), ScriptedJob::new(job.clone(), script));
-            state.to_start.push((id, Work::MediaConvert { settings: settings.clone() }));
+            state.to_start.push((id, Work::MediaConvert { role: role.to_owned(), settings: settings.clone() }));
             json_answer(201, json!({ "job": job }))
         }
         ("GET", ["jobs", id]) => {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{Credentials, Region};
+use serde_json::json;
 use streamdrop_core::api::{Session, SessionOptions};
 use streamdrop_core::credentials::{MemorySecretStore, Settings, TranscoderKind};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
@@ -17,7 +18,7 @@ use streamdrop_core::provisioning::{Mode, SetupOptions};
 use streamdrop_core::stack::local_buckets;
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, JobId, JobState, JobView, ProblemCode};
-use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
+use streamdrop_e2e::moto::{MotoServer, MOTO_REGION};
 use streamdrop_e2e::transcoder_standin::{JobStep, StandInStorage, TranscoderStandIn};
 use streamdrop_e2e::{make_clip, sha256_file};
 
@@ -25,10 +26,13 @@ use crate::common::{aws_connection, CONNECTION};
 
 const PREFIX: &str = "streamdrop-acme";
 
-/// moto set up by `streamdrop setup`'s code with one transcoder, the stand-in
-/// scripted for the first job, and a session hosting the active connection.
+/// moto judging IAM as AWS does, set up by `streamdrop setup`'s code (as an
+/// IAM user) with one transcoder; the stand-in, scripted for the first job,
+/// doing the work as the role setup made; a session hosting the connection.
 struct Site {
     moto: MotoServer,
+    /// The connection's access key: the person's IAM user.
+    user: (String, String),
     tmp: tempfile::TempDir,
     data: DataDir,
     standin: TranscoderStandIn,
@@ -38,10 +42,28 @@ struct Site {
 impl Site {
     async fn start(transcoder: TranscoderKind, first_job: Vec<JobStep>) -> Site {
         let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
+        let user = moto
+            .create_user(
+                "editor",
+                &json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"}
+                ]}),
+            )
+            .await;
+        // The services, which may only assume the roles that trust them.
+        let assume_only = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+        ]});
+        let service = match transcoder {
+            TranscoderKind::ElasticTranscoder => "elastictranscoder.amazonaws.com",
+            _ => "mediaconvert.amazonaws.com",
+        };
+        let service = moto.create_user(service, &assume_only).await;
+        // From here on moto judges every request, setup's included.
+        tokio::task::block_in_place(|| moto.enforce_iam());
         let tmp = tempfile::tempdir().unwrap();
         let data = DataDir::at(tmp.path().join("data")).unwrap();
-        let secrets: Arc<MemorySecretStore> =
-            aws_connection(&data, &moto.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+        let secrets: Arc<MemorySecretStore> = aws_connection(&data, &moto.endpoint(), &user.0, &user.1);
         let options =
             SetupOptions { name_prefix: Some(PREFIX.into()), transcoder: Some(transcoder), ..SetupOptions::default() };
         let mut session_options = SessionOptions::with_secrets(secrets.clone());
@@ -51,8 +73,9 @@ impl Site {
 
         let standin = TranscoderStandIn::start_working(StandInStorage {
             endpoint: moto.endpoint(),
-            access_key_id: MOTO_ACCESS_KEY_ID.into(),
-            secret_access_key: MOTO_SECRET_ACCESS_KEY.into(),
+            access_key_id: service.0,
+            secret_access_key: service.1,
+            assumes_the_jobs_role: true,
         });
         standin.script_next_job(first_job);
         session_options.aws.transcoder_endpoint_url = Some(standin.endpoint());
@@ -62,7 +85,7 @@ impl Site {
         let session = Session::open_hosting(data.clone(), session_options, claim).unwrap();
         session.start().await.unwrap();
         assert_eq!(session.status().connection, CONNECTION);
-        Site { moto, tmp, data, standin, session }
+        Site { moto, user, tmp, data, standin, session }
     }
 
     async fn add_clip(&self, name: &str) -> (JobId, std::path::PathBuf) {
@@ -86,13 +109,14 @@ async fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn s3(moto: &MotoServer) -> aws_sdk_s3::Client {
+/// S3 as the person's IAM user.
+fn s3(site: &Site) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
         .region(Region::new(MOTO_REGION))
-        .endpoint_url(moto.endpoint())
+        .endpoint_url(site.moto.endpoint())
         .force_path_style(true)
-        .credentials_provider(Credentials::new(MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY, None, None, "test"))
+        .credentials_provider(Credentials::new(&site.user.0, &site.user.1, None, None, "test"))
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
@@ -129,7 +153,7 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     assert_eq!(job.state, "ready", "{job:?}");
 
     // Upload into the temporary bucket, then a copy into the distribution bucket, both whole.
-    let s3 = s3(&site.moto);
+    let s3 = s3(&site);
     let original = format!("jobs/{id}/original/A001 interview.mp4");
     assert_eq!(
         store.get(id).unwrap().unwrap().destination.to_string(),

@@ -189,6 +189,7 @@ fn the_readme_flow_connects_sets_up_runs_a_job_on_moto_and_removes() {
         endpoint: moto.endpoint(),
         access_key_id: "testing".into(),
         secret_access_key: "testing".into(),
+        assumes_the_jobs_role: false,
     });
     standin.script_next_job(vec![JobStep::Progressing { percent: 50 }, JobStep::Complete]);
     let clip = make_clip(tmp.path(), "C003 street.mp4", 1);

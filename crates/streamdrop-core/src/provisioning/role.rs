@@ -1,7 +1,7 @@
 //! Service roles the cloud transcoders assume: one for MediaConvert (named
 //! from the prefix) and, for the legacy Elastic Transcoder backend,
 //! `Elastic_Transcoder_Default_Role`. Each trusts only its service and has one
-//! least-privilege inline policy: read the upload bucket, write the media bucket.
+//! least-privilege inline policy: read the jobs' originals, write their streams.
 
 use aws_sdk_iam::types::Tag;
 use serde_json::{json, Value};
@@ -35,30 +35,26 @@ fn trust_policy(service: &str) -> Value {
     })
 }
 
-/// Read the upload bucket, write the media bucket; nothing else.
+/// Exactly what a transcoding job uses: read a job's original, write its
+/// stream, in the media bucket (every backend reads the copy there, never the
+/// uploads bucket); locating the bucket is all else a service asks. No
+/// `Condition`s: a narrower resource says the same and every evaluator reads it.
 fn access_policy(ctx: &Ctx) -> Value {
-    let uploads = ctx.bucket_arn(&ctx.names.upload_bucket);
     let media = ctx.bucket_arn(&ctx.names.media_bucket);
     json!({
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "ReadUploads",
+                "Sid": "ReadOriginals",
                 "Effect": "Allow",
                 "Action": ["s3:GetObject"],
-                "Resource": [format!("{uploads}/*")]
+                "Resource": [format!("{media}/jobs/*/original/*")]
             },
             {
-                "Sid": "ListUploads",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                "Resource": [uploads]
-            },
-            {
-                "Sid": "WriteMedia",
+                "Sid": "WriteStreams",
                 "Effect": "Allow",
                 "Action": ["s3:PutObject"],
-                "Resource": [format!("{media}/*")]
+                "Resource": [format!("{media}/jobs/*/stream/*")]
             },
             {
                 "Sid": "LocateMedia",
@@ -76,8 +72,8 @@ async fn check_role(ctx: &mut Ctx, spec: &RoleSpec) -> Result<Check<RoleState>, 
     let details_new = vec![
         format!("trusts {}", spec.service),
         format!(
-            "inline policy {}: read {}, write {}",
-            spec.policy_name, ctx.names.upload_bucket, ctx.names.media_bucket
+            "inline policy {}: read jobs/*/original/*, write jobs/*/stream/* in {}",
+            spec.policy_name, ctx.names.media_bucket
         ),
     ];
     let role = match ctx.iam.get_role().role_name(&spec.name).send().await {
@@ -117,8 +113,8 @@ async fn check_role(ctx: &mut Ctx, spec: &RoleSpec) -> Result<Check<RoleState>, 
     }
     if !policy_ok {
         details.push(format!(
-            "set inline policy {}: read {}, write {}",
-            spec.policy_name, ctx.names.upload_bucket, ctx.names.media_bucket
+            "set inline policy {}: read jobs/*/original/*, write jobs/*/stream/* in {}",
+            spec.policy_name, ctx.names.media_bucket
         ));
     }
     let action = if details.is_empty() { Action::Exists } else { Action::Update };
