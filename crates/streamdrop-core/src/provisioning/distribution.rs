@@ -6,8 +6,8 @@
 //! - Cache policy: no query strings, headers or cookies in the cache key, so
 //!   every signed URL of a segment hits the same cached object (signatures
 //!   differ per viewer and per expiry).
-//! - Response headers policy: CORS for the app's webview origins
-//!   ([`super::WEBVIEW_ORIGINS`]), GET/HEAD/OPTIONS.
+//! - Response headers policy: CORS for any origin (see [`CORS_ORIGINS`]),
+//!   GET/HEAD/OPTIONS.
 //! - Distribution: one S3 origin (the media bucket's regional domain, with the
 //!   OAC), HTTPS only, and a default behaviour that trusts the key group.
 //!
@@ -31,7 +31,7 @@ use aws_sdk_cloudfront::types::{
 
 use super::error::{api, ApiError, Failure};
 use super::steps::{Check, Ctx, FoundDistribution, PolicyRef};
-use super::{Action, WEBVIEW_ORIGINS};
+use super::Action;
 
 /// The origin id of the media bucket in a distribution Streamdrop makes.
 const ORIGIN_ID: &str = "streamdrop-media";
@@ -263,6 +263,13 @@ pub(super) async fn apply_cache_policy(ctx: &mut Ctx, check: Check<PolicyState>)
 
 // ---- response headers policy ------------------------------------------------------
 
+/// Any page may fetch what a link opens. A link is its own authority (signed,
+/// expiring, and no cookie or credential rides along: `allow_credentials` is
+/// off), so naming origins would protect nothing; it would only stop the
+/// links playing in players on other sites (an embed, hls.js on a review
+/// page) and depend on CloudFront accepting the webview's `tauri://` scheme.
+const CORS_ORIGINS: [&str; 1] = ["*"];
+
 const CORS_METHODS: [ResponseHeadersPolicyAccessControlAllowMethodsValues; 3] = [
     ResponseHeadersPolicyAccessControlAllowMethodsValues::Get,
     ResponseHeadersPolicyAccessControlAllowMethodsValues::Head,
@@ -273,8 +280,8 @@ fn response_headers_config(ctx: &Ctx) -> ResponseHeadersPolicyConfig {
     let cors = ResponseHeadersPolicyCorsConfig::builder()
         .access_control_allow_origins(
             ResponseHeadersPolicyAccessControlAllowOrigins::builder()
-                .quantity(WEBVIEW_ORIGINS.len() as i32)
-                .set_items(Some(WEBVIEW_ORIGINS.iter().map(|o| o.to_string()).collect()))
+                .quantity(CORS_ORIGINS.len() as i32)
+                .set_items(Some(CORS_ORIGINS.iter().map(|o| o.to_string()).collect()))
                 .build()
                 .expect("allow origins"),
         )
@@ -299,7 +306,7 @@ fn response_headers_config(ctx: &Ctx) -> ResponseHeadersPolicyConfig {
         .expect("the CORS config has its required fields");
     ResponseHeadersPolicyConfig::builder()
         .name(&ctx.names.response_headers_policy)
-        .comment("Streamdrop: CORS for the app's webview")
+        .comment("Streamdrop: CORS so signed links play in any player")
         .cors_config(cors)
         .build()
         .expect("the response headers policy config has its required fields")
@@ -310,7 +317,7 @@ fn cors_ok(config: &ResponseHeadersPolicyConfig) -> bool {
     let mut origins: Vec<&str> =
         cors.access_control_allow_origins().map(|o| o.items().iter().map(String::as_str).collect()).unwrap_or_default();
     origins.sort_unstable();
-    let mut wanted = WEBVIEW_ORIGINS.to_vec();
+    let mut wanted = CORS_ORIGINS.to_vec();
     wanted.sort_unstable();
     let methods = cors.access_control_allow_methods().map(|m| m.items().to_vec()).unwrap_or_default();
     origins == wanted && CORS_METHODS.iter().all(|m| methods.contains(m))
@@ -350,7 +357,7 @@ pub(super) async fn check_response_headers_policy(ctx: &mut Ctx) -> Result<Check
             }
             return Ok(Check::new(
                 Action::Update,
-                vec![format!("CORS: allow {} (GET, HEAD, OPTIONS)", WEBVIEW_ORIGINS.join(", "))],
+                vec![format!("CORS: allow {} (GET, HEAD, OPTIONS)", CORS_ORIGINS.join(", "))],
                 PolicyState { id: Some(id) },
             ));
         }
@@ -362,7 +369,7 @@ pub(super) async fn check_response_headers_policy(ctx: &mut Ctx) -> Result<Check
     ctx.found.response_headers_policy = PolicyRef::Missing;
     Ok(Check::new(
         Action::Create,
-        vec![format!("CORS: allow {} (GET, HEAD, OPTIONS)", WEBVIEW_ORIGINS.join(", "))],
+        vec![format!("CORS: allow {} (GET, HEAD, OPTIONS)", CORS_ORIGINS.join(", "))],
         PolicyState { id: None },
     ))
 }

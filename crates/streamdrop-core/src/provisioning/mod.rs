@@ -50,8 +50,6 @@ use crate::credentials::{
 
 use crate::DataDir;
 
-/// The distribution's CORS allows the app's webview, as the local edge does.
-pub use crate::local::edge::WEBVIEW_ORIGINS;
 /// The role Elastic Transcoder's console used to make; the legacy backend expects this name.
 pub const ELASTIC_TRANSCODER_ROLE: &str = "Elastic_Transcoder_Default_Role";
 
