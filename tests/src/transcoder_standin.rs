@@ -184,14 +184,6 @@ impl HttpAnswer {
                 HttpAnswer::plain(404, "text/html", "<html><body>Not Found</body></html>"),
             ),
             (
-                "400 UnrecognizedClientException",
-                HttpAnswer::json_error(
-                    400,
-                    "UnrecognizedClientException",
-                    "The security token included in the request is invalid.",
-                ),
-            ),
-            (
                 "403 AccessDeniedException about the service",
                 HttpAnswer::json_error(
                     403,

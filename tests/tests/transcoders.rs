@@ -14,7 +14,7 @@ use streamdrop_core::transcode::elastic_transcoder::{self, AUDIO_PRESET, DISCONT
 use streamdrop_core::transcode::{
     ElasticTranscoder, MediaConvert, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder,
 };
-use streamdrop_core::{JobId, ObjectRef};
+use streamdrop_core::{JobId, ObjectRef, ProblemCode};
 use streamdrop_e2e::transcoder_standin::{unreachable_endpoint, HttpAnswer, JobStep, Service, TranscoderStandIn};
 
 const BUCKET: &str = "streamdrop-media-test";
@@ -269,7 +269,7 @@ async fn mediaconvert_cancel_stops_a_running_job_and_an_ended_one_is_no_error() 
         1,
     );
     match transcoder.cancel(&id).await {
-        Err(TranscodeError::Rejected { message, .. }) => assert!(message.contains("not allowed"), "{message}"),
+        Err(TranscodeError::Denied { message, .. }) => assert!(message.contains("not allowed"), "{message}"),
         other => panic!("a refused CancelJob: {other:?}"),
     }
 }
@@ -596,10 +596,41 @@ fn assert_discontinued(result: Result<impl std::fmt::Debug, TranscodeError>, sha
 async fn elastic_transcoder_discontinued_is_unavailable() {
     let req = request(ladder());
 
-    // The endpoint is gone: nothing listens.
-    let gone = elastic(&unreachable_endpoint(), Vec::new());
-    assert_discontinued(gone.submit(&req).await, "connection refused (submit)");
-    assert_discontinued(gone.status("1351620000001-000001", &req).await, "connection refused (status)");
+    // Nothing listens: this machine is offline, not the service gone. A later poll may reach it.
+    let offline = elastic(&unreachable_endpoint(), Vec::new());
+    assert!(matches!(offline.submit(&req).await, Err(TranscodeError::Transient { .. })), "connection refused");
+    assert!(matches!(offline.status("1351620000001-000001", &req).await, Err(TranscodeError::Transient { .. })));
+
+    // Keys the service does not accept, or a missing permission: the connection's to fix.
+    for (shape, answer) in [
+        (
+            "bad keys",
+            HttpAnswer::json_error(
+                400,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ),
+        ),
+        (
+            "no permission",
+            HttpAnswer::json_error(
+                403,
+                "AccessDeniedException",
+                "User: arn:aws:iam::1:user/e is not authorized to perform: elastictranscoder:CreateJob",
+            ),
+        ),
+    ] {
+        let standin = TranscoderStandIn::start();
+        standin.discontinue_elastic_transcoder(Some(answer));
+        match elastic(&standin.endpoint(), Vec::new()).submit(&req).await {
+            Err(err @ TranscodeError::Denied { .. }) => {
+                let problem = err.problem("elastic-transcoder", "B002.mp4");
+                assert_eq!(problem.code, ProblemCode::TranscoderDenied, "{shape}");
+                assert!(problem.message().contains("Check the connection"), "{shape}: {}", problem.message());
+            }
+            other => panic!("{shape}: expected Denied, got {other:?}"),
+        }
+    }
 
     // The endpoint answers, but as a retired service.
     for (shape, answer) in HttpAnswer::discontinued_shapes() {

@@ -107,6 +107,8 @@ problem_codes! {
         "Streamdrop could not reach {backend}. Check the network connection, then retry.";
     TranscoderRejected = "transcoder-rejected", Retry,
         "{backend} refused the job. See Details for why; retry once it is fixed.";
+    TranscoderDenied = "transcoder-denied", Retry,
+        "{backend} refused this connection: its keys were not accepted or lack a permission. Check the connection and its IAM permissions (Details name what was refused), then retry.";
     TranscoderUnavailable = "transcoder-unavailable", None,
         "{backend} cannot be used on this connection. Choose another transcoder for it.";
     // Asking for something that cannot be done now, or at all.

@@ -428,7 +428,9 @@ fn leading_code(detail: &str) -> Option<String> {
     (!digits.is_empty()).then_some(digits)
 }
 
-/// Whether a failure is the service being gone rather than this request being wrong.
+/// Whether a failure is the service being gone, as opposed to this machine
+/// being offline (a transient failure) or the connection being refused (its
+/// keys or permissions: denied). Those three need different things of people.
 fn discontinued(failure: &SdkFailure) -> bool {
     let text = format!("{} {}", failure.message.as_deref().unwrap_or_default(), failure.detail).to_ascii_lowercase();
     let says_gone = ["discontinued", "no longer available", "no longer supported", "end of life", "has been retired"]
@@ -438,17 +440,30 @@ fn discontinued(failure: &SdkFailure) -> bool {
         return true;
     }
     match failure.kind {
-        // No endpoint any more: the name does not resolve or nothing listens.
-        FailureKind::Connect => true,
+        // The endpoint's name no longer exists. Refused connections, timeouts
+        // and a resolver that cannot answer ("temporary failure") are a
+        // network that is down, not a service that is gone.
+        FailureKind::Connect => [
+            "name or service not known",
+            "no address associated with hostname",
+            "nodename nor servname",
+            "no such host",
+        ]
+        .iter()
+        .any(|nxdomain| text.contains(nxdomain)),
         FailureKind::Service | FailureKind::NoAnswer => {
             let code = failure.code.as_deref().unwrap_or_default();
             let message = failure.message.as_deref().unwrap_or_default().to_ascii_lowercase();
-            let about_service = message.contains("elastic transcoder") || message.contains("elastictranscoder");
+            // IAM's own denials name the action ("not authorized to perform:
+            // elastictranscoder:CreateJob"): those are a missing permission.
+            let about_service = (message.contains("elastic transcoder") || message.contains("elastictranscoder"))
+                && !message.contains("not authorized to perform");
             match failure.status {
                 Some(410) => true,
                 // A 404 without one of the API's own error codes: the API is not there.
                 Some(404) => code != "ResourceNotFoundException",
-                _ => code == "UnrecognizedClientException" || (code == "AccessDeniedException" && about_service),
+                // Refused keys or a missing permission are the connection's, unless the answer is about the service.
+                _ => code == "AccessDeniedException" && about_service,
             }
         }
         FailureKind::Construction => false,
@@ -508,7 +523,22 @@ mod tests {
     fn tells_discontinued_from_ordinary_failures() {
         assert!(discontinued(&service(410, None, "Gone")));
         assert!(discontinued(&service(404, None, "Not Found")));
-        assert!(discontinued(&service(400, Some("UnrecognizedClientException"), "The security token is invalid")));
+        // Bad keys, a missing permission and a machine offline are not the service being gone.
+        assert!(!discontinued(&service(400, Some("UnrecognizedClientException"), "The security token is invalid")));
+        assert!(service(400, Some("UnrecognizedClientException"), "The security token is invalid").is_denied());
+        assert!(service(403, Some("AccessDeniedException"), "User is not authorized").is_denied());
+        let connect = |detail: &str| SdkFailure {
+            kind: FailureKind::Connect,
+            status: None,
+            code: None,
+            message: None,
+            detail: detail.to_owned(),
+        };
+        assert!(!discontinued(&connect("tcp connect error: Connection refused (os error 111)")));
+        assert!(!discontinued(&connect(
+            "dns error: failed to lookup address information: Temporary failure in name resolution"
+        )));
+        assert!(discontinued(&connect("dns error: failed to lookup address information: Name or service not known")));
         assert!(discontinued(&service(403, Some("AccessDeniedException"), "Elastic Transcoder is not available")));
         assert!(discontinued(&service(400, Some("ValidationException"), "This service has been discontinued")));
         assert!(!discontinued(&service(400, Some("ValidationException"), "Role is not valid")));

@@ -587,10 +587,34 @@ impl SdkFailure {
         }
     }
 
-    /// Transient for retryable failures, Rejected (with the service's words) for the rest.
+    /// Whether the service refused who is asking: keys it does not accept, or
+    /// an identity without the permission. Fixed in the connection or its
+    /// IAM policy, not by waiting.
+    pub fn is_denied(&self) -> bool {
+        const DENIED: &[&str] = &[
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "InvalidSignatureException",
+            "SignatureDoesNotMatch",
+            "IncompleteSignature",
+            "MissingAuthenticationToken",
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "AccessDenied",
+            "AccessDeniedException",
+            "ForbiddenException",
+        ];
+        matches!(self.kind, FailureKind::Service)
+            && (self.status == Some(403) || self.code.as_deref().is_some_and(|code| DENIED.contains(&code)))
+    }
+
+    /// Transient for retryable failures, Denied for refused credentials or
+    /// permissions, Rejected (with the service's words) for the rest.
     pub fn into_error(self, backend: &'static str) -> TranscodeError {
         if self.is_retryable() {
             TranscodeError::Transient { backend, message: self.describe() }
+        } else if self.is_denied() {
+            TranscodeError::Denied { backend, message: self.describe() }
         } else {
             let message = self.words().unwrap_or_else(|| self.describe());
             TranscodeError::Rejected { backend, message }

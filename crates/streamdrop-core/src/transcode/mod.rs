@@ -58,6 +58,9 @@ pub enum TranscodeError {
     UnknownJob { backend_job_id: String },
     #[error("{backend} rejected the request: {message}")]
     Rejected { backend: &'static str, message: String },
+    /// The service refused the connection's keys or its permissions.
+    #[error("{backend} refused this connection: {message}")]
+    Denied { backend: &'static str, message: String },
     /// Network or service trouble that a later poll may not have.
     #[error("{backend} could not be reached: {message}")]
     Transient { backend: &'static str, message: String },
@@ -80,6 +83,7 @@ impl TranscodeError {
             TranscodeError::Unavailable { .. } => ProblemCode::TranscoderUnavailable,
             TranscodeError::UnknownJob { .. } => ProblemCode::Internal,
             TranscodeError::Rejected { .. } => ProblemCode::TranscoderRejected,
+            TranscodeError::Denied { .. } => ProblemCode::TranscoderDenied,
             TranscodeError::Transient { .. } => ProblemCode::TranscoderUnreachable,
         };
         Problem::new(code).with("backend", backend_display_name(backend)).with("file", file).detail(self)
