@@ -198,6 +198,38 @@ async fn mediaconvert_sends_the_ladder_as_one_hls_group_with_frame_captures() {
     assert_eq!(poster["outputs"][0]["videoDescription"]["width"], 1920, "poster at the top rung's size");
 }
 
+/// A role setup made seconds ago may not be assumable yet (IAM is eventually
+/// consistent): the first CreateJob waits for it instead of failing the job;
+/// a missing iam:PassRole is not waited for.
+#[tokio::test]
+async fn a_role_still_spreading_through_iam_is_waited_for_and_a_missing_passrole_is_not() {
+    let standin = TranscoderStandIn::start();
+    let transcoder = mediaconvert(&standin);
+    let req = request(ladder());
+    let not_yet = HttpAnswer::json_error(
+        400,
+        "BadRequestException",
+        "Unable to assume role arn:aws:iam::123456789012:role/streamdrop-acme-mediaconvert. Check the role's trust.",
+    );
+    standin.fail_next(Service::MediaConvert, Some("POST"), "/2017-08-29/jobs", not_yet, 2);
+    transcoder.submit(&req).await.expect("submitted once the role is usable");
+    assert_eq!(standin.requests_to("POST", "/2017-08-29/jobs").len(), 3, "two refusals, then the job");
+
+    standin.clear_requests();
+    let no_pass_role = HttpAnswer::json_error(
+        403,
+        "AccessDeniedException",
+        "User: arn:aws:iam::1:user/e is not authorized to perform: iam:PassRole on resource: role streamdrop-acme-mediaconvert",
+    );
+    standin.fail_next(Service::MediaConvert, Some("POST"), "/2017-08-29/jobs", no_pass_role, 1);
+    let denied = transcoder.submit(&req).await.unwrap_err();
+    assert!(
+        matches!(&denied, TranscodeError::Denied { message, .. } if message.contains("iam:PassRole")),
+        "{denied:?}"
+    );
+    assert_eq!(standin.requests_to("POST", "/2017-08-29/jobs").len(), 1, "no waiting for a permission");
+}
+
 #[tokio::test]
 async fn mediaconvert_status_follows_get_job() {
     let standin = TranscoderStandIn::start();

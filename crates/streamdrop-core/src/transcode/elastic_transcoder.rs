@@ -47,7 +47,7 @@ use aws_sdk_elastictranscoder::Client;
 use futures_util::future::BoxFuture;
 use tokio::sync::Mutex;
 
-use super::mediaconvert::{classify, default_timeouts, is_safe_name, FailureKind, SdkFailure};
+use super::mediaconvert::{classify, default_timeouts, is_safe_name, while_role_settles, FailureKind, SdkFailure};
 use super::{Naming, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder};
 use crate::model::{ObjectRef, OutputLayout};
 
@@ -224,16 +224,19 @@ impl ElasticTranscoder {
     }
 
     async fn create_pipeline(&self, bucket: &str) -> Result<PipelineInfo, TranscodeError> {
-        let created = self
-            .client
-            .create_pipeline()
-            .name(&self.pipeline_name)
-            .input_bucket(bucket)
-            .output_bucket(bucket)
-            .role(&self.role_arn)
-            .send()
-            .await
-            .map_err(|err| map_failure(classify(&err)))?;
+        let created = while_role_settles(|| async {
+            self.client
+                .create_pipeline()
+                .name(&self.pipeline_name)
+                .input_bucket(bucket)
+                .output_bucket(bucket)
+                .role(&self.role_arn)
+                .send()
+                .await
+                .map_err(|err| classify(&err))
+        })
+        .await
+        .map_err(map_failure)?;
         let pipeline = created.pipeline().ok_or_else(|| TranscodeError::Transient {
             backend: BACKEND,
             message: "CreatePipeline answered without a pipeline".to_owned(),
@@ -284,18 +287,21 @@ impl ElasticTranscoder {
             .interlaced("auto")
             .container("auto")
             .build();
-        let created = self
-            .client
-            .create_job()
-            .pipeline_id(&pipeline.id)
-            .input(input)
-            .output_key_prefix(format!("{}/hls/", request.layout.prefix))
-            .set_outputs(Some(outputs))
-            .playlists(playlist)
-            .user_metadata("streamdrop-job", request.job.to_string())
-            .send()
-            .await
-            .map_err(|err| map_failure(classify(&err)))?;
+        let created = while_role_settles(|| async {
+            self.client
+                .create_job()
+                .pipeline_id(&pipeline.id)
+                .input(input.clone())
+                .output_key_prefix(format!("{}/hls/", request.layout.prefix))
+                .set_outputs(Some(outputs.clone()))
+                .playlists(playlist.clone())
+                .user_metadata("streamdrop-job", request.job.to_string())
+                .send()
+                .await
+                .map_err(|err| classify(&err))
+        })
+        .await
+        .map_err(map_failure)?;
         created.job().and_then(|job| job.id()).map(str::to_owned).ok_or_else(|| TranscodeError::Transient {
             backend: BACKEND,
             message: "CreateJob answered without a job id".to_owned(),

@@ -146,16 +146,19 @@ impl MediaConvert {
 
     async fn create(&self, request: &TranscodeRequest) -> Result<String, TranscodeError> {
         let settings = job_settings(request)?;
-        let output = self
-            .client
-            .create_job()
-            .role(&self.role_arn)
-            .set_queue(self.queue.clone())
-            .settings(settings)
-            .user_metadata("streamdrop-job", request.job.to_string())
-            .send()
-            .await
-            .map_err(|err| classify(&err).into_error(BACKEND))?;
+        let output = while_role_settles(|| async {
+            self.client
+                .create_job()
+                .role(&self.role_arn)
+                .set_queue(self.queue.clone())
+                .settings(settings.clone())
+                .user_metadata("streamdrop-job", request.job.to_string())
+                .send()
+                .await
+                .map_err(|err| classify(&err))
+        })
+        .await
+        .map_err(|failure| failure.into_error(BACKEND))?;
         output.job().and_then(|job| job.id()).map(str::to_owned).ok_or_else(|| TranscodeError::Transient {
             backend: BACKEND,
             message: "CreateJob answered without a job id".to_owned(),
@@ -504,6 +507,32 @@ pub(super) enum FailureKind {
     Service,
 }
 
+/// How long a submission waits for a role IAM has not yet spread (setup made
+/// it seconds ago): IAM is eventually consistent, usually within seconds,
+/// rarely a minute.
+const ROLE_SETTLING: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs `attempt` again, with growing pauses, while it fails because the
+/// role is not assumable yet, for up to [`ROLE_SETTLING`]; then gives its result.
+pub(super) async fn while_role_settles<T, F, Fut>(mut attempt: F) -> Result<T, SdkFailure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkFailure>>,
+{
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(500);
+    loop {
+        match attempt().await {
+            Err(failure) if failure.is_role_not_ready() && started.elapsed() + pause < ROLE_SETTLING => {
+                tracing::info!("the transcoder's role is not usable yet ({}); trying again", failure.describe());
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(8));
+            }
+            done => return done,
+        }
+    }
+}
+
 pub(super) fn classify<E>(err: &SdkError<E, HttpResponse>) -> SdkFailure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -585,6 +614,18 @@ impl SdkFailure {
             },
             _ => self.detail.clone(),
         }
+    }
+
+    /// Whether the service could not use the job's role, in the words it
+    /// uses for a role IAM has not finished spreading. Not a missing
+    /// `iam:PassRole`: that denial lasts until the policy changes.
+    pub fn is_role_not_ready(&self) -> bool {
+        let message = self.message.as_deref().unwrap_or_default().to_ascii_lowercase();
+        matches!(self.kind, FailureKind::Service)
+            && self.status.is_some_and(|s| (400..500).contains(&s))
+            && message.contains("role")
+            && !message.contains("iam:passrole")
+            && ["assume", "invalid role", "not valid", "is invalid"].iter().any(|words| message.contains(words))
     }
 
     /// Whether the service refused who is asking: keys it does not accept, or
