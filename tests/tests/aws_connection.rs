@@ -14,7 +14,8 @@ use streamdrop_core::credentials::{MemorySecretStore, Settings, TranscoderKind};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
 use streamdrop_core::intake;
 use streamdrop_core::model::{ConnectionName, LinkKind};
-use streamdrop_core::provisioning::{Mode, SetupOptions};
+use streamdrop_core::provisioning::permissions::{needed, Permissions};
+use streamdrop_core::provisioning::{Mode, Names, SetupOptions};
 use streamdrop_core::stack::local_buckets;
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, JobId, JobState, JobView, ProblemCode};
@@ -41,15 +42,20 @@ struct Site {
 
 impl Site {
     async fn start(transcoder: TranscoderKind, first_job: Vec<JobStep>) -> Site {
+        Self::start_granting(transcoder, first_job, |_| {}).await
+    }
+
+    /// [`Site::start`] with the person's permissions changed by `edit` first.
+    async fn start_granting(
+        transcoder: TranscoderKind,
+        first_job: Vec<JobStep>,
+        edit: impl FnOnce(&mut Permissions),
+    ) -> Site {
         let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
-        let user = moto
-            .create_user(
-                "editor",
-                &json!({"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": "*", "Resource": "*"}
-                ]}),
-            )
-            .await;
+        // The person: exactly what `streamdrop setup --permissions` tells them to grant.
+        let mut permissions = needed(&Names::from_prefix(PREFIX).unwrap(), "aws", transcoder);
+        edit(&mut permissions);
+        let user = moto.create_user("editor", &merged(&permissions.setup, &permissions.daily)).await;
         // The services, which may only assume the roles that trust them.
         let assume_only = json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
@@ -98,6 +104,13 @@ impl Site {
     async fn settled(&self, id: JobId) -> JobView {
         tokio::time::timeout(Duration::from_secs(60), self.session.settled(id)).await.expect("settles").unwrap()
     }
+}
+
+/// One policy with the statements of both.
+fn merged(a: &serde_json::Value, b: &serde_json::Value) -> serde_json::Value {
+    let mut statements = a["Statement"].as_array().unwrap().clone();
+    statements.extend(b["Statement"].as_array().unwrap().iter().cloned());
+    json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
 /// Waits up to `seconds` for `done`, naming `what` if it never is.
@@ -254,5 +267,27 @@ async fn cancelling_a_job_while_mediaconvert_runs_it_cancels_the_mediaconvert_jo
     let cancel_job = format!("/2017-08-29/jobs/{backend_id}");
     wait_for("CancelJob", 10, || !site.standin.requests_to("DELETE", &cancel_job).is_empty()).await;
     assert_eq!(site.session.job(id).unwrap().state, "cancelled");
+    site.session.stop().await;
+}
+
+/// With one documented permission missing (landing the original in the media
+/// bucket), the job stops at that step and says the storage refused it; the
+/// rest of the pipeline is not attempted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_without_one_documented_permission_stops_where_it_is_needed_and_says_so() {
+    let site = Site::start_granting(TranscoderKind::MediaConvert, Vec::new(), |permissions| {
+        let statements = permissions.daily["Statement"].as_array_mut().unwrap();
+        let media = statements.iter_mut().find(|s| s["Sid"] == "StreamdropMedia").unwrap();
+        media["Action"] = json!(["s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]);
+    })
+    .await;
+    let (id, _) = site.add_clip("C001 no write.mp4").await;
+    let job = site.settled(id).await;
+    assert_eq!((job.state.as_str(), job.stage.map(|s| s.to_string())), ("failed", Some("copy".into())), "{job:?}");
+    let error = job.error.expect("why it failed");
+    assert_eq!(error.code, ProblemCode::StorageDenied, "{error:?}");
+    assert!(error.message.contains("streamdrop setup --permissions"), "says what to grant: {error:?}");
+    assert!(error.detail.as_deref().unwrap_or_default().contains("AccessDenied"), "{error:?}");
+    assert!(site.standin.requests_to("POST", "/2017-08-29/jobs").is_empty(), "nothing was transcoded");
     site.session.stop().await;
 }

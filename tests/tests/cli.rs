@@ -458,3 +458,31 @@ async fn http_status(authority: &str, path: &str) -> u16 {
     socket.read_to_end(&mut response).await.unwrap();
     String::from_utf8_lossy(&response).split_whitespace().nth(1).unwrap_or("0").parse().unwrap()
 }
+
+/// `setup --permissions` prints the two policies the connection's identity
+/// needs (the ones the AWS-connection tests grant, and nothing more), from
+/// the settings alone: no AWS call, no keychain.
+#[test]
+fn setup_permissions_prints_the_policies_to_grant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let data_dir = streamdrop_core::DataDir::at(&data).unwrap();
+    crate::common::aws_connection(&data_dir, "http://127.0.0.1:9", "AKIDEXAMPLE", "secret");
+    let out = run(streamdrop(&data).args(["setup", "--permissions", "--name-prefix", "acme-video", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = streamdrop_core::provisioning::Names::from_prefix("acme-video").unwrap();
+    let expected = streamdrop_core::provisioning::permissions::needed(
+        &names,
+        "aws",
+        streamdrop_core::credentials::TranscoderKind::MediaConvert,
+    );
+    assert_eq!(printed, serde_json::to_value(&expected).unwrap());
+    let daily = printed["daily"].to_string();
+    assert!(daily.contains("arn:aws:iam::*:role/acme-video-mediaconvert") && daily.contains("iam:PassRole"), "{daily}");
+    assert!(!out.stdout.windows(6).any(|w| w == b"secret"), "no secret in the output");
+
+    let text = run(streamdrop(&data).args(["setup", "--permissions", "--name-prefix", "acme-video"]));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("# To run `streamdrop setup`") && text.contains("\"s3:CreateBucket\""), "{text}");
+}

@@ -15,7 +15,7 @@ use streamdrop_core::DataDir;
 use crate::output::json_line;
 
 #[derive(Debug, clap::Args)]
-#[command(group = clap::ArgGroup::new("mode").required(true).args(["plan", "apply"]))]
+#[command(group = clap::ArgGroup::new("mode").required(true).args(["plan", "apply", "permissions"]))]
 pub struct Args {
     /// Print what would be created or changed; change nothing
     #[arg(long)]
@@ -23,6 +23,10 @@ pub struct Args {
     /// Create or fix what the plan lists
     #[arg(long)]
     apply: bool,
+    /// Print the IAM policies this connection's identity needs (one to run
+    /// setup, one for daily use), for you or your AWS admin to attach; change nothing
+    #[arg(long)]
+    permissions: bool,
     /// Default: the active connection
     #[arg(long, value_name = "NAME")]
     connection: Option<String>,
@@ -57,6 +61,18 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     // Keys connections read their key from the keychain; every setup reads
     // (and apply may write) the CloudFront signing key there.
     let session = Session::open(data_dir, SessionOptions::with_os_keychain())?;
+    if args.permissions {
+        let permissions = session.required_permissions(args.connection.as_deref(), &options)?;
+        if args.json {
+            json_line(&permissions);
+        } else {
+            println!("# To run `streamdrop setup` (attach while setting up; remove after if you like):");
+            println!("{}", serde_json::to_string_pretty(&permissions.setup)?);
+            println!("# To upload, copy, transcode and make links, day to day:");
+            println!("{}", serde_json::to_string_pretty(&permissions.daily)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = session.setup(args.connection.as_deref(), &options, mode).await?;
     if args.json {
         json_line(&report);

@@ -124,7 +124,7 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
 export function makeProblem(overrides: Partial<ProblemView> = {}): ProblemView {
   return {
     code: 'storage-denied',
-    message: "The storage refused Streamdrop's request (access denied). Check the connection's permissions, then retry.",
+    message: "The storage refused Streamdrop's request (access denied). Check the connection's keys and permissions (streamdrop setup --permissions lists them), then retry.",
     params: {},
     remedy: 'retry',
     detail: 'AccessDenied: Access Denied (Service: S3, Status Code: 403, Request ID: 4442587FB7D0A2F9)',

@@ -4,6 +4,7 @@
 use super::{Event, Session, SetupProgress};
 use crate::credentials::Settings;
 use crate::model::{ConnectionName, Problem};
+use crate::provisioning::permissions::Permissions;
 use crate::provisioning::{self, Mode, SetupOptions, SetupReport, StepReport};
 
 impl Session {
@@ -36,5 +37,11 @@ impl Session {
             self.rehost(changed.as_ref()).await;
         }
         Ok(report)
+    }
+
+    /// The IAM policies the identity of connection `name` (default: the
+    /// active one) needs: to run setup, and day to day. Reads settings only.
+    pub fn required_permissions(&self, name: Option<&str>, options: &SetupOptions) -> Result<Permissions, Problem> {
+        Ok(provisioning::required_permissions(&self.inner.data_dir, name, options)?)
     }
 }

@@ -89,7 +89,7 @@ problem_codes! {
         "Streamdrop needs ffmpeg to check and convert videos, and it is not installed. Install ffmpeg, then retry.";
     // Storage (S3, the embedded server, S3-compatible services).
     StorageDenied = "storage-denied", Retry,
-        "The storage refused Streamdrop's request (access denied). Check the connection's permissions, then retry.";
+        "The storage refused Streamdrop's request (access denied). Check the connection's keys and permissions (streamdrop setup --permissions lists them), then retry.";
     StorageUnreachable = "storage-unreachable", Retry,
         "Streamdrop could not reach the storage. Check the network connection, then retry.";
     StorageBadReply = "storage-bad-reply", Retry,

@@ -29,6 +29,7 @@
 mod buckets;
 mod distribution;
 mod error;
+pub mod permissions;
 mod report;
 mod role;
 mod signing_keys;
@@ -149,6 +150,44 @@ pub enum PreflightError {
     Connection(#[from] ConnectionError),
 }
 
+/// The connection `connection_name` (the active one when `None`) that setup
+/// works on, the names its resources get, and its transcoder: from
+/// `options`, else what an earlier setup remembered.
+fn resolve(
+    data_dir: &DataDir,
+    connection_name: Option<&str>,
+    options: &SetupOptions,
+) -> Result<(AwsConnection, Names, TranscoderKind), PreflightError> {
+    let settings = Settings::load(data_dir)?;
+    let name = connection_name.map(str::to_owned).unwrap_or_else(|| settings.active_name().to_string());
+    let connection: AwsConnection = match settings.get(&name) {
+        None => return Err(SettingsError::NoSuchConnection(name).into()),
+        Some(credentials::Connection::Local) => return Err(PreflightError::Local),
+        Some(credentials::Connection::Aws(aws)) => aws.clone(),
+    };
+    let previous = connection.resources.as_ref();
+    let prefix = match (&options.name_prefix, previous) {
+        (Some(prefix), _) => prefix.clone(),
+        (None, Some(resources)) if !resources.name_prefix.is_empty() => resources.name_prefix.clone(),
+        _ => return Err(PreflightError::NoPrefix(connection.name.to_string())),
+    };
+    let names = Names::from_prefix(&prefix)?;
+    let transcoder =
+        options.transcoder.or_else(|| previous.map(|r| r.transcoder.kind())).unwrap_or(TranscoderKind::MediaConvert);
+    Ok((connection, names, transcoder))
+}
+
+/// What the identity of connection `connection_name` must be allowed, to run
+/// setup and to use the connection (see [`permissions`]). Reads settings only.
+pub fn required_permissions(
+    data_dir: &DataDir,
+    connection_name: Option<&str>,
+    options: &SetupOptions,
+) -> Result<permissions::Permissions, PreflightError> {
+    let (connection, names, transcoder) = resolve(data_dir, connection_name, options)?;
+    Ok(permissions::needed(&names, permissions::partition_of(&connection.region), transcoder))
+}
+
 /// Plans or applies the setup of connection `connection_name` (the active
 /// connection when `None`). Saves what apply made to the settings, also when a
 /// step fails, so the app and the next run see it.
@@ -160,24 +199,8 @@ pub async fn run(
     mode: Mode,
     on_step: &OnStep,
 ) -> Result<SetupReport, PreflightError> {
-    let settings = Settings::load(data_dir)?;
-    let name = connection_name.map(str::to_owned).unwrap_or_else(|| settings.active_name().to_string());
-    let connection: AwsConnection = match settings.get(&name) {
-        None => return Err(SettingsError::NoSuchConnection(name).into()),
-        Some(credentials::Connection::Local) => return Err(PreflightError::Local),
-        Some(credentials::Connection::Aws(aws)) => aws.clone(),
-    };
+    let (connection, names, transcoder) = resolve(data_dir, connection_name, options)?;
     let previous = connection.resources.clone();
-    let prefix = match (&options.name_prefix, &previous) {
-        (Some(prefix), _) => prefix.clone(),
-        (None, Some(resources)) if !resources.name_prefix.is_empty() => resources.name_prefix.clone(),
-        _ => return Err(PreflightError::NoPrefix(connection.name.to_string())),
-    };
-    let names = Names::from_prefix(&prefix)?;
-    let transcoder = options
-        .transcoder
-        .or_else(|| previous.as_ref().map(|r| r.transcoder.kind()))
-        .unwrap_or(TranscoderKind::MediaConvert);
     let target = credentials::target(&connection, &secrets, options.endpoint_url.as_deref()).await?;
     // A distribution remembered for other names is not ours to adopt.
     let known_distribution_id = previous

@@ -73,13 +73,7 @@ pub(super) struct Ctx {
 impl Ctx {
     /// `aws`, `aws-cn` or `aws-us-gov`: the ARN partition of the region.
     pub(super) fn partition(&self) -> &'static str {
-        if self.region.starts_with("cn-") {
-            "aws-cn"
-        } else if self.region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        }
+        super::permissions::partition_of(&self.region)
     }
 
     pub(super) fn bucket_arn(&self, bucket: &str) -> String {

@@ -1,0 +1,217 @@
+//! What the connection's own identity (the person's IAM user or role) must be
+//! allowed, as two IAM policies: one to run setup, one to use the connection
+//! day to day (upload, copy, transcode, links). `streamdrop setup
+//! --permissions` prints them for a prefix; the README tells people (or their
+//! admin) to attach them. A test checks that every action setup calls is in
+//! the setup policy, and the AWS-connection tests run as a user with exactly
+//! these two policies on moto with IAM enforced.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::Names;
+use crate::credentials::TranscoderKind;
+
+/// Every AWS action `setup` calls, as IAM names it.
+pub const SETUP_ACTIONS: &[&str] = &[
+    "s3:ListAllMyBuckets",
+    "s3:CreateBucket",
+    "s3:ListBucket",
+    "s3:GetBucketOwnershipControls",
+    "s3:PutBucketOwnershipControls",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:GetLifecycleConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "iam:GetRole",
+    "iam:CreateRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:GetRolePolicy",
+    "iam:PutRolePolicy",
+    "cloudfront:ListPublicKeys",
+    "cloudfront:GetPublicKey",
+    "cloudfront:CreatePublicKey",
+    "cloudfront:ListKeyGroups",
+    "cloudfront:GetKeyGroup",
+    "cloudfront:CreateKeyGroup",
+    "cloudfront:UpdateKeyGroup",
+    "cloudfront:ListOriginAccessControls",
+    "cloudfront:GetOriginAccessControl",
+    "cloudfront:CreateOriginAccessControl",
+    "cloudfront:UpdateOriginAccessControl",
+    "cloudfront:ListCachePolicies",
+    "cloudfront:GetCachePolicy",
+    "cloudfront:CreateCachePolicy",
+    "cloudfront:UpdateCachePolicy",
+    "cloudfront:ListResponseHeadersPolicies",
+    "cloudfront:GetResponseHeadersPolicy",
+    "cloudfront:CreateResponseHeadersPolicy",
+    "cloudfront:UpdateResponseHeadersPolicy",
+    "cloudfront:ListDistributions",
+    "cloudfront:GetDistributionConfig",
+    "cloudfront:CreateDistribution",
+    "cloudfront:UpdateDistribution",
+];
+
+/// The two policies, as IAM policy documents.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Permissions {
+    /// To run `setup` (create or fix every resource).
+    pub setup: Value,
+    /// To upload, copy, transcode and make links on the connection.
+    pub daily: Value,
+}
+
+/// The AWS partition of `region`, as ARNs spell it.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The permissions for a connection whose resources are named by `names`, in
+/// AWS partition `partition` (`aws`), transcoding with `transcoder`.
+pub fn needed(names: &Names, partition: &str, transcoder: TranscoderKind) -> Permissions {
+    let bucket = |name: &str| format!("arn:{partition}:s3:::{name}");
+    let role = |name: &str| format!("arn:{partition}:iam::*:role/{name}");
+    let (uploads, media) = (bucket(&names.upload_bucket), bucket(&names.media_bucket));
+    let mut roles = vec![role(&names.mediaconvert_role)];
+    if transcoder == TranscoderKind::ElasticTranscoder {
+        roles.push(role(&names.elastic_transcoder_role));
+    }
+
+    let setup = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            // Bucket and role actions on Streamdrop's own resources only; CloudFront
+            // scopes few of its actions to a resource, and listing needs "*".
+            {
+                "Sid": "StreamdropSetupBuckets",
+                "Effect": "Allow",
+                "Action": setup_actions("s3:", &["s3:ListAllMyBuckets"]),
+                "Resource": [uploads.clone(), media.clone()]
+            },
+            {
+                "Sid": "StreamdropSetupListBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:ListAllMyBuckets"],
+                "Resource": "*"
+            },
+            {
+                "Sid": "StreamdropSetupRoles",
+                "Effect": "Allow",
+                "Action": setup_actions("iam:", &[]),
+                "Resource": roles.clone()
+            },
+            {
+                "Sid": "StreamdropSetupCloudFront",
+                "Effect": "Allow",
+                "Action": setup_actions("cloudfront:", &[]),
+                "Resource": "*"
+            }
+        ]
+    });
+
+    let transcoding: Vec<&str> = match transcoder {
+        TranscoderKind::MediaConvert => vec!["mediaconvert:CreateJob", "mediaconvert:GetJob", "mediaconvert:CancelJob"],
+        TranscoderKind::ElasticTranscoder => vec![
+            "elastictranscoder:ListPipelines",
+            "elastictranscoder:CreatePipeline",
+            "elastictranscoder:CreateJob",
+            "elastictranscoder:ReadJob",
+            "elastictranscoder:CancelJob",
+        ],
+        TranscoderKind::LocalFfmpeg => Vec::new(),
+    };
+    let mut daily = vec![
+        json!({
+            "Sid": "StreamdropUpload",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            "Resource": [format!("{uploads}/uploads/*")]
+        }),
+        // The copy lands the original; the transcoder (local ffmpeg) and the
+        // links read and write the stream; a copy in parts may be abandoned.
+        json!({
+            "Sid": "StreamdropMedia",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            "Resource": [format!("{media}/jobs/*/original/*"), format!("{media}/jobs/*/stream/*")]
+        }),
+        json!({
+            "Sid": "StreamdropFindBuckets",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": [uploads, media]
+        }),
+    ];
+    if !transcoding.is_empty() {
+        daily.push(json!({
+            "Sid": "StreamdropTranscode",
+            "Effect": "Allow",
+            "Action": transcoding,
+            "Resource": "*"
+        }));
+        // The transcoder acts as its role, so whoever submits a job must be allowed to hand it over.
+        daily.push(json!({
+            "Sid": "StreamdropPassTranscoderRole",
+            "Effect": "Allow",
+            "Action": ["iam:PassRole"],
+            "Resource": roles
+        }));
+    }
+    Permissions { setup, daily: json!({ "Version": "2012-10-17", "Statement": daily }) }
+}
+
+/// The setup actions of one service, without `except`.
+fn setup_actions(service: &str, except: &[&str]) -> Vec<&'static str> {
+    SETUP_ACTIONS.iter().copied().filter(|a| a.starts_with(service) && !except.contains(a)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `api("service:Action")` setup's code names is in the setup policy.
+    #[test]
+    fn every_action_setup_calls_is_granted_for_setup() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provisioning");
+        let mut called = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.ends_with("permissions.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
+            for marker in ["api(\"", "from_sdk(\""] {
+                for piece in text.split(marker).skip(1) {
+                    let action = piece.split('"').next().unwrap();
+                    if action.contains(':') {
+                        called.push(action.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(called.len() > 20, "found the calls: {called:?}");
+        for action in &called {
+            assert!(SETUP_ACTIONS.contains(&action.as_str()), "setup calls {action}, which the setup policy lacks");
+        }
+    }
+
+    #[test]
+    fn passing_the_transcoder_role_is_granted_and_scoped_to_it() {
+        let names = Names::from_prefix("streamdrop-acme").unwrap();
+        let daily = needed(&names, "aws", TranscoderKind::MediaConvert).daily;
+        let pass = daily["Statement"].as_array().unwrap().iter().find(|s| s["Action"][0] == "iam:PassRole").unwrap();
+        assert_eq!(pass["Resource"], json!(["arn:aws:iam::*:role/streamdrop-acme-mediaconvert"]));
+        let local = needed(&names, "aws", TranscoderKind::LocalFfmpeg).daily;
+        assert!(!local.to_string().contains("iam:PassRole"), "local ffmpeg passes no role");
+    }
+}
