@@ -95,7 +95,8 @@ impl Site {
     }
 
     async fn add_clip(&self, name: &str) -> (JobId, std::path::PathBuf) {
-        let clip = make_clip(self.tmp.path(), name, 1);
+        // Three seconds: long enough for the poster to be taken 10 % in.
+        let clip = make_clip(self.tmp.path(), name, 3);
         let report = self.session.add(vec![clip.clone()]).await.unwrap();
         assert_eq!(report.accepted[0].connection, CONNECTION);
         (report.accepted[0].id, clip)
@@ -161,19 +162,20 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     let (uploads, media) = (resources.upload_bucket.clone(), resources.media_bucket.clone());
     assert_eq!(site.session.status().transcoder, "mediaconvert");
 
-    let (id, clip) = site.add_clip("A001 interview.mp4").await;
+    // A name as people write them: spaces, '#', an accent, brackets.
+    let (id, clip) = site.add_clip("My Clip #1 é (final).mov").await;
     let job = site.settled(id).await;
     assert_eq!(job.state, "ready", "{job:?}");
 
     // Upload into the temporary bucket, then a copy into the distribution bucket, both whole.
     let s3 = s3(&site);
-    let original = format!("jobs/{id}/original/A001 interview.mp4");
+    let original = format!("jobs/{id}/original/My Clip #1 é (final).mov");
     assert_eq!(
         store.get(id).unwrap().unwrap().destination.to_string(),
-        format!("s3://{uploads}/uploads/{id}/A001 interview.mp4")
+        format!("s3://{uploads}/uploads/{id}/My Clip #1 é (final).mov")
     );
     assert_eq!(job.location, format!("s3://{media}/{original}"), "a ready job lives in the distribution bucket");
-    assert_eq!(sha256_of(&s3, &uploads, &format!("uploads/{id}/A001 interview.mp4")).await, sha256_file(&clip));
+    assert_eq!(sha256_of(&s3, &uploads, &format!("uploads/{id}/My Clip #1 é (final).mov")).await, sha256_file(&clip));
     assert_eq!(sha256_of(&s3, &media, &original).await, sha256_file(&clip));
 
     // MediaConvert got the original, the role setup made, and the job's output folder.
@@ -201,7 +203,8 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     let outputs = site.session.outputs(id).unwrap();
     let at = |key: String| format!("s3://{media}/{key}");
     assert_eq!(outputs.playlist, Some(at(format!("jobs/{id}/stream/hls/master.m3u8"))));
-    assert_eq!(outputs.poster, Some(at(format!("jobs/{id}/stream/poster.0000000.jpg"))));
+    // The poster is the capture 10 % in (the second), not the first frame.
+    assert_eq!(outputs.poster, Some(at(format!("jobs/{id}/stream/poster.0000001.jpg"))));
     assert!(
         !outputs.variants.is_empty()
             && outputs.variants.iter().all(|v| v.starts_with(&at(format!("jobs/{id}/stream/hls/master_")))),
@@ -219,7 +222,7 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     assert!(stream.url.contains(&format!("Key-Pair-Id={}", distribution.key_pair_id)), "{}", stream.url);
     let poster = site.session.link(id, LinkKind::Poster, 3600).await.unwrap();
     assert!(
-        poster.url.starts_with(&format!("{base}poster.0000000.jpg?")),
+        poster.url.starts_with(&format!("{base}poster.0000001.jpg?")),
         "the poster is found under MediaConvert's name: {}",
         poster.url
     );

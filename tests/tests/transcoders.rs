@@ -166,7 +166,7 @@ async fn mediaconvert_sends_the_ladder_as_one_hls_group_with_frame_captures() {
         assert!(audio_selectors.contains_key(source_name), "{source_name} is one of the input's selectors");
     }
 
-    // Thumbnails every 10 s and a one-frame poster, as frame captures in file groups.
+    // Thumbnails every 10 s and a poster, as frame captures in file groups.
     let file_groups = groups_of_type(settings, "FILE_GROUP_SETTINGS");
     assert_eq!(file_groups.len(), 2, "thumbnails and poster");
     let destination =
@@ -179,15 +179,16 @@ async fn mediaconvert_sends_the_ladder_as_one_hls_group_with_frame_captures() {
         .iter()
         .find(|g| destination(g) == format!("s3://{BUCKET}/{}/poster", req.layout.prefix))
         .expect("a poster group at <prefix>/poster");
-    for (group, max_captures) in [(thumbs, None), (poster, Some(1))] {
+    // Captures start at 0 s; the poster group's second one is 10 % into the 42 s source.
+    for (group, max_captures, every_millis) in [(thumbs, None, 10_000), (poster, Some(2), 4_200)] {
         let outputs = array(&group["outputs"], "frame capture outputs");
         assert_eq!(outputs.len(), 1);
         assert_eq!(outputs[0]["containerSettings"]["container"], "RAW");
         let codec = &outputs[0]["videoDescription"]["codecSettings"];
         assert_eq!(codec["codec"], "FRAME_CAPTURE");
         let capture = &codec["frameCaptureSettings"];
-        assert_eq!(capture["framerateNumerator"], 1);
-        assert_eq!(capture["framerateDenominator"], 10);
+        assert_eq!(capture["framerateNumerator"], 1000);
+        assert_eq!(capture["framerateDenominator"], every_millis);
         assert_eq!(capture["quality"], 80);
         match max_captures {
             Some(n) => assert_eq!(capture["maxCaptures"], n),

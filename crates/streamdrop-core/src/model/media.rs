@@ -34,6 +34,14 @@ pub struct Rung {
     pub audio_bitrate: u32,
 }
 
+impl Rung {
+    /// The short side: what tiers a rendition (quality, profile), so a
+    /// portrait clip is encoded like its landscape twin.
+    pub fn short_side(&self) -> u32 {
+        self.width.min(self.height)
+    }
+}
+
 /// Segment and keyframe cadence shared by every backend (Apple's authoring spec).
 pub const SEGMENT_SECONDS: u32 = 6;
 pub const GOP_SECONDS: u32 = 2;

@@ -63,7 +63,7 @@ use aws_sdk_mediaconvert::types::{
 use aws_sdk_mediaconvert::Client;
 use futures_util::future::BoxFuture;
 
-use super::{Naming, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder};
+use super::{poster_time, Naming, TranscodeError, TranscodeRequest, TranscodeStatus, Transcoder};
 
 use crate::model::{ObjectRef, OutputLayout, Rung, GOP_SECONDS, SEGMENT_SECONDS};
 
@@ -106,7 +106,8 @@ pub const NAMING: Naming = Naming {
     master: "hls/master.m3u8",
     thumbnails: &["thumbs/"],
     thumbnail_interval_secs: THUMBNAIL_INTERVAL_SECONDS as f64,
-    posters: &["poster.0000000.jpg"],
+    // The capture at the poster time when the clip had one (2 s or longer).
+    posters: &["poster.0000001.jpg", "poster.0000000.jpg"],
 };
 
 /// Transcodes with AWS Elemental MediaConvert.
@@ -366,26 +367,29 @@ pub fn job_settings(request: &TranscodeRequest) -> Result<JobSettings, Transcode
         settings = settings.output_groups(frame_capture_group(
             "Thumbnails",
             format!("s3://{}/{}thumb", layout.bucket, layout.thumbnails_prefix()),
-            thumb_width,
-            thumb_height,
+            (thumb_width, thumb_height),
             MAX_THUMBNAILS,
+            u64::try_from(THUMBNAIL_INTERVAL_SECONDS).unwrap_or(10) * 1000,
         ));
         let largest = request.ladder.iter().max_by_key(|r| u64::from(r.width) * u64::from(r.height));
         let (poster_width, poster_height) = largest.map_or((video.width, video.height), |r| (r.width, r.height));
+        // Frame captures start at 0 s: the second one, one interval later, is the poster.
+        let poster_millis = (poster_time(media.duration_secs) * 1000.0).round() as u64;
         settings = settings.output_groups(frame_capture_group(
             "Poster",
             format!("s3://{}/{}/poster", layout.bucket, layout.prefix),
-            poster_width,
-            poster_height,
-            1,
+            (poster_width, poster_height),
+            if poster_millis > 0 { 2 } else { 1 },
+            poster_millis.max(1000),
         ));
     }
     Ok(settings.build())
 }
 
-/// QVBR quality by output height: AWS's guidance is 7 up to 720p, 8 for 1080p, 9 for 4K.
-pub fn qvbr_quality_level(height: u32) -> i32 {
-    match height {
+/// QVBR quality by a rendition's short side: AWS's guidance is 7 up to 720p,
+/// 8 for 1080p, 9 for 4K.
+pub fn qvbr_quality_level(short_side: u32) -> i32 {
+    match short_side {
         h if h >= 2000 => 9,
         h if h >= 1000 => 8,
         _ => 7,
@@ -395,13 +399,14 @@ pub fn qvbr_quality_level(height: u32) -> i32 {
 fn h264(rung: &Rung) -> VideoDescription {
     let settings = H264Settings::builder()
         .rate_control_mode(H264RateControlMode::Qvbr)
-        .qvbr_settings(H264QvbrSettings::builder().qvbr_quality_level(qvbr_quality_level(rung.height)).build())
+        .qvbr_settings(H264QvbrSettings::builder().qvbr_quality_level(qvbr_quality_level(rung.short_side())).build())
         .max_bitrate(saturating_i32(rung.video_max_bitrate))
         .gop_size(f64::from(GOP_SECONDS))
         .gop_size_units(H264GopSizeUnits::Seconds)
         .gop_closed_cadence(1)
         .scene_change_detect(H264SceneChangeDetect::TransitionDetection)
-        .codec_profile(if rung.height >= 720 { H264CodecProfile::High } else { H264CodecProfile::Main })
+        .codec_profile(if rung.short_side() >= 720 { H264CodecProfile::High } else { H264CodecProfile::Main })
+        // MediaConvert picks the lowest level that holds the frame size, rate and bitrate, either way up.
         .codec_level(H264CodecLevel::Auto)
         .build();
     VideoDescription::builder()
@@ -431,10 +436,18 @@ fn aac(bitrate: u32) -> AudioDescription {
         .build()
 }
 
-fn frame_capture_group(name: &str, destination: String, width: u32, height: u32, max_captures: i32) -> OutputGroup {
+/// Up to `max_captures` frames of `width`×`height`, one every `every_millis`
+/// from the start, to `destination` + `.0000000.jpg`, `.0000001.jpg`, ….
+fn frame_capture_group(
+    name: &str,
+    destination: String,
+    (width, height): (u32, u32),
+    max_captures: i32,
+    every_millis: u64,
+) -> OutputGroup {
     let capture = FrameCaptureSettings::builder()
-        .framerate_numerator(1)
-        .framerate_denominator(THUMBNAIL_INTERVAL_SECONDS)
+        .framerate_numerator(1000)
+        .framerate_denominator(saturating_i32(u32::try_from(every_millis).unwrap_or(u32::MAX)))
         .max_captures(max_captures)
         .quality(JPEG_QUALITY)
         .build();
@@ -676,7 +689,13 @@ mod tests {
     }
 
     #[test]
-    fn quality_level_grows_with_height() {
+    fn portrait_renditions_are_tiered_like_their_landscape_twins() {
+        let rung = |width, height| Rung { name: "r".into(), width, height, video_max_bitrate: 1, audio_bitrate: 1 };
+        for (landscape, portrait) in [(rung(1920, 1080), rung(1080, 1920)), (rung(1280, 720), rung(720, 1280))] {
+            let settings = |r: &Rung| format!("{:?}", h264(r).codec_settings);
+            assert_eq!(settings(&landscape), settings(&portrait), "{landscape:?} vs {portrait:?}");
+        }
+        assert!(format!("{:?}", h264(&rung(1080, 1920)).codec_settings).contains("qvbr_quality_level: Some(8)"));
         assert_eq!(qvbr_quality_level(360), 7);
         assert_eq!(qvbr_quality_level(720), 7);
         assert_eq!(qvbr_quality_level(1080), 8);

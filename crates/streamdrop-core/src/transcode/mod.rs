@@ -39,6 +39,16 @@ pub struct TranscodeRequest {
     pub layout: OutputLayout,
 }
 
+/// When every backend takes the poster: 10 % into the clip (a first frame is
+/// often black or a slate), or the first frame of clips under 2 s.
+pub fn poster_time(duration_secs: f64) -> f64 {
+    if duration_secs.is_finite() && duration_secs >= 2.0 {
+        duration_secs * 0.1
+    } else {
+        0.0
+    }
+}
+
 /// A backend's view of a submitted job.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TranscodeStatus {

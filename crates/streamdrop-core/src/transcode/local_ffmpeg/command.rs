@@ -195,15 +195,6 @@ pub fn ffmpeg_args(input: &str, media: &MediaInfo, ladder: &[Rung], out_dir: &Pa
     args
 }
 
-/// When the poster is taken: 10 % into the clip, or the first frame of clips under 2 s.
-pub fn poster_time(duration_secs: f64) -> f64 {
-    if duration_secs.is_finite() && duration_secs >= 2.0 {
-        duration_secs * 0.1
-    } else {
-        0.0
-    }
-}
-
 /// The poster command: one frame at `at_secs`, at the top rung's size, to
 /// `out_dir/poster.jpg`. `None` for audio-only sources.
 pub fn poster_args(input: &str, ladder: &[Rung], at_secs: f64, out_dir: &Path) -> Option<Vec<String>> {

@@ -49,7 +49,8 @@ mod command;
 mod process;
 mod s3_io;
 
-pub use command::{create_output_dirs, ffmpeg_args, output_frame_rate, poster_args, poster_time};
+pub use super::poster_time;
+pub use command::{create_output_dirs, ffmpeg_args, output_frame_rate, poster_args};
 pub use process::stop_orphans;
 
 use process::run_ffmpeg;
