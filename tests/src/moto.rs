@@ -114,6 +114,23 @@ impl MotoServer {
         }
     }
 
+    /// How moto moves resources of `model` (`cloudfront::distribution`)
+    /// through their states, e.g. `{"progression": "time", "seconds": 3}`:
+    /// `InProgress` for 3 s, then `Deployed`, as CloudFront does over minutes. Blocking.
+    pub fn set_transition(&self, model: &str, transition: serde_json::Value) {
+        let body = serde_json::json!({ "model_name": model, "transition": transition }).to_string();
+        match http_with_body(
+            self.addr,
+            "POST",
+            "/moto-api/state-manager/set-transition",
+            &body,
+            Duration::from_secs(10),
+        ) {
+            Ok((201, _)) => {}
+            other => panic!("moto did not take the transition: {other:?}"),
+        }
+    }
+
     /// An IAM user `name` with `policy` as its one inline policy, and its
     /// access key (id, secret). Made with the test keys, so before
     /// [`MotoServer::enforce_iam`].

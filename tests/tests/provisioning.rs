@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{Credentials, Region};
@@ -109,6 +110,11 @@ fn secret_ref(item: SecretItem) -> SecretRef {
     SecretRef::new(&ConnectionName::new(CONNECTION).unwrap(), item)
 }
 
+/// The steps that make resources: all but the deployment, which is CloudFront's.
+fn made(report: &SetupReport) -> impl Iterator<Item = &StepReport> {
+    report.steps.iter().filter(|s| s.step != "deployment")
+}
+
 fn actions(report: &SetupReport) -> Vec<(&'static str, Action)> {
     report.steps.iter().map(|s| (s.step, s.action)).collect()
 }
@@ -169,11 +175,12 @@ async fn plan_then_apply_then_apply_again_changes_nothing() {
             ("response-headers-policy", Action::Create),
             ("distribution", Action::Create),
             ("media-bucket-policy", Action::Create),
+            ("deployment", Action::Later),
         ],
         "{}",
         printed(&plan)
     );
-    assert!(printed(&plan).lines().all(|l| l.starts_with("create  ")), "{}", printed(&plan));
+    assert!(made(&plan).all(|s| s.line().starts_with("create  ")), "{}", printed(&plan));
     assert!(s3.list_buckets().send().await.unwrap().buckets().is_empty(), "a plan creates nothing");
     assert!(site.secrets.accounts().iter().all(|a| !a.ends_with("cloudfront-signing-key")), "a plan makes no key");
     assert!(site.settings().get_aws(CONNECTION).unwrap().resources.is_none(), "a plan saves nothing");
@@ -181,8 +188,10 @@ async fn plan_then_apply_then_apply_again_changes_nothing() {
     // Apply: everything made, as specified.
     let applied = site.apply().await;
     assert_ok(&applied);
-    assert!(applied.steps.iter().all(|s| s.applied && s.action == Action::Create), "{}", printed(&applied));
-    assert!(printed(&applied).lines().all(|l| l.starts_with("created ")), "{}", printed(&applied));
+    assert!(made(&applied).all(|s| s.applied && s.action == Action::Create), "{}", printed(&applied));
+    assert!(made(&applied).all(|s| s.line().starts_with("created ")), "{}", printed(&applied));
+    // moto deploys at once; CloudFront takes minutes (see the deployment test).
+    assert_eq!(action_of(&applied, "deployment"), Action::Exists, "{}", printed(&applied));
     let uploads = format!("{PREFIX}-uploads");
     let media = format!("{PREFIX}-media");
 
@@ -407,6 +416,7 @@ async fn resources_that_already_exist_under_the_names_are_adopted() {
             ("response-headers-policy", Action::Create),
             ("distribution", Action::Update),
             ("media-bucket-policy", Action::Create),
+            ("deployment", Action::Exists),
         ],
         "{}",
         printed(&plan)
@@ -867,4 +877,28 @@ async fn forward(req: Request<Incoming>, upstream: SocketAddr) -> ShimResult {
     let (parts, body) = response.into_parts();
     let body = body.collect().await?.to_bytes();
     Ok(Response::from_parts(parts, Full::new(body)))
+}
+
+/// CloudFront takes minutes to deploy a distribution: setup says so (links do
+/// not work yet), and when asked to, waits until it has deployed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_reports_a_deployment_in_progress_and_can_wait_for_it() {
+    let moto = MotoServer::start();
+    moto.set_transition("cloudfront::distribution", serde_json::json!({"progression": "time", "seconds": 4}));
+    let shim = PolicyShim::start(moto.addr());
+    let site = Site::new(&shim.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+
+    let applied = site.apply().await;
+    assert_ok(&applied);
+    let deployment = applied.steps.iter().find(|s| s.step == "deployment").expect("a deployment step");
+    assert_eq!(deployment.action, Action::Later, "{}", printed(&applied));
+    assert!(deployment.line().contains("deploying (CloudFront says InProgress)"), "{}", deployment.line());
+    assert!(deployment.line().contains("links on this connection work once it has deployed"), "{}", deployment.line());
+
+    let options = SetupOptions { wait_for_deployment: Some(Duration::from_secs(30)), ..prefixed() };
+    let waited = site.run(Mode::Apply, options).await;
+    assert_ok(&waited);
+    assert!(!waited.changes(), "nothing else to change: {}", printed(&waited));
+    assert_eq!(action_of(&waited, "deployment"), Action::Exists, "{}", printed(&waited));
+    assert!(printed(&waited).contains("(deployed)"), "{}", printed(&waited));
 }

@@ -44,6 +44,10 @@ pub struct Args {
     /// for it: make a new key pair and add its public key to the group
     #[arg(long)]
     rotate_signing_key: bool,
+    /// With --apply: wait (up to 30 minutes) until CloudFront has deployed the
+    /// distribution, after which links on the connection work
+    #[arg(long, requires = "apply")]
+    wait_for_deployment: bool,
     /// Print one JSON line with every step
     #[arg(long)]
     json: bool,
@@ -57,6 +61,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         endpoint_url: args.endpoint_url,
         transcoder: args.transcoder,
         rotate_signing_key: args.rotate_signing_key,
+        wait_for_deployment: args.wait_for_deployment.then_some(std::time::Duration::from_secs(30 * 60)),
     };
     // Keys connections read their key from the keychain; every setup reads
     // (and apply may write) the CloudFront signing key there.

@@ -31,7 +31,7 @@ use aws_sdk_cloudfront::types::{
 
 use super::error::{api, ApiError, Failure};
 use super::steps::{Check, Ctx, FoundDistribution, PolicyRef};
-use super::Action;
+use super::{Action, StepReport};
 
 /// The origin id of the media bucket in a distribution Streamdrop makes.
 const ORIGIN_ID: &str = "streamdrop-media";
@@ -740,4 +740,73 @@ pub(super) async fn apply_distribution(ctx: &mut Ctx, check: Check<DistributionS
         }
     }
     Ok(())
+}
+
+// ---- deployment ------------------------------------------------------------------
+
+/// How the distribution's deployment stands, as the last step: `exists
+/// (deployed)`, or `later` while CloudFront is still spreading it (after a
+/// create, an update or a new key), when links on the connection do not work
+/// yet. An apply asked to wait polls until it is deployed or the wait is over.
+pub(super) async fn deployment(ctx: &mut Ctx) -> Result<StepReport, Failure> {
+    let mut report = StepReport {
+        step: "deployment",
+        action: Action::Later,
+        resource: "cloudfront deployment",
+        name: String::new(),
+        details: vec!["CloudFront deploys the distribution over a few minutes once it is made".into()],
+        applied: false,
+    };
+    let Some(id) = ctx.found.distribution.as_ref().map(|d| d.id.clone()) else { return Ok(report) };
+    report.name = id.clone();
+    let deadline =
+        ctx.wait_for_deployment.filter(|_| ctx.applying()).map(|wait| (std::time::Instant::now() + wait, wait));
+    loop {
+        let status = distribution_status(ctx, &id).await?.unwrap_or_default();
+        if status == "Deployed" {
+            report.action = Action::Exists;
+            report.details = vec!["deployed".into()];
+            report.applied = ctx.applying();
+            return Ok(report);
+        }
+        match deadline {
+            Some((until, wait)) if std::time::Instant::now() < until => {
+                // A tenth of the wait, at most 15 s: CloudFront takes minutes.
+                tokio::time::sleep((wait / 10).min(std::time::Duration::from_secs(15))).await;
+            }
+            _ => {
+                report.details = vec![format!(
+                    "deploying (CloudFront says {status}): links on this connection work once it has deployed, \
+                     usually within minutes; `streamdrop setup --plan` shows when"
+                )];
+                return Ok(report);
+            }
+        }
+    }
+}
+
+/// The `Status` of distribution `id` (`InProgress`, `Deployed`), from the
+/// listing: the summaries carry it, and moto's GetDistribution answer is not
+/// valid XML.
+async fn distribution_status(ctx: &Ctx, id: &str) -> Result<Option<String>, Failure> {
+    let mut marker: Option<String> = None;
+    loop {
+        let out = ctx
+            .cloudfront
+            .list_distributions()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(api("cloudfront:ListDistributions"))?;
+        let Some(list) = out.distribution_list else { return Ok(None) };
+        if let Some(found) = list.items().iter().find(|d| d.id() == id) {
+            return Ok(Some(found.status().to_owned()));
+        }
+        match list.next_marker() {
+            Some(next) if list.is_truncated() && !next.is_empty() && Some(next) != marker.as_deref() => {
+                marker = Some(next.to_owned())
+            }
+            _ => return Ok(None),
+        }
+    }
 }

@@ -130,6 +130,9 @@ pub struct SetupOptions {
     /// When the key group exists but this machine's keychain has no private key
     /// for it: make a new key pair and add its public key to the group.
     pub rotate_signing_key: bool,
+    /// On apply, wait up to this long for CloudFront to report the
+    /// distribution deployed (links work from then on); else say it is deploying.
+    pub wait_for_deployment: Option<std::time::Duration>,
 }
 
 /// Problems found before any AWS call.
@@ -222,6 +225,7 @@ pub async fn run(
         transcoder,
         rotate_signing_key: options.rotate_signing_key,
         known_distribution_id,
+        wait_for_deployment: options.wait_for_deployment,
         found: Found::default(),
     };
     let mut steps = Steps::new(on_step);

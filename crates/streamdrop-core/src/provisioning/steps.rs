@@ -67,6 +67,9 @@ pub(super) struct Ctx {
     pub(super) rotate_signing_key: bool,
     /// From the settings: the distribution adopted or made before.
     pub(super) known_distribution_id: Option<String>,
+    /// How long an apply waits for CloudFront to report the distribution
+    /// deployed; `None`: report how it stands and go on.
+    pub(super) wait_for_deployment: Option<std::time::Duration>,
     pub(super) found: Found,
 }
 
@@ -273,6 +276,13 @@ pub(super) async fn run_steps(ctx: &mut Ctx, reports: &mut Steps<'_>) -> Result<
         buckets::check_media_policy,
         buckets::apply_media_policy
     );
+    // Last: CloudFront spreads a new or changed distribution (or key group) over minutes.
+    let deployment = distribution::deployment(ctx).await.map_err(|failure| StepError {
+        step: "deployment",
+        doing: "checking the CloudFront deployment".into(),
+        failure,
+    })?;
+    reports.push(deployment);
     Ok(())
 }
 
