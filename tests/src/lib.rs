@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+pub mod cdn_name;
 pub mod fault_proxy;
 pub mod moto;
 mod standin_work;

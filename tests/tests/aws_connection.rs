@@ -13,12 +13,15 @@ use streamdrop_core::api::{Session, SessionOptions};
 use streamdrop_core::credentials::{MemorySecretStore, Settings, TranscoderKind};
 use streamdrop_core::engine::{record_jobs, EngineOptions};
 use streamdrop_core::intake;
+use streamdrop_core::local::edge::{Edge, EdgeOptions};
 use streamdrop_core::model::{ConnectionName, LinkKind};
 use streamdrop_core::provisioning::permissions::{needed, Permissions};
 use streamdrop_core::provisioning::{Mode, Names, SetupOptions};
+use streamdrop_core::signing::PublicKeySet;
 use streamdrop_core::stack::local_buckets;
 use streamdrop_core::store::Store;
 use streamdrop_core::{DataDir, JobId, JobState, JobView, ProblemCode};
+use streamdrop_e2e::cdn_name::CdnName;
 use streamdrop_e2e::moto::{MotoServer, MOTO_REGION};
 use streamdrop_e2e::transcoder_standin::{JobStep, StandInStorage, TranscoderStandIn};
 use streamdrop_e2e::{make_clip, sha256_file};
@@ -34,6 +37,8 @@ struct Site {
     moto: MotoServer,
     /// The connection's access key: the person's IAM user.
     user: (String, String),
+    /// CloudFront's own identity: reads the media bucket, as its bucket policy lets it.
+    cloudfront: (String, String),
     tmp: tempfile::TempDir,
     data: DataDir,
     standin: TranscoderStandIn,
@@ -65,6 +70,10 @@ impl Site {
             _ => "mediaconvert.amazonaws.com",
         };
         let service = moto.create_user(service, &assume_only).await;
+        let read_media = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{PREFIX}-media/*")}
+        ]});
+        let cloudfront = moto.create_user("cloudfront.amazonaws.com", &read_media).await;
         // From here on moto judges every request, setup's included.
         tokio::task::block_in_place(|| moto.enforce_iam());
         let tmp = tempfile::tempdir().unwrap();
@@ -91,7 +100,7 @@ impl Site {
         let session = Session::open_hosting(data.clone(), session_options, claim).unwrap();
         session.start().await.unwrap();
         assert_eq!(session.status().connection, CONNECTION);
-        Site { moto, user, tmp, data, standin, session }
+        Site { moto, user, cloudfront, tmp, data, standin, session }
     }
 
     async fn add_clip(&self, name: &str) -> (JobId, std::path::PathBuf) {
@@ -125,12 +134,17 @@ async fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
 
 /// S3 as the person's IAM user.
 fn s3(site: &Site) -> aws_sdk_s3::Client {
+    s3_as(site, &site.user)
+}
+
+/// S3 as `(key id, secret)`.
+fn s3_as(site: &Site, (key_id, secret): &(String, String)) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
         .region(Region::new(MOTO_REGION))
         .endpoint_url(site.moto.endpoint())
         .force_path_style(true)
-        .credentials_provider(Credentials::new(&site.user.0, &site.user.1, None, None, "test"))
+        .credentials_provider(Credentials::new(key_id, secret, None, None, "test"))
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
@@ -226,6 +240,49 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
         "the poster is found under MediaConvert's name: {}",
         poster.url
     );
+    // Played end to end as a viewer plays it: through an edge that judges CloudFront's rules with
+    // the public key setup put in the key group, reading the bucket as CloudFront may.
+    let cloudfront = aws_sdk_cloudfront::Client::from_conf(
+        aws_sdk_cloudfront::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_cloudfront::config::Region::new(MOTO_REGION))
+            .endpoint_url(site.moto.endpoint())
+            .credentials_provider(aws_sdk_cloudfront::config::Credentials::new(
+                &site.user.0,
+                &site.user.1,
+                None,
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    let uploaded = cloudfront.get_public_key().id(&distribution.key_pair_id).send().await.unwrap();
+    let pem = uploaded.public_key().and_then(|k| k.public_key_config()).map(|c| c.encoded_key().to_owned()).unwrap();
+    let mut trusted = PublicKeySet::new();
+    trusted.insert_pem(&distribution.key_pair_id, &pem).unwrap();
+    let public_url = Some(format!("https://{}", distribution.domain));
+    let edge = Edge::start(
+        s3_as(&site, &site.cloudfront),
+        media.clone(),
+        trusted,
+        EdgeOptions { public_url, ..EdgeOptions::default() },
+    )
+    .await
+    .unwrap();
+    let name = CdnName::start(&distribution.domain, edge.addr()).await;
+    let played = tokio::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i", &name.local(&stream.url, &distribution.domain), "-map", "0", "-f", "null", "-"])
+        .output()
+        .await
+        .unwrap();
+    assert!(played.status.success(), "the CloudFront link plays: {}", String::from_utf8_lossy(&played.stderr));
+    let tampered = name.local(&stream.url.replacen("Signature=", "Signature=A", 1), &distribution.domain);
+    let refused = tokio::process::Command::new("ffprobe").args(["-v", "error", &tampered]).output().await.unwrap();
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("403"),
+        "a tampered link is refused"
+    );
+
     // Another connection's job is linked on its own connection: the Local one, which never ran here.
     assert!(site.session.link(local_job.id, LinkKind::Stream, 60).await.is_err(), "a job that is not ready");
     site.session.stop().await;

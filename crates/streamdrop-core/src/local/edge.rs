@@ -81,6 +81,11 @@ pub struct EdgeOptions {
     /// such as `tauri://localhost` (scheme, host and optional port, no path),
     /// or `*` for any origin (then without credentials).
     pub cors_origins: Vec<String>,
+    /// The URL clients address the edge by when it answers for another name
+    /// (a test standing in for a CloudFront distribution at
+    /// `https://dxxxx.cloudfront.net`): signatures and `Host` are checked
+    /// against it. `None`: its own `http://127.0.0.1:PORT`.
+    pub public_url: Option<String>,
 }
 
 /// Loopback on a free port; CORS for the desktop webview ([`WEBVIEW_ORIGINS`],
@@ -91,6 +96,7 @@ impl Default for EdgeOptions {
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             cors_origins: WEBVIEW_ORIGINS.iter().copied().chain(dev).map(str::to_owned).collect(),
+            public_url: None,
         }
     }
 }
@@ -178,14 +184,24 @@ impl Edge {
                 IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
             });
         }
-        let base_url = format!("http://{addr}");
+        let base_url = match &options.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{addr}"),
+        };
+        let authority = url::Url::parse(&base_url)
+            .ok()
+            .and_then(|url| {
+                let host = url.host_str()?.to_owned();
+                Some(url.port().map_or(host.clone(), |port| format!("{host}:{port}")))
+            })
+            .unwrap_or_else(|| addr.to_string());
         let keys = EdgeKeys::new(keys);
         let shared = Arc::new(Shared {
             client: storage_client,
             bucket,
             keys: keys.clone(),
             cors,
-            authority: addr.to_string(),
+            authority,
             base_url: base_url.clone(),
         });
 
