@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 pub mod cdn_name;
 pub mod fault_proxy;
+pub mod mediaconvert_model;
 pub mod moto;
 mod standin_work;
 pub mod transcoder_standin;

@@ -614,6 +614,9 @@ fn mediaconvert(state: &mut State, method: &str, path: &str, body: &Value) -> An
                     "/settings/outputGroups: at least one output group is required",
                 );
             }
+            if let Err(message) = crate::mediaconvert_model::check_job_settings(settings) {
+                return error_answer(400, "BadRequestException", &message);
+            }
             let id = state.new_id();
             let queue = body
                 .get("queue")
