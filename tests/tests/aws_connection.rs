@@ -81,19 +81,19 @@ impl Site {
         let secrets: Arc<MemorySecretStore> = aws_connection(&data, &moto.endpoint(), &user.0, &user.1);
         let options =
             SetupOptions { name_prefix: Some(PREFIX.into()), transcoder: Some(transcoder), ..SetupOptions::default() };
-        let mut session_options = SessionOptions::with_secrets(secrets.clone());
-        let setup = Session::open(data.clone(), session_options.clone()).unwrap();
-        let report = setup.setup(None, &options, Mode::Apply).await.expect("setup starts");
-        assert!(report.error.is_none(), "setup failed: {:?}", report.error);
-
         let standin = TranscoderStandIn::start_working(StandInStorage {
             endpoint: moto.endpoint(),
             access_key_id: service.0,
             secret_access_key: service.1,
             assumes_the_jobs_role: true,
         });
-        standin.script_next_job(first_job);
+        let mut session_options = SessionOptions::with_secrets(secrets.clone());
         session_options.aws.transcoder_endpoint_url = Some(standin.endpoint());
+        let setup = Session::open(data.clone(), session_options.clone()).unwrap();
+        let report = setup.setup(None, &options, Mode::Apply).await.expect("setup starts");
+        assert!(report.error.is_none(), "setup failed: {:?}", report.error);
+
+        standin.script_next_job(first_job);
         session_options.engine =
             EngineOptions { poll_interval: Duration::from_millis(100), ..EngineOptions::default() };
         let claim = data.claim_for_engine().unwrap();

@@ -31,8 +31,10 @@ use streamdrop_core::credentials::{
 use streamdrop_core::model::ConnectionName;
 use streamdrop_core::provisioning::{self, Action, Mode, PreflightError, SetupOptions, SetupReport, StepReport};
 use streamdrop_core::signing::PrivateKey;
+use streamdrop_core::transcode::elastic_transcoder::DISCONTINUED_MESSAGE;
 use streamdrop_core::DataDir;
 use streamdrop_e2e::moto::{MotoServer, MOTO_ACCESS_KEY_ID, MOTO_REGION, MOTO_SECRET_ACCESS_KEY};
+use streamdrop_e2e::transcoder_standin::{HttpAnswer, TranscoderStandIn};
 use tokio::net::TcpListener;
 
 use crate::common::{aws_connection, CONNECTION};
@@ -46,6 +48,8 @@ struct Site {
     data: DataDir,
     secrets: Arc<MemorySecretStore>,
     endpoint: String,
+    /// Where the legacy transcoder is asked whether it still takes jobs.
+    elastic_transcoder: TranscoderStandIn,
 }
 
 impl Site {
@@ -53,11 +57,13 @@ impl Site {
         let tmp = tempfile::tempdir().unwrap();
         let data = DataDir::at(tmp.path().join("data")).unwrap();
         let secrets = aws_connection(&data, endpoint, key_id, secret);
-        Site { _tmp: tmp, data, secrets, endpoint: endpoint.to_owned() }
+        Site { _tmp: tmp, data, secrets, endpoint: endpoint.to_owned(), elastic_transcoder: TranscoderStandIn::start() }
     }
 
     async fn run(&self, mode: Mode, options: SetupOptions) -> SetupReport {
-        let session = Session::open(self.data.clone(), SessionOptions::with_secrets(self.secrets.clone())).unwrap();
+        let mut session_options = SessionOptions::with_secrets(self.secrets.clone());
+        session_options.aws.transcoder_endpoint_url = Some(self.elastic_transcoder.endpoint());
+        let session = Session::open(self.data.clone(), session_options).unwrap();
         let mut events = session.subscribe();
         let report = session.setup(None, &options, mode).await.expect("setup starts");
         // Each step was announced as it ran, in order, with what the report says of it.
@@ -597,12 +603,13 @@ async fn setup_needs_an_aws_connection_and_a_name_prefix() {
     let site = Site::new("http://127.0.0.1:9", "id", "secret");
     let secrets: Arc<dyn SecretStore> = site.secrets.clone();
     let no_prefix =
-        provisioning::run(&site.data, None, secrets.clone(), &SetupOptions::default(), Mode::Plan, &|_| {}).await;
+        provisioning::run(&site.data, None, secrets.clone(), &SetupOptions::default(), None, Mode::Plan, &|_| {}).await;
     assert!(matches!(no_prefix, Err(PreflightError::NoPrefix(_))), "{:?}", no_prefix.err());
-    let local = provisioning::run(&site.data, Some("Local"), secrets.clone(), &prefixed(), Mode::Plan, &|_| {}).await;
+    let local =
+        provisioning::run(&site.data, Some("Local"), secrets.clone(), &prefixed(), None, Mode::Plan, &|_| {}).await;
     assert!(matches!(local, Err(PreflightError::Local)), "{:?}", local.err());
     let options = SetupOptions { name_prefix: Some("Not_A_Bucket".into()), ..SetupOptions::default() };
-    let bad = provisioning::run(&site.data, None, secrets, &options, Mode::Plan, &|_| {}).await;
+    let bad = provisioning::run(&site.data, None, secrets, &options, None, Mode::Plan, &|_| {}).await;
     assert!(matches!(bad, Err(PreflightError::BadPrefix(_))), "{:?}", bad.err());
 }
 
@@ -901,4 +908,25 @@ async fn setup_reports_a_deployment_in_progress_and_can_wait_for_it() {
     assert!(!waited.changes(), "nothing else to change: {}", printed(&waited));
     assert_eq!(action_of(&waited, "deployment"), Action::Exists, "{}", printed(&waited));
     assert!(printed(&waited).contains("(deployed)"), "{}", printed(&waited));
+}
+
+/// On an account where Elastic Transcoder is gone, setup with it says so
+/// first, before it makes anything.
+#[tokio::test]
+async fn setup_with_elastic_transcoder_where_it_is_gone_says_so_before_making_anything() {
+    let moto = MotoServer::start();
+    let site = Site::new(&moto.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+    site.elastic_transcoder.discontinue_elastic_transcoder(Some(HttpAnswer::plain(
+        410,
+        "application/json",
+        r#"{"message":"Amazon Elastic Transcoder has been discontinued."}"#,
+    )));
+    let legacy = SetupOptions { transcoder: Some(TranscoderKind::ElasticTranscoder), ..prefixed() };
+    let report = site.run(Mode::Apply, legacy).await;
+    let error = report.error.as_ref().expect("setup stops");
+    assert_eq!(error.step, "elastic-transcoder-service", "{error}");
+    assert!(error.to_string().contains(DISCONTINUED_MESSAGE), "{error}");
+    assert!(report.steps.is_empty(), "nothing was made: {}", printed(&report));
+    let config = sdk(&site.endpoint, MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY).await;
+    assert!(s3(&config).list_buckets().send().await.unwrap().buckets().is_empty(), "no bucket was made");
 }

@@ -28,6 +28,7 @@ impl Session {
             Some(&name),
             self.inner.options.secrets.clone(),
             options,
+            self.inner.options.aws.endpoint_for(crate::credentials::TranscoderKind::ElasticTranscoder).as_deref(),
             mode,
             &on_step,
         )

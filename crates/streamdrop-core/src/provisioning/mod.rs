@@ -194,11 +194,14 @@ pub fn required_permissions(
 /// Plans or applies the setup of connection `connection_name` (the active
 /// connection when `None`). Saves what apply made to the settings, also when a
 /// step fails, so the app and the next run see it.
+/// `elastic_transcoder_endpoint`: where that service is asked whether it still
+/// takes jobs, when it is the transcoder (None: AWS's, or the SDK's variable).
 pub async fn run(
     data_dir: &DataDir,
     connection_name: Option<&str>,
     secrets: Arc<dyn SecretStore>,
     options: &SetupOptions,
+    elastic_transcoder_endpoint: Option<&str>,
     mode: Mode,
     on_step: &OnStep,
 ) -> Result<SetupReport, PreflightError> {
@@ -226,6 +229,15 @@ pub async fn run(
         rotate_signing_key: options.rotate_signing_key,
         known_distribution_id,
         wait_for_deployment: options.wait_for_deployment,
+        elastic_transcoder: (transcoder == TranscoderKind::ElasticTranscoder).then(|| {
+            crate::transcode::ElasticTranscoder::new(
+                &target.config,
+                elastic_transcoder_endpoint,
+                String::new(),
+                names.elastic_transcoder_pipeline.clone(),
+                Vec::new(),
+            )
+        }),
         found: Found::default(),
     };
     let mut steps = Steps::new(on_step);

@@ -70,6 +70,8 @@ pub(super) struct Ctx {
     /// How long an apply waits for CloudFront to report the distribution
     /// deployed; `None`: report how it stands and go on.
     pub(super) wait_for_deployment: Option<std::time::Duration>,
+    /// The legacy transcoder, when chosen: asked first whether it still takes jobs.
+    pub(super) elastic_transcoder: Option<crate::transcode::ElasticTranscoder>,
     pub(super) found: Found,
 }
 
@@ -164,6 +166,28 @@ macro_rules! step {
 
 pub(super) async fn run_steps(ctx: &mut Ctx, reports: &mut Steps<'_>) -> Result<(), StepError> {
     let n = ctx.names.clone();
+    // Before anything is made: AWS discontinued Elastic Transcoder, and an
+    // account where it is gone must hear so now, not on its first job.
+    if let Some(elastic_transcoder) = &ctx.elastic_transcoder {
+        if let Err(err) = elastic_transcoder.check_available().await {
+            return Err(StepError {
+                step: "elastic-transcoder-service",
+                doing: "checking that Elastic Transcoder takes jobs on this account".into(),
+                failure: super::error::Failure::Blocked(err.to_string()),
+            });
+        }
+        reports.push(StepReport {
+            step: "elastic-transcoder-service",
+            action: Action::Exists,
+            resource: "elastic transcoder",
+            name: "service".into(),
+            details: vec![
+                "still takes jobs on this account; AWS discontinued it on 2025-11-13, so plan the move to MediaConvert"
+                    .into(),
+            ],
+            applied: ctx.applying(),
+        });
+    }
     step!(
         ctx,
         reports,

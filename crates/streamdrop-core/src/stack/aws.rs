@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::{
-    self, AwsConnection, ConnectionError, OsKeychain, SecretStore, Transcoder as TranscoderSetting,
+    self, AwsConnection, ConnectionError, OsKeychain, SecretStore, Transcoder as TranscoderSetting, TranscoderKind,
 };
 
 use crate::data_dir::EngineLock;
@@ -46,11 +46,13 @@ impl AwsStackOptions {
         Self { secrets: OsKeychain::open_shared(), transcoder_endpoint_url: None }
     }
 
-    fn endpoint_for(&self, transcoder: &TranscoderSetting) -> Option<String> {
-        let variable = match transcoder {
-            TranscoderSetting::MediaConvert { .. } => "AWS_ENDPOINT_URL_MEDIACONVERT",
-            TranscoderSetting::ElasticTranscoder { .. } => "AWS_ENDPOINT_URL_ELASTIC_TRANSCODER",
-            TranscoderSetting::LocalFfmpeg => return None,
+    /// Where the cloud transcoder `kind` is reached: the override, else the
+    /// AWS SDKs' own variable, else (`None`) AWS's regional endpoint.
+    pub fn endpoint_for(&self, kind: TranscoderKind) -> Option<String> {
+        let variable = match kind {
+            TranscoderKind::MediaConvert => "AWS_ENDPOINT_URL_MEDIACONVERT",
+            TranscoderKind::ElasticTranscoder => "AWS_ENDPOINT_URL_ELASTIC_TRANSCODER",
+            TranscoderKind::LocalFfmpeg => return None,
         };
         self.transcoder_endpoint_url.clone().or_else(|| std::env::var(variable).ok().filter(|v| !v.is_empty()))
     }
@@ -84,7 +86,7 @@ impl AwsStack {
             buckets: resources.buckets(),
             endpoint_url: target.endpoint_url.clone(),
         };
-        let endpoint = options.endpoint_for(&resources.transcoder);
+        let endpoint = options.endpoint_for(resources.transcoder.kind());
         let transcoder: Arc<dyn Transcoder> = match &resources.transcoder {
             TranscoderSetting::MediaConvert { role_arn: Some(role) } => {
                 Arc::new(MediaConvert::new(&target.config, endpoint.as_deref(), role.clone(), None))

@@ -203,6 +203,12 @@ impl ElasticTranscoder {
         Ok(pipeline)
     }
 
+    /// Whether the service still takes requests from this connection (one
+    /// ListPipelines): gone, denied and unreachable each say so.
+    pub async fn check_available(&self) -> Result<(), TranscodeError> {
+        self.find_pipeline().await.map(|_| ())
+    }
+
     async fn find_pipeline(&self) -> Result<Option<PipelineInfo>, TranscodeError> {
         let mut page_token: Option<String> = None;
         loop {
