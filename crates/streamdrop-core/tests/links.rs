@@ -32,6 +32,16 @@ fn uris(playlist: &str) -> Vec<String> {
     playlist.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
 }
 
+/// A local stack on a data dir under `dir`, and its engine polling often.
+async fn local_stack_and_engine(dir: &std::path::Path) -> (DataDir, LocalStack, Engine) {
+    let data = DataDir::at(dir.join("data")).unwrap();
+    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
+    let engine = stack
+        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
+        .unwrap();
+    (data, stack, engine)
+}
+
 async fn ready(engine: &Engine, id: JobId) {
     let view = tokio::time::timeout(Duration::from_secs(180), engine.settled(id)).await.expect("settles").unwrap();
     assert_eq!(view.state, "ready", "{view:?}");
@@ -40,11 +50,7 @@ async fn ready(engine: &Engine, id: JobId) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_link_plays_everything_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::at(tmp.path().join("data")).unwrap();
-    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
-    let engine = stack
-        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
-        .unwrap();
+    let (data, stack, engine) = local_stack_and_engine(tmp.path()).await;
     let a_clip = make_clip(tmp.path(), "A take.mp4", "1280x720", 3);
     let b_clip = make_clip(tmp.path(), "B take.mp4", "320x180", 3);
     let report = engine.add_paths([a_clip.clone(), b_clip]).await;
@@ -139,11 +145,7 @@ async fn links_wait_for_a_ready_job() {
 async fn a_job_transcoded_before_outputs_moved_under_stream_still_links_without_opening_its_original() {
     use streamdrop_core::store::Store;
     let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::at(tmp.path().join("data")).unwrap();
-    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
-    let engine = stack
-        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
-        .unwrap();
+    let (data, stack, engine) = local_stack_and_engine(tmp.path()).await;
     let id = engine.add_paths([make_clip(tmp.path(), "old take.mp4", "320x180", 2)]).await.accepted[0].id;
     ready(&engine, id).await;
     // As an earlier version left it: the outputs beside the original, no manifest on record.
@@ -178,11 +180,7 @@ async fn a_job_transcoded_before_outputs_moved_under_stream_still_links_without_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_playlist_naming_anything_outside_the_jobs_stream_gets_no_link() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::at(tmp.path().join("data")).unwrap();
-    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
-    let engine = stack
-        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
-        .unwrap();
+    let (data, stack, engine) = local_stack_and_engine(tmp.path()).await;
     let id = engine.add_paths([make_clip(tmp.path(), "take.mp4", "320x180", 2)]).await.accepted[0].id;
     ready(&engine, id).await;
     let linker = stack.linker(&data).unwrap();
@@ -245,11 +243,7 @@ async fn the_preview_reuses_only_links_on_this_very_edge() {
     use streamdrop_core::model::LinkView;
     use streamdrop_core::store::Store;
     let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::at(tmp.path().join("data")).unwrap();
-    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
-    let engine = stack
-        .start_engine(&data, EngineOptions { poll_interval: Duration::from_millis(200), ..EngineOptions::default() })
-        .unwrap();
+    let (data, stack, engine) = local_stack_and_engine(tmp.path()).await;
     let id = engine.add_paths([make_clip(tmp.path(), "take.mp4", "320x180", 2)]).await.accepted[0].id;
     ready(&engine, id).await;
     let far =

@@ -51,7 +51,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::net::TcpListener;
 
-use super::http::{ClientBody, HttpServer};
+use super::http::{ClientBody, ClientLimits, HttpServer};
 
 use crate::signing::{parse_cookie_header, percent_encode_url, verify_request, KeyError, PublicKey, PublicKeySet};
 
@@ -205,7 +205,7 @@ impl Edge {
             base_url: base_url.clone(),
         });
 
-        let server = HttpServer::spawn("local edge", listener, move |peer| {
+        let server = HttpServer::spawn("local edge", listener, ClientLimits::default(), move |peer| {
             let shared = Arc::clone(&shared);
             service_fn(move |request| handle(Arc::clone(&shared), peer, request))
         });

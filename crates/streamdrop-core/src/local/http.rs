@@ -87,22 +87,9 @@ pub(crate) struct HttpServer {
 
 impl HttpServer {
     /// Serves every connection `listener` accepts with the service
-    /// `service_for(peer)` makes. `name` says which server, in logs.
-    pub(crate) fn spawn<S, B, F>(name: &'static str, listener: TcpListener, service_for: F) -> Self
-    where
-        F: Fn(SocketAddr) -> S + Send + 'static,
-        S: hyper::service::Service<Request<ClientBody>, Response = Response<B>> + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-        B: http_body::Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        Self::spawn_with_limits(name, listener, ClientLimits::default(), service_for)
-    }
-
-    /// [`HttpServer::spawn`] with other limits (tests use short ones).
-    pub(crate) fn spawn_with_limits<S, B, F>(
+    /// `service_for(peer)` makes, holding clients to `limits`. `name` says
+    /// which server, in logs.
+    pub(crate) fn spawn<S, B, F>(
         name: &'static str,
         listener: TcpListener,
         limits: ClientLimits,
@@ -346,7 +333,7 @@ mod tests {
     async fn echo_length_server() -> (HttpServer, SocketAddr) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = HttpServer::spawn_with_limits("test", listener, SHORT, |_| {
+        let server = HttpServer::spawn("test", listener, SHORT, |_| {
             hyper::service::service_fn(|request: Request<ClientBody>| async move {
                 let response = match request.into_body().collect().await {
                     Ok(body) => Response::new(Full::new(Bytes::from(body.to_bytes().len().to_string()))),
@@ -413,7 +400,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let flag = Arc::clone(&given_up);
-        let _server = HttpServer::spawn_with_limits("test", listener, SHORT, move |_| {
+        let _server = HttpServer::spawn("test", listener, SHORT, move |_| {
             let flag = Arc::clone(&flag);
             hyper::service::service_fn(move |_: Request<ClientBody>| {
                 let flag = Arc::clone(&flag);

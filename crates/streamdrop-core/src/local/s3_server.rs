@@ -12,7 +12,7 @@ use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 
-use super::http::{ClientBody, HttpServer};
+use super::http::{ClientBody, ClientLimits, HttpServer};
 use super::s3_backend::ChecksummedFs;
 
 /// Credentials of the embedded server. Minted per run and held only in memory;
@@ -97,7 +97,7 @@ impl S3Server {
         let listener = TcpListener::bind(bind).await.map_err(|source| S3ServerError::Bind { addr: bind, source })?;
         let addr = listener.local_addr().map_err(|source| S3ServerError::Bind { addr: bind, source })?;
         let endpoint = format!("http://{addr}");
-        let server = HttpServer::spawn("local S3 server", listener, move |_peer| {
+        let server = HttpServer::spawn("local S3 server", listener, ClientLimits::default(), move |_peer| {
             let service = service.clone();
             hyper::service::service_fn(move |request: hyper::Request<ClientBody>| {
                 let service = service.clone();

@@ -20,8 +20,8 @@
 use aws_sdk_cloudfront::types::{
     AllowedMethods, CachePolicyConfig, CachePolicyCookieBehavior, CachePolicyCookiesConfig, CachePolicyHeaderBehavior,
     CachePolicyHeadersConfig, CachePolicyQueryStringBehavior, CachePolicyQueryStringsConfig, CachePolicyType,
-    CachedMethods, CookiePreference, DefaultCacheBehavior, DistributionConfig, ForwardedValues, ItemSelection,
-    LoggingConfig, Method, Origin, OriginAccessControlConfig, OriginAccessControlOriginTypes,
+    CachedMethods, CookiePreference, DefaultCacheBehavior, DistributionConfig, DistributionSummary, ForwardedValues,
+    ItemSelection, LoggingConfig, Method, Origin, OriginAccessControlConfig, OriginAccessControlOriginTypes,
     OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols, Origins,
     ParametersInCacheKeyAndForwardedToOrigin, ResponseHeadersPolicyAccessControlAllowHeaders,
     ResponseHeadersPolicyAccessControlAllowMethods, ResponseHeadersPolicyAccessControlAllowMethodsValues,
@@ -430,7 +430,23 @@ fn has_our_origin(ctx: &Ctx, origins: Option<&Origins>) -> bool {
 /// the first. (Found by listing: moto's server answers GetDistribution in a form
 /// the SDK cannot read.)
 async fn find_distribution(ctx: &Ctx) -> Result<Option<FoundDistribution>, Failure> {
-    let mut first: Option<FoundDistribution> = None;
+    let ours: Vec<FoundDistribution> = all_distributions(ctx)
+        .await?
+        .iter()
+        .filter(|d| has_our_origin(ctx, d.origins()))
+        .map(|d| FoundDistribution {
+            id: d.id().to_owned(),
+            arn: d.arn().to_owned(),
+            domain: d.domain_name().to_owned(),
+        })
+        .collect();
+    let known = ours.iter().position(|d| ctx.known_distribution_id.as_deref() == Some(d.id.as_str()));
+    Ok(known.or((!ours.is_empty()).then_some(0)).map(|i| ours[i].clone()))
+}
+
+/// Every distribution of the account, all pages of the listing.
+async fn all_distributions(ctx: &Ctx) -> Result<Vec<DistributionSummary>, Failure> {
+    let mut all = Vec::new();
     let mut marker: Option<String> = None;
     loop {
         let out = ctx
@@ -440,26 +456,15 @@ async fn find_distribution(ctx: &Ctx) -> Result<Option<FoundDistribution>, Failu
             .send()
             .await
             .map_err(api("cloudfront:ListDistributions"))?;
-        let Some(list) = out.distribution_list else { break };
-        for d in list.items().iter().filter(|d| has_our_origin(ctx, d.origins())) {
-            let found = FoundDistribution {
-                id: d.id().to_owned(),
-                arn: d.arn().to_owned(),
-                domain: d.domain_name().to_owned(),
-            };
-            if ctx.known_distribution_id.as_deref() == Some(d.id()) {
-                return Ok(Some(found));
-            }
-            first.get_or_insert(found);
-        }
+        let Some(list) = out.distribution_list else { return Ok(all) };
+        all.extend(list.items().iter().cloned());
         match list.next_marker() {
             Some(next) if list.is_truncated() && !next.is_empty() && Some(next) != marker.as_deref() => {
                 marker = Some(next.to_owned())
             }
-            _ => break,
+            _ => return Ok(all),
         }
     }
-    Ok(first)
 }
 
 /// What differs between `config` and what Streamdrop needs; empty when nothing.
@@ -789,24 +794,5 @@ pub(super) async fn deployment(ctx: &mut Ctx) -> Result<StepReport, Failure> {
 /// listing: the summaries carry it, and moto's GetDistribution answer is not
 /// valid XML.
 async fn distribution_status(ctx: &Ctx, id: &str) -> Result<Option<String>, Failure> {
-    let mut marker: Option<String> = None;
-    loop {
-        let out = ctx
-            .cloudfront
-            .list_distributions()
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(api("cloudfront:ListDistributions"))?;
-        let Some(list) = out.distribution_list else { return Ok(None) };
-        if let Some(found) = list.items().iter().find(|d| d.id() == id) {
-            return Ok(Some(found.status().to_owned()));
-        }
-        match list.next_marker() {
-            Some(next) if list.is_truncated() && !next.is_empty() && Some(next) != marker.as_deref() => {
-                marker = Some(next.to_owned())
-            }
-            _ => return Ok(None),
-        }
-    }
+    Ok(all_distributions(ctx).await?.into_iter().find(|d| d.id() == id).map(|d| d.status().to_owned()))
 }
