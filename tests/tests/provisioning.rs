@@ -24,6 +24,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use streamdrop_core::api::PermissionsView;
 use streamdrop_core::api::{Event, Session, SessionOptions};
 use streamdrop_core::credentials::{
     MemorySecretStore, SecretItem, SecretRef, SecretStore, Settings, Transcoder, TranscoderKind,
@@ -715,6 +716,10 @@ struct ShimState {
     /// (kind, id) → (etag, config XML)
     policies: HashMap<(&'static str, String), (String, String)>,
     next: u32,
+    /// IAM's policy simulator (moto has none): these actions are denied, the rest allowed.
+    denied_actions: Vec<String>,
+    /// What the simulator was asked: (principal, action, resource).
+    simulated: Vec<(String, String, String)>,
 }
 
 /// (URL path segment, object element, config element, list element, summary element)
@@ -769,6 +774,11 @@ impl PolicyShim {
         state.policies.iter().find(|((k, i), _)| *k == kind && i == id).map(|(_, (_, xml))| xml.clone())
     }
 
+    /// The simulator denies `action`, from now on.
+    fn deny(&self, action: &str) {
+        self.state.lock().unwrap().denied_actions.push(action.to_owned());
+    }
+
     fn count(&self, kind: &str) -> usize {
         self.state.lock().unwrap().policies.keys().filter(|(k, _)| *k == kind).count()
     }
@@ -789,6 +799,15 @@ type ShimResult = Result<Response<Full<Bytes>>, Box<dyn std::error::Error + Send
 
 async fn handle_shim(req: Request<Incoming>, state: Arc<Mutex<ShimState>>, upstream: SocketAddr) -> ShimResult {
     let path = req.uri().path().to_owned();
+    if req.method() == hyper::Method::POST && path == "/" {
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await?.to_bytes();
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+        if form.iter().any(|(k, v)| k == "Action" && v == "SimulatePrincipalPolicy") {
+            return Ok(simulate(&form, &mut state.lock().unwrap()));
+        }
+        return forward_bytes(Request::from_parts(parts, Full::new(body)), upstream).await;
+    }
     let kind = KINDS.iter().find(|k| {
         let base = format!("/2020-05-31/{}", k.0);
         path == base || path.starts_with(&format!("{base}/"))
@@ -877,13 +896,78 @@ fn config_xml(body: &str, element: &str) -> String {
 async fn forward(req: Request<Incoming>, upstream: SocketAddr) -> ShimResult {
     let (parts, body) = req.into_parts();
     let body = body.collect().await?.to_bytes();
+    forward_bytes(Request::from_parts(parts, Full::new(body)), upstream).await
+}
+
+async fn forward_bytes(req: Request<Full<Bytes>>, upstream: SocketAddr) -> ShimResult {
+    let (parts, body) = req.into_parts();
     let stream = tokio::net::TcpStream::connect(upstream).await?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);
-    let response = sender.send_request(Request::from_parts(parts, Full::new(body))).await?;
+    let response = sender.send_request(Request::from_parts(parts, body)).await?;
     let (parts, body) = response.into_parts();
     let body = body.collect().await?.to_bytes();
     Ok(Response::from_parts(parts, Full::new(body)))
+}
+
+/// IAM's SimulatePrincipalPolicy answer: every action asked, on every resource
+/// asked (or `*`), allowed unless denied.
+fn simulate(form: &[(String, String)], state: &mut ShimState) -> Response<Full<Bytes>> {
+    let values = |prefix: &str| -> Vec<String> {
+        form.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v.clone()).collect()
+    };
+    let principal = values("PolicySourceArn").pop().unwrap_or_default();
+    let mut resources = values("ResourceArns.member.");
+    if resources.is_empty() {
+        resources.push("*".into());
+    }
+    let mut results = String::new();
+    for action in values("ActionNames.member.") {
+        for resource in &resources {
+            state.simulated.push((principal.clone(), action.clone(), resource.clone()));
+            let decision = if state.denied_actions.contains(&action) { "implicitDeny" } else { "allowed" };
+            results.push_str(&format!(
+                "<member><EvalActionName>{action}</EvalActionName><EvalResourceName>{resource}</EvalResourceName>\
+                 <EvalDecision>{decision}</EvalDecision></member>"
+            ));
+        }
+    }
+    let xml = format!(
+        r#"<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>{results}</EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>shim</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>"#
+    );
+    Response::builder().status(200).header("content-type", "text/xml").body(Full::new(Bytes::from(xml))).unwrap()
+}
+
+/// `connection check` asks IAM's policy simulator whether the connection's
+/// identity may do what `setup --permissions` lists, and names each missing
+/// action; where the simulator cannot be asked (moto has none) it says so.
+#[tokio::test]
+async fn connection_check_names_each_permission_the_identity_lacks() {
+    let moto = MotoServer::start();
+    let shim = PolicyShim::start(moto.addr());
+    let site = Site::new(&shim.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+    let session = Session::open(site.data.clone(), SessionOptions::with_secrets(site.secrets.clone())).unwrap();
+    let not_set_up = session.check_connection(None, None).await.unwrap();
+    assert!(matches!(not_set_up.permissions, PermissionsView::NotChecked { .. }), "{not_set_up:?}");
+    assert_ok(&site.apply().await);
+
+    let allowed = session.check_connection(None, None).await.unwrap();
+    assert!(matches!(allowed.permissions, PermissionsView::Allowed { actions } if actions > 40), "{allowed:?}");
+    let asked = shim.state.lock().unwrap().simulated.clone();
+    assert!(asked.iter().all(|(principal, ..)| principal == &allowed.arn), "asked about the caller: {asked:?}");
+    let role = format!("arn:aws:iam::{}:role/{PREFIX}-mediaconvert", allowed.account);
+    assert!(asked.iter().any(|(_, a, r)| a == "iam:PassRole" && r == &role), "{asked:?}");
+
+    shim.deny("iam:PassRole");
+    let missing = session.check_connection(None, None).await.unwrap();
+    assert_eq!(missing.permissions, PermissionsView::Missing { missing: vec![format!("iam:PassRole on {role}")] });
+
+    // Straight to moto, which has no simulator: said, not failed.
+    let plain = session.check_connection(None, Some(&moto.endpoint())).await.unwrap();
+    assert!(
+        matches!(&plain.permissions, PermissionsView::NotChecked { why } if why.contains("simulator")),
+        "{plain:?}"
+    );
 }
 
 /// CloudFront takes minutes to deploy a distribution: setup says so (links do

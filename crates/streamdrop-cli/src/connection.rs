@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use streamdrop_core::api::{ConnectionKind, NewAuth, NewConnection, Session, SessionOptions};
+use streamdrop_core::api::{ConnectionKind, NewAuth, NewConnection, PermissionsView, Session, SessionOptions};
 use streamdrop_core::credentials::AwsKeys;
 use streamdrop_core::DataDir;
 use zeroize::Zeroizing;
@@ -91,6 +91,18 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
                 json_line(&identity);
             } else {
                 println!("connection {:?} works: account {}, {}", identity.connection, identity.account, identity.arn);
+                match &identity.permissions {
+                    PermissionsView::Allowed { actions } => {
+                        println!("permissions: all {actions} actions Streamdrop needs are allowed")
+                    }
+                    PermissionsView::Missing { missing } => {
+                        println!("permissions missing (grant what `streamdrop setup --permissions` lists):");
+                        for line in missing {
+                            println!("  {line}");
+                        }
+                    }
+                    PermissionsView::NotChecked { why } => println!("permissions not checked: {why}"),
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

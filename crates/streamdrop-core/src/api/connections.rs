@@ -3,9 +3,14 @@
 //! hosting session then swaps its stack), and checked against AWS.
 
 use super::Session;
-use super::{AddedConnection, CheckView, ConnectionView, ConnectionsView, NewAuth, NewConnection, RemovedConnection};
+use super::{
+    AddedConnection, CheckView, ConnectionView, ConnectionsView, NewAuth, NewConnection, PermissionsView,
+    RemovedConnection,
+};
 use crate::credentials::{self, AwsAuth, AwsConnection, AwsResources, Connection, SecretItem, SecretRef, Settings};
 use crate::model::{Buckets, ConnectionName, Problem, ProblemCode};
+use crate::provisioning::permissions::{self, Simulated};
+use crate::provisioning::{self, SetupOptions};
 use crate::stack::local_buckets;
 
 impl Session {
@@ -129,7 +134,29 @@ impl Session {
         let connection = aws_connection(&settings, &name)?;
         let target = credentials::target(connection, &self.inner.options.secrets, endpoint_url).await?;
         let identity = credentials::caller_identity(connection, &target).await?;
-        Ok(CheckView { connection: connection.name.to_string(), account: identity.account, arn: identity.arn })
+        let permissions =
+            match provisioning::required_permissions(&self.inner.data_dir, Some(&name), &SetupOptions::default()) {
+                Err(_) => PermissionsView::NotChecked {
+                    why: "the connection is not set up yet: `streamdrop setup --permissions --name-prefix P` lists \
+                          what it will need"
+                        .into(),
+                },
+                Ok(needed) => {
+                    match permissions::simulate(&target.iam(), &identity.arn, &identity.account, &needed).await {
+                        Simulated::Allowed(actions) => {
+                            PermissionsView::Allowed { actions: u32::try_from(actions).unwrap_or(u32::MAX) }
+                        }
+                        Simulated::Missing(missing) => PermissionsView::Missing { missing },
+                        Simulated::NotChecked(why) => PermissionsView::NotChecked { why },
+                    }
+                }
+            };
+        Ok(CheckView {
+            connection: connection.name.to_string(),
+            account: identity.account,
+            arn: identity.arn,
+            permissions,
+        })
     }
 }
 

@@ -230,6 +230,21 @@ pub struct CheckView {
     pub connection: String,
     pub account: String,
     pub arn: String,
+    /// Whether that identity may do what Streamdrop needs of it.
+    pub permissions: PermissionsView,
+}
+
+/// What IAM's policy simulator says of the permissions `streamdrop setup
+/// --permissions` lists, for the connection's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum PermissionsView {
+    /// All of them, this many actions.
+    Allowed { actions: u32 },
+    /// `action on resource`, each one not allowed.
+    Missing { missing: Vec<String> },
+    /// Not asked, and why.
+    NotChecked { why: String },
 }
 
 /// Where a job's file and results are, by name (`s3://…`); what does not

@@ -206,6 +206,16 @@ mod tests {
     }
 
     #[test]
+    fn the_simulator_is_asked_about_users_and_the_roles_behind_sessions() {
+        assert_eq!(principal_of("arn:aws:iam::1:user/editor").as_deref(), Some("arn:aws:iam::1:user/editor"));
+        assert_eq!(
+            principal_of("arn:aws:sts::1:assumed-role/Editors/jane@example.com").as_deref(),
+            Some("arn:aws:iam::1:role/Editors")
+        );
+        assert_eq!(principal_of("arn:aws:iam::1:root"), None);
+    }
+
+    #[test]
     fn passing_the_transcoder_role_is_granted_and_scoped_to_it() {
         let names = Names::from_prefix("streamdrop-acme").unwrap();
         let daily = needed(&names, "aws", TranscoderKind::MediaConvert).daily;
@@ -213,5 +223,95 @@ mod tests {
         assert_eq!(pass["Resource"], json!(["arn:aws:iam::*:role/streamdrop-acme-mediaconvert"]));
         let local = needed(&names, "aws", TranscoderKind::LocalFfmpeg).daily;
         assert!(!local.to_string().contains("iam:PassRole"), "local ffmpeg passes no role");
+    }
+}
+
+/// What IAM's policy simulator said of the permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Simulated {
+    /// Every action on every resource is allowed; how many were asked.
+    Allowed(usize),
+    /// `action on resource` for each one that is not.
+    Missing(Vec<String>),
+    /// The simulator could not be asked, and why (in words for people).
+    NotChecked(String),
+}
+
+/// Asks IAM (`iam:SimulatePrincipalPolicy`) whether `caller_arn` (as STS
+/// GetCallerIdentity names it) of `account` may do everything `permissions`
+/// list, so a missing one is named before the first failure.
+pub async fn simulate(
+    iam: &aws_sdk_iam::Client,
+    caller_arn: &str,
+    account: &str,
+    permissions: &Permissions,
+) -> Simulated {
+    let Some(principal) = principal_of(caller_arn) else {
+        return Simulated::NotChecked(format!(
+            "{caller_arn} is not an IAM user or role the simulator can ask about (the account's root user may do everything)"
+        ));
+    };
+    let mut asked = 0;
+    let mut missing = Vec::new();
+    for statement in [&permissions.setup, &permissions.daily]
+        .into_iter()
+        .flat_map(|p| p["Statement"].as_array().into_iter().flatten())
+    {
+        let actions: Vec<String> = strings(&statement["Action"]);
+        let resources: Vec<String> = strings(&statement["Resource"])
+            .into_iter()
+            .filter(|r| r != "*")
+            .map(|r| r.replacen(":iam::*:", &format!(":iam::{account}:"), 1))
+            .collect();
+        let answer = iam
+            .simulate_principal_policy()
+            .policy_source_arn(&principal)
+            .set_action_names(Some(actions.clone()))
+            .set_resource_arns((!resources.is_empty()).then_some(resources))
+            .max_items(1000)
+            .send()
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(err) => {
+                let code = aws_sdk_iam::error::ProvideErrorMetadata::code(&err).unwrap_or_default().to_owned();
+                let why = if code.contains("AccessDenied") {
+                    "this identity may not ask the policy simulator (iam:SimulatePrincipalPolicy)".to_owned()
+                } else {
+                    format!("IAM's policy simulator did not answer ({})", aws_sdk_iam::error::DisplayErrorContext(&err))
+                };
+                return Simulated::NotChecked(why);
+            }
+        };
+        asked += actions.len();
+        for result in answer.evaluation_results() {
+            if result.eval_decision().as_str() != "allowed" {
+                let resource = result.eval_resource_name().unwrap_or("*");
+                missing.push(format!("{} on {resource}", result.eval_action_name()));
+            }
+        }
+    }
+    if missing.is_empty() {
+        Simulated::Allowed(asked)
+    } else {
+        Simulated::Missing(missing)
+    }
+}
+
+/// The IAM principal behind a caller ARN: a user as is, an assumed role as its role.
+fn principal_of(caller_arn: &str) -> Option<String> {
+    let (head, rest) = caller_arn.split_once(":assumed-role/").unwrap_or((caller_arn, ""));
+    if !rest.is_empty() {
+        let role = rest.split('/').next()?;
+        return Some(format!("{}:role/{role}", head.replacen(":sts::", ":iam::", 1)));
+    }
+    caller_arn.contains(":user/").then(|| caller_arn.to_owned())
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
     }
 }
