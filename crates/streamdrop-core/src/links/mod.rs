@@ -18,7 +18,8 @@ use url::Url;
 
 use crate::clock::{now_ms, now_secs};
 use crate::model::{
-    ConnectionName, JobId, JobOutputs, JobState, LinkKind, LinkView, ObjectRef, OutputLayout, OutputManifest,
+    key_of_path, ConnectionName, JobId, JobOutputs, JobState, LinkKind, LinkView, ObjectRef, OutputLayout,
+    OutputManifest,
 };
 use crate::signing::{query_string, sign_url, Policy, SigningKey};
 use crate::store::{Store, StoreError};
@@ -292,16 +293,15 @@ fn same_origin(url: &str, base: &str) -> bool {
 }
 
 /// The key of the object behind `url` when `url` is on the edge at `base`
-/// and inside folder `root`, decoded as the edge decodes it, with no segment
-/// that could climb out of the folder.
+/// and inside folder `root`: the key the edge reads for it (no segment that
+/// could climb out), with no empty segment after `root` either.
 fn key_inside(base: &str, url: &Url, root: &str) -> Option<String> {
     if !same_origin(url.as_str(), base) {
         return None;
     }
-    let key = percent_encoding::percent_decode_str(url.path().trim_start_matches('/')).decode_utf8().ok()?.into_owned();
+    let key = key_of_path(url.path()).ok()?;
     let rest = key.strip_prefix(root)?.strip_prefix('/')?;
-    let plain = !key.contains(['\\', '\0']) && rest.split('/').all(|part| !matches!(part, "" | "." | ".."));
-    plain.then_some(key)
+    rest.split('/').all(|part| !part.is_empty()).then_some(key)
 }
 
 /// A ready job: where its files are, and what its transcoder wrote.
@@ -329,7 +329,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::local::edge::object_key;
     use crate::testing::proptest_config;
 
     const BASE: &str = "http://127.0.0.1:4000";
@@ -402,7 +401,7 @@ mod tests {
             let policy = Policy::custom(&format!("{BASE}/{ROOT}/*"), 2_000_000_000).build().unwrap();
             if let Some(key) = key_inside(BASE, &url, ROOT) {
                 prop_assert!(key.starts_with(&format!("{ROOT}/")), "{url} -> {key}");
-                prop_assert_eq!(object_key(url.path()).ok(), Some(key.clone()), "the edge reads another object for {}", url);
+                prop_assert_eq!(key_of_path(url.path()).ok(), Some(key.clone()), "the edge reads another object for {}", url);
                 let unsigned = url.as_str().split(['?', '#']).next().unwrap();
                 prop_assert!(policy.covers(unsigned), "the link's policy does not cover {}", url);
             }
@@ -416,7 +415,7 @@ mod tests {
             let path = path.split(['?', '#']).next().unwrap();
             let policy = Policy::custom(&format!("{BASE}/{ROOT}/*"), 2_000_000_000).build().unwrap();
             if policy.covers(&format!("{BASE}{path}")) {
-                if let Ok(key) = object_key(path) {
+                if let Ok(key) = key_of_path(path) {
                     prop_assert!(key.starts_with(&format!("{ROOT}/")), "{path} -> {key}");
                     prop_assert!(!key.split('/').any(|s| s == ".." || s == "."), "{path} -> {key}");
                 }

@@ -52,6 +52,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use tokio::net::TcpListener;
 
 use super::http::{ClientBody, ClientLimits, HttpServer};
+use crate::model::{key_of_path, KeyProblem};
 
 use crate::signing::{parse_cookie_header, percent_encode_url, verify_request, KeyError, PublicKey, PublicKeySet};
 
@@ -315,7 +316,7 @@ async fn respond(shared: &Shared, peer: SocketAddr, request: &Parts) -> Response
     if request.method == Method::OPTIONS {
         return shared.cors.preflight(&request.headers);
     }
-    let key = match object_key(request.uri.path()) {
+    let key = match key_of_path(request.uri.path()) {
         Ok(key) => key,
         Err(KeyProblem::Empty) => {
             return xml_error(StatusCode::NOT_FOUND, "NoSuchKey", "the request names no object: the path is empty");
@@ -345,37 +346,6 @@ fn request_authority(shared: &Shared, request: &Parts) -> String {
 fn request_url(shared: &Shared, request: &Parts) -> String {
     let target = request.uri.path_and_query().map_or("/", |target| target.as_str());
     percent_encode_url(&format!("{}{target}", shared.base_url))
-}
-
-pub(crate) enum KeyProblem {
-    Empty,
-    Invalid(String),
-}
-
-/// The object key a request path names: the path without its leading `/`,
-/// percent-decoded (as S3 decodes it). `.` and `..` segments are refused:
-/// S3 would read them literally, but the file-system backend of the local
-/// stack resolves them, and `jobs/A/../../other-bucket/…` is covered by a
-/// policy for `jobs/A/*`.
-pub(crate) fn object_key(path: &str) -> Result<String, KeyProblem> {
-    let raw = path.strip_prefix('/').unwrap_or(path);
-    let key = percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .map_err(|_| KeyProblem::Invalid("the object key is not UTF-8 once percent-decoded".into()))?;
-    if key.is_empty() {
-        return Err(KeyProblem::Empty);
-    }
-    if key.split(['/', '\\']).any(|segment| segment == "." || segment == "..") {
-        return Err(KeyProblem::Invalid(format!(
-            "the object key {key:?} has a '.' or '..' segment; the edge does not serve such keys"
-        )));
-    }
-    if key.contains(['\\', '\0']) {
-        return Err(KeyProblem::Invalid(format!(
-            "the object key {key:?} contains a backslash or NUL; the edge does not serve such keys"
-        )));
-    }
-    Ok(key.into_owned())
 }
 
 /// GetObject (for HEAD too, so both answer alike, ranges included; the body

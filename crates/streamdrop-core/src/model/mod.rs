@@ -25,7 +25,7 @@ pub use job::{Job, JobState, LiveProgress, SourceFile, Stage, StateName, Transco
 pub use layout::{JobOutputs, OutputLayout, OutputManifest, Thumbnail, Variant};
 pub use link::{LinkKind, LinkView};
 pub use media::{MediaInfo, Rung, VideoInfo, GOP_SECONDS, SEGMENT_SECONDS};
-pub use object::{BadObjectRef, Buckets, ObjectRef};
+pub use object::{key_of_path, BadObjectRef, Buckets, KeyProblem, ObjectRef};
 pub use problem::{redact, Problem, ProblemCode, ProblemView, Remedy};
 pub use progress::Progress;
 pub use strings::UnknownName;

@@ -22,6 +22,40 @@ impl fmt::Display for ObjectRef {
     }
 }
 
+/// Why a request path names no object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyProblem {
+    Empty,
+    Invalid(String),
+}
+
+/// The object key a request path names, one rule for the edge that serves it
+/// and the linker that signs for it: the path without its leading `/`,
+/// percent-decoded (as S3 decodes it). `.` and `..` segments are refused: S3
+/// would read them literally, but the file-system backend of the local stack
+/// resolves them, and `jobs/A/../../other-bucket/…` is covered by a policy
+/// for `jobs/A/*`.
+pub fn key_of_path(path: &str) -> Result<String, KeyProblem> {
+    let raw = path.strip_prefix('/').unwrap_or(path);
+    let key = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| KeyProblem::Invalid("the object key is not UTF-8 once percent-decoded".into()))?;
+    if key.is_empty() {
+        return Err(KeyProblem::Empty);
+    }
+    if key.split(['/', '\\']).any(|segment| segment == "." || segment == "..") {
+        return Err(KeyProblem::Invalid(format!(
+            "the object key {key:?} has a '.' or '..' segment; the edge does not serve such keys"
+        )));
+    }
+    if key.contains(['\\', '\0']) {
+        return Err(KeyProblem::Invalid(format!(
+            "the object key {key:?} contains a backslash or NUL; the edge does not serve such keys"
+        )));
+    }
+    Ok(key.into_owned())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{input:?} is not an S3 object address: expected s3://BUCKET/KEY")]
 pub struct BadObjectRef {
