@@ -70,9 +70,10 @@ impl Shell {
     /// another connection is in use), so its policy names the right one.
     fn follow_media_origin(&self, app: &AppHandle) {
         let Ok(session) = &self.session else { return };
-        if self.media_origin.update(session.media_origin()) {
+        let origin = session.media_origin();
+        if self.media_origin.update(origin.clone()) {
             if let Some(window) = app.get_webview_window("main") {
-                tracing::info!("media now comes from {:?}: reloading the window", session.media_origin());
+                tracing::info!("media now comes from {origin:?}: reloading the window");
                 let _ = window.reload();
             }
         }

@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 
 pub use views::*;
 
-use crate::credentials::{OsKeychain, SecretStore, Settings};
+use crate::credentials::{DistributionInfo, OsKeychain, SecretStore, Settings};
 use crate::data_dir::{DataDir, EngineLock};
 use crate::engine::{Engine, EngineOptions};
 use crate::links::Linker;
@@ -233,7 +233,7 @@ impl Session {
             None => settings.active(),
         };
         match connection.as_aws() {
-            Some(aws) => aws.resources.as_ref()?.distribution.as_ref().map(|d| format!("https://{}", d.domain)),
+            Some(aws) => aws.resources.as_ref()?.distribution.as_ref().map(DistributionInfo::base_url),
             None => crate::stack::reserve_edge_url(&self.inner.data_dir)
                 .map_err(|err| tracing::warn!("cannot reserve a port for the local edge: {err}"))
                 .ok(),

@@ -115,3 +115,10 @@ pub struct DistributionInfo {
     pub domain: String,
     pub key_pair_id: String,
 }
+
+impl DistributionInfo {
+    /// `https://dxxxx.cloudfront.net`: what links on the connection start with.
+    pub fn base_url(&self) -> String {
+        format!("https://{}", self.domain)
+    }
+}

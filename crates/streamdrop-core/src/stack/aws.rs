@@ -5,7 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::{
-    self, AwsConnection, ConnectionError, OsKeychain, SecretStore, Transcoder as TranscoderSetting, TranscoderKind,
+    self, AwsConnection, ConnectionError, DistributionInfo, OsKeychain, SecretStore, Transcoder as TranscoderSetting,
+    TranscoderKind,
 };
 
 use crate::data_dir::EngineLock;
@@ -129,18 +130,18 @@ impl AwsStack {
     /// key from the keychain (read now, so a machine without it is told how to add one).
     pub async fn linker(&self, data_dir: &DataDir) -> Result<Linker, LinkError> {
         let key = credentials::signing_key(&self.connection, &self.secrets).await?;
-        let domain = self
+        let base_url = self
             .connection
             .resources
             .as_ref()
             .and_then(|r| r.distribution.as_ref())
-            .map(|d| d.domain.clone())
+            .map(DistributionInfo::base_url)
             .ok_or_else(|| ConnectionError::NotSetUp { connection: self.connection.name.to_string() })?;
         let store = Store::open(&data_dir.store_file())?;
         Ok(Linker::new(
             self.storage.client.clone(),
             self.connection.name.clone(),
-            &format!("https://{domain}"),
+            &base_url,
             &self.storage.buckets.media,
             Arc::new(key),
             store,
