@@ -702,7 +702,9 @@ fn moto_auth(addr: SocketAddr, count: &str) {
 }
 
 /// CloudFront cache policies and response headers policies, which moto does
-/// not implement, served from memory in front of moto; every other request is
+/// not implement, served from memory in front of moto (created, read, updated
+/// and deleted with AWS's ETag rule; that a policy in use cannot be deleted
+/// is not modelled); every other request is
 /// passed to moto unchanged (its `Host` header too, so signatures verify).
 struct PolicyShim {
     addr: SocketAddr,
@@ -880,6 +882,17 @@ async fn handle_shim(req: Request<Incoming>, state: Arc<Mutex<ShimState>>, upstr
             state.policies.insert((segment, id.clone()), (etag.clone(), config.clone()));
             xml(StatusCode::OK, Some(&etag), render(&id, &config))
         }
+        ("DELETE", false) => {
+            let Some((etag, _)) = state.policies.get(&(segment, id.clone())).cloned() else {
+                return xml(StatusCode::NOT_FOUND, None, not_found(&id));
+            };
+            if if_match.as_deref() != Some(etag.as_str()) {
+                let body = "<ErrorResponse><Error><Type>Sender</Type><Code>PreconditionFailed</Code><Message>ETag</Message></Error></ErrorResponse>";
+                return xml(StatusCode::PRECONDITION_FAILED, None, body.into());
+            }
+            state.policies.remove(&(segment, id));
+            Ok(Response::builder().status(StatusCode::NO_CONTENT).body(Full::new(Bytes::new()))?)
+        }
         _ => xml(StatusCode::NOT_FOUND, None, not_found(&path)),
     }
 }
@@ -1013,4 +1026,205 @@ async fn setup_with_elastic_transcoder_where_it_is_gone_says_so_before_making_an
     assert!(report.steps.is_empty(), "nothing was made: {}", printed(&report));
     let config = sdk(&site.endpoint, MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY).await;
     assert!(s3(&config).list_buckets().send().await.unwrap().buckets().is_empty(), "no bucket was made");
+}
+
+/// The key pair id a link URL is signed with.
+fn key_pair_id_of(url: &str) -> String {
+    url.split(['?', '&']).find_map(|p| p.strip_prefix("Key-Pair-Id=")).expect("a Key-Pair-Id").to_owned()
+}
+
+/// The public key ids in the key group setup made.
+async fn group_keys(cloudfront: &aws_sdk_cloudfront::Client) -> Vec<String> {
+    let groups = cloudfront.list_key_groups().send().await.unwrap();
+    let list = groups.key_group_list.unwrap();
+    let group = list.items().iter().find_map(|g| g.key_group()).expect("a key group");
+    group.key_group_config().unwrap().items().to_vec()
+}
+
+/// A signed URL made with the key the connection signs with now (what the linker does).
+async fn signed_now(site: &Site, cloudfront: &aws_sdk_cloudfront::Client) -> Result<String, String> {
+    let name = ConnectionName::new(CONNECTION).unwrap();
+    let secrets: Arc<dyn SecretStore> = site.secrets.clone();
+    let key = streamdrop_core::credentials::signing_key(&site.data, &name, &secrets, Some(cloudfront))
+        .await
+        .map_err(|e| e.to_string())?;
+    let policy = streamdrop_core::signing::Policy::canned("https://d1.cloudfront.net/a.m3u8", 4_000_000_000).unwrap();
+    Ok(streamdrop_core::signing::sign_url("https://d1.cloudfront.net/a.m3u8", &policy, &key).unwrap().to_string())
+}
+
+fn distribution_info(site: &Site) -> streamdrop_core::credentials::DistributionInfo {
+    site.settings().get_aws(CONNECTION).unwrap().resources.clone().unwrap().distribution.unwrap()
+}
+
+/// `--rotate-signing-key` adds a new key, which signs only once CloudFront has
+/// deployed the key group change (asked by the linker or by setup); the key
+/// it replaced leaves the group, and is deleted, once the last link signed
+/// with it has expired. A machine whose keychain lost its key rotates the
+/// same way and is told to wait meanwhile. moto (with the tests' shim) redeploys
+/// the distributions that trust a changed key group, as CloudFront does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_signs_once_deployed_and_the_old_one_leaves_when_its_links_expire() {
+    let moto = MotoServer::start();
+    moto.set_transition("cloudfront::distribution", serde_json::json!({"progression": "time", "seconds": 2}));
+    let shim = PolicyShim::start(moto.addr());
+    let site = Site::new(&shim.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+    let config = sdk(&moto.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY).await;
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let wait = SetupOptions { wait_for_deployment: Some(Duration::from_secs(30)), ..prefixed() };
+    let rotate = SetupOptions { rotate_signing_key: true, ..prefixed() };
+
+    assert_ok(&site.run(Mode::Apply, wait.clone()).await);
+    let first = distribution_info(&site).key_pair_id;
+    assert_eq!(key_pair_id_of(&signed_now(&site, &cloudfront).await.unwrap()), first);
+    // A link signed with the first key, valid a few seconds more.
+    let store = streamdrop_core::store::Store::open(&site.data.store_file()).unwrap();
+    let link_expires = streamdrop_core::clock::now_ms() + 5_000;
+    store
+        .insert_link(&streamdrop_core::model::LinkView {
+            id: "l1".into(),
+            job_id: streamdrop_core::model::JobId::new(),
+            kind: streamdrop_core::model::LinkKind::Stream,
+            url: signed_now(&site, &cloudfront).await.unwrap(),
+            expires_at: link_expires,
+            created_at: streamdrop_core::clock::now_ms(),
+        })
+        .unwrap();
+
+    // Rotate: the new key is in the group, but CloudFront is deploying the change.
+    let plan = site.run(Mode::Plan, rotate.clone()).await;
+    assert_eq!(action_of(&plan, "signing-key"), Action::Update, "{}", printed(&plan));
+    let rotated = site.run(Mode::Apply, rotate.clone()).await;
+    assert_ok(&rotated);
+    assert_eq!(action_of(&rotated, "deployment"), Action::Later, "{}", printed(&rotated));
+    let info = distribution_info(&site);
+    let second = info.next_key_pair_id.clone().expect("a key waiting for deployment");
+    assert_eq!(info.key_pair_id, first);
+    assert_eq!(group_keys(&cloudfront).await, vec![first.clone(), second.clone()]);
+    assert!(site.secrets.get(&secret_ref(SecretItem::CloudFrontNextSigningKey)).unwrap().is_some());
+    // Links made meanwhile are signed with the key CloudFront's edges know.
+    assert_eq!(key_pair_id_of(&signed_now(&site, &cloudfront).await.unwrap()), first);
+    // A second rotation while one deploys adds nothing.
+    let again = site.run(Mode::Plan, rotate.clone()).await;
+    assert!(printed(&again).contains("a rotation is already deploying"), "{}", printed(&again));
+
+    // Deployed: the next link promotes the new key; the old one is retired.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(key_pair_id_of(&signed_now(&site, &cloudfront).await.unwrap()), second);
+    let info = distribution_info(&site);
+    assert_eq!((info.key_pair_id.as_str(), info.next_key_pair_id.as_deref()), (second.as_str(), None));
+    assert_eq!(info.retired_keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(), vec![first.clone()]);
+    assert!(site.secrets.get(&secret_ref(SecretItem::CloudFrontNextSigningKey)).unwrap().is_none());
+
+    // The retired key stays while a link signed with it is valid…
+    let kept = site.apply().await;
+    assert_ok(&kept);
+    assert_eq!(action_of(&kept, "signing-key"), Action::Exists, "{}", printed(&kept));
+    assert!(printed(&kept).contains(&format!("retired key {first} stays until")), "{}", printed(&kept));
+    assert_eq!(group_keys(&cloudfront).await.len(), 2);
+    // …and leaves the group, deleted, once that link has expired.
+    let left = (link_expires - streamdrop_core::clock::now_ms()).max(0) as u64 + 1_500;
+    tokio::time::sleep(Duration::from_millis(left)).await;
+    let removed = site.run(Mode::Apply, wait.clone()).await;
+    assert_ok(&removed);
+    assert_eq!(action_of(&removed, "signing-key"), Action::Update, "{}", printed(&removed));
+    assert_eq!(group_keys(&cloudfront).await, vec![second.clone()]);
+    let gone = cloudfront.get_public_key().id(&first).send().await.unwrap_err();
+    assert!(gone.as_service_error().is_some_and(|e| e.is_no_such_public_key()), "{gone:?}");
+    assert!(distribution_info(&site).retired_keys.is_empty());
+    assert!(!site.apply().await.changes());
+
+    // A rotation promoted by setup itself, when it waits for the deployment.
+    let waited = site.run(Mode::Apply, SetupOptions { rotate_signing_key: true, ..wait.clone() }).await;
+    assert_ok(&waited);
+    assert!(printed(&waited).contains("is live: links are signed with it from now on"), "{}", printed(&waited));
+    let third = distribution_info(&site).key_pair_id;
+    assert!(third != second && group_keys(&cloudfront).await.contains(&third));
+    assert_eq!(distribution_info(&site).retired_keys.iter().map(|k| k.id.clone()).collect::<Vec<_>>(), vec![second]);
+
+    // Another machine (its own keychain) rotates in its own key; until
+    // CloudFront has deployed it, its links are refused with a plain reason.
+    let other = Site::new(&shim.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+    assert_ok(&other.run(Mode::Apply, rotate.clone()).await);
+    let refused = signed_now(&other, &cloudfront).await.unwrap_err();
+    assert!(refused.contains("still deploying") && refused.contains("--wait-for-deployment"), "{refused}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let fourth = key_pair_id_of(&signed_now(&other, &cloudfront).await.unwrap());
+    assert!(group_keys(&cloudfront).await.contains(&fourth) && group_keys(&cloudfront).await.contains(&third));
+    // The first machine's key was never touched by the second.
+    assert_eq!(key_pair_id_of(&signed_now(&site, &cloudfront).await.unwrap()), third);
+}
+
+/// `setup --teardown` lists what setup made and, told to, deletes all of it in
+/// the order AWS allows: the distribution is disabled first and deleted once
+/// CloudFront has deployed that (a run that does not wait says `later` and a
+/// re-run finishes), then what it used, the role, and both buckets with every
+/// object and unfinished upload. The connection stays, without resources.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_deletes_everything_setup_made_and_a_rerun_finishes_what_cloudfront_delayed() {
+    let moto = MotoServer::start();
+    moto.set_transition("cloudfront::distribution", serde_json::json!({"progression": "time", "seconds": 2}));
+    let shim = PolicyShim::start(moto.addr());
+    let site = Site::new(&shim.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY);
+    let wait = SetupOptions { wait_for_deployment: Some(Duration::from_secs(30)), ..prefixed() };
+    assert_ok(&site.run(Mode::Apply, wait.clone()).await);
+    let config = sdk(&moto.endpoint(), MOTO_ACCESS_KEY_ID, MOTO_SECRET_ACCESS_KEY).await;
+    let (s3, cloudfront, iam) =
+        (s3(&config), aws_sdk_cloudfront::Client::new(&config), aws_sdk_iam::Client::new(&config));
+    let media = format!("{PREFIX}-media");
+    let uploads = format!("{PREFIX}-uploads");
+    for key in ["jobs/a/original/My Clip #1.mov", "jobs/a/stream/index.m3u8", "jobs/a/stream/poster.jpg"] {
+        s3.put_object().bucket(&media).key(key).body(Bytes::from_static(b"x").into()).send().await.unwrap();
+    }
+    s3.create_multipart_upload().bucket(&uploads).key("uploads/b/clip.mov").send().await.unwrap();
+
+    let listed = site.run(Mode::TeardownPlan, prefixed()).await;
+    assert_ok(&listed);
+    for step in ["distribution", "cache-policy", "response-headers-policy", "origin-access-control", "signing-key"] {
+        assert_eq!(action_of(&listed, step), Action::Delete, "{}", printed(&listed));
+    }
+    assert_eq!(action_of(&listed, "mediaconvert-role"), Action::Delete);
+    assert!(printed(&listed).contains(&format!("delete  s3 bucket {media} (3 objects and 0 unfinished uploads")));
+    assert!(printed(&listed).contains(&format!("delete  s3 bucket {uploads} (0 objects and 1 unfinished uploads")));
+    assert!(s3.head_bucket().bucket(&media).send().await.is_ok(), "listing deletes nothing");
+    assert_eq!(cloudfront.list_distributions().send().await.unwrap().distribution_list.unwrap().items().len(), 1);
+
+    // Without waiting: disabled, the rest of CloudFront waits for it; roles and buckets go.
+    let first = site.run(Mode::Teardown, prefixed()).await;
+    assert_ok(&first);
+    assert_eq!(action_of(&first, "distribution"), Action::Later, "{}", printed(&first));
+    assert!(printed(&first).contains("run the teardown again then"), "{}", printed(&first));
+    for step in ["cache-policy", "response-headers-policy", "origin-access-control", "signing-key"] {
+        assert_eq!(action_of(&first, step), Action::Later, "{}", printed(&first));
+    }
+    assert!(s3.head_bucket().bucket(&media).send().await.is_err());
+    assert!(s3.head_bucket().bucket(&uploads).send().await.is_err());
+    assert!(iam.get_role().role_name(format!("{PREFIX}-mediaconvert")).send().await.is_err());
+    assert!(site.settings().get_aws(CONNECTION).unwrap().resources.is_some(), "not finished: kept");
+
+    // Waiting: the distribution, then everything it used.
+    let second = site.run(Mode::Teardown, wait.clone()).await;
+    assert_ok(&second);
+    for step in ["distribution", "cache-policy", "response-headers-policy", "origin-access-control", "signing-key"] {
+        assert_eq!(action_of(&second, step), Action::Delete, "{}", printed(&second));
+    }
+    assert!(second.steps.iter().all(|s| s.applied || s.action == Action::Gone), "{}", printed(&second));
+    let distributions = cloudfront.list_distributions().send().await.unwrap();
+    assert!(distributions.distribution_list.is_none_or(|l| l.items().is_empty()));
+    let groups = cloudfront.list_key_groups().send().await.unwrap();
+    assert!(groups.key_group_list.is_none_or(|l| l.items().is_empty()));
+    let keys = cloudfront.list_public_keys().send().await.unwrap();
+    assert!(keys.public_key_list.is_none_or(|l| l.items().is_empty()));
+    let oacs = cloudfront.list_origin_access_controls().send().await.unwrap();
+    assert!(oacs.origin_access_control_list.is_none_or(|l| l.items().is_empty()));
+    assert_eq!(shim.count("cache-policy") + shim.count("response-headers-policy"), 0);
+    assert!(site.secrets.get(&secret_ref(SecretItem::CloudFrontSigningKey)).unwrap().is_none());
+    let connection = site.settings().get_aws(CONNECTION).unwrap().clone();
+    assert!(connection.resources.is_none(), "the connection stays, without resources");
+    assert!(site.secrets.get(&secret_ref(SecretItem::AwsKeys)).unwrap().is_some(), "its access key stays");
+
+    // Nothing is left to find; setup can make it all again.
+    let again = site.run(Mode::TeardownPlan, prefixed()).await;
+    assert_ok(&again);
+    assert!(again.steps.iter().all(|s| s.action == Action::Gone), "{}", printed(&again));
+    assert_ok(&site.apply().await);
 }

@@ -2,7 +2,8 @@
 //! connection (buckets, MediaConvert role, CloudFront key group and
 //! distribution). `--plan` only reads; `--apply` makes what the plan lists and
 //! can be re-run at any time: it changes nothing that is already right, and
-//! after a failure it continues where it stopped.
+//! after a failure it continues where it stopped. `--teardown` lists what
+//! setup made, and with `--yes` deletes it (buckets with every object in them).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use streamdrop_core::DataDir;
 use crate::output::json_line;
 
 #[derive(Debug, clap::Args)]
-#[command(group = clap::ArgGroup::new("mode").required(true).args(["plan", "apply", "permissions"]))]
+#[command(group = clap::ArgGroup::new("mode").required(true).args(["plan", "apply", "permissions", "teardown"]))]
 pub struct Args {
     /// Print what would be created or changed; change nothing
     #[arg(long)]
@@ -23,10 +24,18 @@ pub struct Args {
     /// Create or fix what the plan lists
     #[arg(long)]
     apply: bool,
-    /// Print the IAM policies this connection's identity needs (one to run
-    /// setup, one for daily use), for you or your AWS admin to attach; change nothing
+    /// Print the IAM policies this connection's identity needs (to run setup,
+    /// for daily use, to tear down), for you or your AWS admin to attach; change nothing
     #[arg(long)]
     permissions: bool,
+    /// List everything setup made for the connection, to delete; with --yes,
+    /// delete it: the distribution (disabled first), CloudFront policies and
+    /// keys, the MediaConvert role, and both buckets with every object in them
+    #[arg(long)]
+    teardown: bool,
+    /// With --teardown: really delete (streams and originals cannot be recovered)
+    #[arg(long, requires = "teardown")]
+    yes: bool,
     /// Default: the active connection
     #[arg(long, value_name = "NAME")]
     connection: Option<String>,
@@ -40,13 +49,16 @@ pub struct Args {
     /// mediaconvert (default), elastic-transcoder (legacy) or local-ffmpeg
     #[arg(long, value_name = "KIND")]
     transcoder: Option<TranscoderKind>,
-    /// If the key group exists but this machine's keychain has no private key
-    /// for it: make a new key pair and add its public key to the group
+    /// Make a new signing key pair and add its public key to the key group:
+    /// when this machine's keychain has no key for the group, or to replace
+    /// this machine's key (links use the new key once CloudFront has deployed
+    /// it; the old one leaves the group when its last link expires)
     #[arg(long)]
     rotate_signing_key: bool,
-    /// With --apply: wait (up to 30 minutes) until CloudFront has deployed the
-    /// distribution, after which links on the connection work
-    #[arg(long, requires = "apply")]
+    /// Wait (up to 30 minutes) until CloudFront has deployed the distribution
+    /// (with --apply: after which links work; with --teardown --yes: so that
+    /// the disabled distribution can be deleted in the same run)
+    #[arg(long)]
     wait_for_deployment: bool,
     /// Print one JSON line with every step
     #[arg(long)]
@@ -55,7 +67,12 @@ pub struct Args {
 
 pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
-    let mode = if args.apply { Mode::Apply } else { Mode::Plan };
+    let mode = match (args.apply, args.teardown, args.yes) {
+        (true, _, _) => Mode::Apply,
+        (_, true, true) => Mode::Teardown,
+        (_, true, false) => Mode::TeardownPlan,
+        _ => Mode::Plan,
+    };
     let options = SetupOptions {
         name_prefix: args.name_prefix,
         endpoint_url: args.endpoint_url,
@@ -75,6 +92,8 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
             println!("{}", serde_json::to_string_pretty(&permissions.setup)?);
             println!("# To upload, copy, transcode and make links, day to day:");
             println!("{}", serde_json::to_string_pretty(&permissions.daily)?);
+            println!("# To delete it all with `streamdrop setup --teardown --yes` (with the setup policy):");
+            println!("{}", serde_json::to_string_pretty(&permissions.teardown)?);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -112,6 +131,17 @@ fn print_report(report: &SetupReport) {
             count("exists")
         ),
         Mode::Plan => eprintln!("nothing to change"),
+        Mode::TeardownPlan if report.changes() => eprintln!(
+            "{} to delete: run `streamdrop setup --teardown --yes` to delete them (objects in the buckets cannot be \
+             recovered)",
+            count("delete")
+        ),
+        Mode::TeardownPlan => eprintln!("nothing to delete"),
+        Mode::Teardown if count("later") > 0 => eprintln!(
+            "not finished: CloudFront is still disabling the distribution; run `streamdrop setup --teardown --yes` \
+             again in about 15 minutes"
+        ),
+        Mode::Teardown => eprintln!("everything setup made for this connection is deleted; the connection stays"),
         Mode::Apply => {
             if !report.changes() {
                 eprintln!("nothing changed: everything was already set up");

@@ -91,6 +91,13 @@ impl From<ConnectionError> for Problem {
             ConnectionError::MissingSigningKey { connection } | ConnectionError::BadSigningKey { connection, .. } => {
                 Problem::new(ProblemCode::MissingSigningKey).with("connection", connection).detail(err)
             }
+            ConnectionError::SigningKeyDeploying { connection } => {
+                Problem::new(ProblemCode::SigningKeyDeploying).with("connection", connection).detail(err)
+            }
+            ConnectionError::Settings(_) => match err {
+                ConnectionError::Settings(e) => e.into(),
+                _ => unreachable!("matched above"),
+            },
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::provisioning::{self, Mode, SetupOptions, SetupReport, StepReport};
 
 impl Session {
     /// Plans or applies the setup of connection `name` (default: the active
-    /// one); each step is announced as [`Event::SetupStep`] when it has run.
+    /// one), or its teardown; each step is announced as [`Event::SetupStep`] when it has run.
     /// A step that fails is in the report, not an error: what ran before it
     /// is kept, and a re-run continues there. After an apply, a session
     /// hosting that connection restarts it on what was made.
@@ -33,7 +33,7 @@ impl Session {
             &on_step,
         )
         .await?;
-        if mode == Mode::Apply {
+        if matches!(mode, Mode::Apply | Mode::Teardown) {
             let changed = ConnectionName::new(report.connection.clone()).ok().filter(|_| report.changes());
             self.rehost(changed.as_ref()).await;
         }

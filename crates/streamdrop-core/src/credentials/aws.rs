@@ -9,7 +9,6 @@ use aws_sdk_s3::config::Region;
 
 use super::connection::{AwsAuth, AwsConnection};
 use super::secrets::{get_secret, AwsKeys, SecretItem, SecretRef, SecretStore, SecretStoreError};
-use crate::signing::{HashAlgorithm, SigningKey};
 use crate::storage::needs_path_style;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +31,14 @@ pub enum ConnectionError {
     MissingSigningKey { connection: String },
     #[error("connection {connection:?}: the CloudFront signing key in the keychain is unusable: {message}")]
     BadSigningKey { connection: String, message: String },
+    #[error(
+        "connection {connection:?}: the new CloudFront signing key is still deploying, so links made now would be \
+         refused; they work once CloudFront has spread it (usually within 15 minutes). \
+         `streamdrop setup --apply --wait-for-deployment` waits for it"
+    )]
+    SigningKeyDeploying { connection: String },
+    #[error(transparent)]
+    Settings(#[from] super::settings::SettingsError),
 }
 
 /// How to reach an AWS connection's services.
@@ -127,24 +134,4 @@ pub async fn caller_identity(
         account: out.account().unwrap_or_default().to_owned(),
         arn: out.arn().unwrap_or_default().to_owned(),
     })
-}
-
-/// The key that signs this connection's CloudFront URLs: the private key from
-/// the keychain with the key pair id from the settings.
-pub async fn signing_key(
-    connection: &AwsConnection,
-    secrets: &Arc<dyn SecretStore>,
-) -> Result<SigningKey, ConnectionError> {
-    let name = connection.name.to_string();
-    let distribution = connection
-        .resources
-        .as_ref()
-        .and_then(|r| r.distribution.as_ref())
-        .ok_or_else(|| ConnectionError::NotSetUp { connection: name.clone() })?;
-    let secret = SecretRef::new(&connection.name, SecretItem::CloudFrontSigningKey);
-    let pem = get_secret(secrets, &secret)
-        .await?
-        .ok_or_else(|| ConnectionError::MissingSigningKey { connection: name.clone() })?;
-    SigningKey::from_pem(&distribution.key_pair_id, &pem, HashAlgorithm::Sha1)
-        .map_err(|e| ConnectionError::BadSigningKey { connection: name, message: e.to_string() })
 }

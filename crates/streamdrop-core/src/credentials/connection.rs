@@ -108,12 +108,29 @@ crate::model::string_enum! {
 }
 
 /// The CloudFront distribution that serves the media bucket, and the key pair
-/// id whose private key (in the keychain) signs its URLs.
+/// id whose private key (in the keychain) signs its URLs. A rotation's key
+/// waits in `next_key_pair_id` until CloudFront has deployed it
+/// ([`super::cloudfront_key`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DistributionInfo {
     pub id: String,
     pub domain: String,
     pub key_pair_id: String,
+    /// Added to the key group by a rotation; signs once CloudFront says the change has spread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_key_pair_id: Option<String>,
+    /// Keys this machine signed with before a rotation, which no keychain
+    /// holds any more; setup removes each from the key group once every link
+    /// signed with it has expired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_keys: Vec<RetiredKey>,
+}
+
+/// A key pair id taken out of use on this machine, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredKey {
+    pub id: String,
+    pub retired_secs: u64,
 }
 
 impl DistributionInfo {

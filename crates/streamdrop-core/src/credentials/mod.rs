@@ -11,14 +11,19 @@
 //!   from the keychain or an AWS profile (aws-config: static keys, IAM Identity
 //!   Center/SSO, assume-role, credential_process), plus a region and an
 //!   optional endpoint shared by every service (moto's server in tests).
+//! - [`cloudfront_key`]: the key that signs CloudFront URLs, and its rotation.
 
 pub mod aws;
+pub mod cloudfront_key;
 pub mod connection;
 pub mod secrets;
 pub mod settings;
 
-pub use aws::{caller_identity, signing_key, target, AwsTarget, CallerIdentity, ConnectionError};
-pub use connection::{AwsAuth, AwsConnection, AwsResources, Connection, DistributionInfo, Transcoder, TranscoderKind};
+pub use aws::{caller_identity, target, AwsTarget, CallerIdentity, ConnectionError};
+pub use cloudfront_key::signing_key;
+pub use connection::{
+    AwsAuth, AwsConnection, AwsResources, Connection, DistributionInfo, RetiredKey, Transcoder, TranscoderKind,
+};
 pub use secrets::{
     AwsKeys, MemorySecretStore, OsKeychain, SecretItem, SecretRef, SecretStore, SecretStoreError, KEYCHAIN_SERVICE,
 };

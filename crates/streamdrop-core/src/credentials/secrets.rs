@@ -36,15 +36,19 @@ pub enum SecretItem {
     AwsKeys,
     /// The PKCS#8 PEM of the private key whose public half is in the CloudFront key group.
     CloudFrontSigningKey,
+    /// A rotation's new private key, until CloudFront has deployed its public half.
+    CloudFrontNextSigningKey,
 }
 
 impl SecretItem {
-    pub const ALL: [SecretItem; 2] = [SecretItem::AwsKeys, SecretItem::CloudFrontSigningKey];
+    pub const ALL: [SecretItem; 3] =
+        [SecretItem::AwsKeys, SecretItem::CloudFrontSigningKey, SecretItem::CloudFrontNextSigningKey];
 
     fn suffix(self) -> &'static str {
         match self {
             SecretItem::AwsKeys => "aws-keys",
             SecretItem::CloudFrontSigningKey => "cloudfront-signing-key",
+            SecretItem::CloudFrontNextSigningKey => "cloudfront-next-signing-key",
         }
     }
 
@@ -52,6 +56,7 @@ impl SecretItem {
         match self {
             SecretItem::AwsKeys => "AWS access key",
             SecretItem::CloudFrontSigningKey => "CloudFront signing key",
+            SecretItem::CloudFrontNextSigningKey => "new CloudFront signing key (deploying)",
         }
     }
 }

@@ -444,6 +444,11 @@ mod tests {
                     id: "E1".into(),
                     domain: "d1.cloudfront.net".into(),
                     key_pair_id: "K1".into(),
+                    next_key_pair_id: Some("K2".into()),
+                    retired_keys: vec![crate::credentials::connection::RetiredKey {
+                        id: "K0".into(),
+                        retired_secs: 1_700_000_000,
+                    }],
                 }),
             }),
         }

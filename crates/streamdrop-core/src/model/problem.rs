@@ -147,6 +147,8 @@ problem_codes! {
         "The access key of connection {connection} is not in this computer's keychain. Add the connection again with its key.";
     MissingSigningKey = "missing-signing-key", None,
         "This computer's keychain has no signing key for connection {connection}, so links cannot be made here. Run setup on this computer to add one.";
+    SigningKeyDeploying = "signing-key-deploying", Retry,
+        "Connection {connection} has a new signing key that CloudFront is still deploying. Links work once it is live, usually within 15 minutes; try again then.";
     AwsUnreachable = "aws-unreachable", Retry,
         "Streamdrop could not reach AWS with connection {connection}. Check the network and the connection's keys, then try again.";
     // Links.

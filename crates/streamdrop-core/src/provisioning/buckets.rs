@@ -33,7 +33,7 @@ pub(super) struct BucketState {
 }
 
 /// HeadBucket: `Ok(true)` if the bucket is ours, `Ok(false)` if there is none.
-async fn bucket_exists(ctx: &Ctx, bucket: &str) -> Result<bool, Failure> {
+pub(super) async fn bucket_exists(ctx: &Ctx, bucket: &str) -> Result<bool, Failure> {
     let err = match ctx.s3.head_bucket().bucket(bucket).send().await {
         Ok(_) => return Ok(true),
         Err(err) => super::error::ApiError::from_sdk("s3:ListBucket", &err),

@@ -429,7 +429,7 @@ fn has_our_origin(ctx: &Ctx, origins: Option<&Origins>) -> bool {
 /// The distribution with the media bucket as origin: the remembered one, else
 /// the first. (Found by listing: moto's server answers GetDistribution in a form
 /// the SDK cannot read.)
-async fn find_distribution(ctx: &Ctx) -> Result<Option<FoundDistribution>, Failure> {
+pub(super) async fn find_distribution(ctx: &Ctx) -> Result<Option<FoundDistribution>, Failure> {
     let ours: Vec<FoundDistribution> = all_distributions(ctx)
         .await?
         .iter()
@@ -747,6 +747,22 @@ pub(super) async fn apply_distribution(ctx: &mut Ctx, check: Check<DistributionS
     Ok(())
 }
 
+/// Distribution `id`'s config and the ETag a change must name.
+pub(super) async fn config_of(ctx: &Ctx, id: &str) -> Result<(DistributionConfig, String), Failure> {
+    let out = ctx
+        .cloudfront
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .map_err(api("cloudfront:GetDistributionConfig"))?;
+    let etag = out.e_tag().unwrap_or_default().to_owned();
+    let config = out
+        .distribution_config
+        .ok_or_else(|| Failure::Blocked(format!("CloudFront answered without the config of distribution {id}")))?;
+    Ok((config, etag))
+}
+
 // ---- deployment ------------------------------------------------------------------
 
 /// How the distribution's deployment stands, as the last step: `exists
@@ -771,6 +787,13 @@ pub(super) async fn deployment(ctx: &mut Ctx) -> Result<StepReport, Failure> {
         if status == "Deployed" {
             report.action = Action::Exists;
             report.details = vec!["deployed".into()];
+            if let Some(key) = &ctx.found.next_key_pair_id {
+                ctx.found.next_key_live = ctx.applying();
+                report.details.push(match ctx.applying() {
+                    true => format!("the new signing key {key} is live: links are signed with it from now on"),
+                    false => format!("the new signing key {key} is live: the next apply (or link) starts using it"),
+                });
+            }
             report.applied = ctx.applying();
             return Ok(report);
         }
@@ -790,9 +813,8 @@ pub(super) async fn deployment(ctx: &mut Ctx) -> Result<StepReport, Failure> {
     }
 }
 
-/// The `Status` of distribution `id` (`InProgress`, `Deployed`), from the
-/// listing: the summaries carry it, and moto's GetDistribution answer is not
-/// valid XML.
 async fn distribution_status(ctx: &Ctx, id: &str) -> Result<Option<String>, Failure> {
-    Ok(all_distributions(ctx).await?.into_iter().find(|d| d.id() == id).map(|d| d.status().to_owned()))
+    crate::credentials::cloudfront_key::distribution_status(&ctx.cloudfront, id)
+        .await
+        .map_err(api("cloudfront:ListDistributions"))
 }

@@ -34,7 +34,9 @@ mod report;
 mod role;
 mod signing_keys;
 mod steps;
+mod teardown;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -214,6 +216,15 @@ pub async fn run(
         .filter(|r| r.media_bucket == names.media_bucket)
         .and_then(|r| r.distribution.as_ref())
         .map(|d| d.id.clone());
+    let mut found = Found::default();
+    if let Some(known) =
+        previous.as_ref().filter(|r| r.media_bucket == names.media_bucket).and_then(|r| r.distribution.as_ref())
+    {
+        found.key_pair_id = Some(known.key_pair_id.clone()).filter(|id| !id.is_empty());
+        found.next_key_pair_id = known.next_key_pair_id.clone();
+        found.retired_keys = known.retired_keys.clone();
+    }
+    let retired_until = last_links_signed_by(data_dir, &found.retired_keys);
 
     let mut ctx = Ctx {
         mode,
@@ -238,19 +249,46 @@ pub async fn run(
                 Vec::new(),
             )
         }),
-        found: Found::default(),
+        retired_until,
+        found,
     };
     let mut steps = Steps::new(on_step);
+    if mode.is_teardown() {
+        let error = teardown::run_teardown(&mut ctx, &mut steps).await.err();
+        let steps = steps.done;
+        let finished = error.is_none() && steps.iter().all(|s| s.action != Action::Later);
+        if mode == Mode::Teardown && finished {
+            // Nothing is left to use: the connection stays, without resources.
+            let mut latest = Settings::load(data_dir)?;
+            if let Ok(stored) = latest.get_aws_mut(connection.name.as_str()) {
+                stored.resources = None;
+                latest.save(data_dir)?;
+            }
+        }
+        return Ok(SetupReport {
+            mode,
+            connection: connection.name.to_string(),
+            names,
+            steps,
+            error,
+            distribution: None,
+        });
+    }
     let error = run_steps(&mut ctx, &mut steps).await.err();
     let steps = steps.done;
     if let Some(err) = &error {
         tracing::info!(step = err.step, "setup stopped: {err}");
     }
 
-    let distribution = match (&ctx.found.distribution, &ctx.found.key_pair_id) {
-        (Some(d), Some(key_pair_id)) => {
-            Some(DistributionInfo { id: d.id.clone(), domain: d.domain.clone(), key_pair_id: key_pair_id.clone() })
-        }
+    let found = &ctx.found;
+    let distribution = match &found.distribution {
+        Some(d) if found.key_pair_id.is_some() || found.next_key_pair_id.is_some() => Some(DistributionInfo {
+            id: d.id.clone(),
+            domain: d.domain.clone(),
+            key_pair_id: found.key_pair_id.clone().unwrap_or_default(),
+            next_key_pair_id: found.next_key_pair_id.clone(),
+            retired_keys: found.retired_keys.clone(),
+        }),
         _ => None,
     };
     if mode == Mode::Apply {
@@ -287,7 +325,40 @@ pub async fn run(
             }
         }
     }
+    let mut distribution = distribution;
+    if mode == Mode::Apply && ctx.found.next_key_live {
+        credentials::cloudfront_key::promote_next_key(data_dir, &connection.name, &ctx.secrets).await?;
+        distribution = Settings::load(data_dir)?
+            .get_aws(connection.name.as_str())?
+            .resources
+            .as_ref()
+            .and_then(|r| r.distribution.clone());
+    }
     Ok(SetupReport { mode, connection: connection.name.to_string(), names, steps, error, distribution })
+}
+
+/// When the last link signed with each of `keys` expires (secs since the
+/// epoch; now if none was). A key whose links cannot be read stays.
+fn last_links_signed_by(data_dir: &DataDir, keys: &[credentials::RetiredKey]) -> HashMap<String, u64> {
+    if keys.is_empty() {
+        return HashMap::new();
+    }
+    let store = crate::store::Store::open(&data_dir.store_file());
+    keys.iter()
+        .map(|key| {
+            let last = store.as_ref().map_err(|e| e.to_string()).and_then(|s| {
+                s.last_expiry_signed_by(&key.id).map_err(|e| e.to_string())
+            });
+            let until = match last {
+                Ok(last) => last.map_or(0, |ms| (ms.max(0) / 1000) as u64 + 1),
+                Err(err) => {
+                    tracing::warn!(key = %key.id, "cannot read the links signed with a retired key, so it stays: {err}");
+                    u64::MAX
+                }
+            };
+            (key.id.clone(), until)
+        })
+        .collect()
 }
 
 fn keep_known_role(new: Transcoder, old: &Transcoder) -> Transcoder {

@@ -1,6 +1,7 @@
 //! What the connection's own identity (the person's IAM user or role) must be
-//! allowed, as two IAM policies: one to run setup, one to use the connection
-//! day to day (upload, copy, transcode, links). `streamdrop setup
+//! allowed, as IAM policies: one to run setup, one to use the connection
+//! day to day (upload, copy, transcode, links), and the deletes a teardown
+//! needs besides the setup policy. `streamdrop setup
 //! --permissions` prints them for a prefix; the README tells people (or their
 //! admin) to attach them. A test checks that every action setup calls is in
 //! the setup policy, and the AWS-connection tests run as a user with exactly
@@ -33,6 +34,7 @@ pub const SETUP_ACTIONS: &[&str] = &[
     "cloudfront:ListPublicKeys",
     "cloudfront:GetPublicKey",
     "cloudfront:CreatePublicKey",
+    "cloudfront:DeletePublicKey",
     "cloudfront:ListKeyGroups",
     "cloudfront:GetKeyGroup",
     "cloudfront:CreateKeyGroup",
@@ -55,7 +57,22 @@ pub const SETUP_ACTIONS: &[&str] = &[
     "cloudfront:UpdateDistribution",
 ];
 
-/// The two policies, as IAM policy documents.
+/// What `setup --teardown` calls besides [`SETUP_ACTIONS`].
+pub const TEARDOWN_ACTIONS: &[&str] = &[
+    "s3:DeleteObject",
+    "s3:ListBucketMultipartUploads",
+    "s3:AbortMultipartUpload",
+    "s3:DeleteBucket",
+    "iam:DeleteRolePolicy",
+    "iam:DeleteRole",
+    "cloudfront:DeleteDistribution",
+    "cloudfront:DeleteCachePolicy",
+    "cloudfront:DeleteResponseHeadersPolicy",
+    "cloudfront:DeleteOriginAccessControl",
+    "cloudfront:DeleteKeyGroup",
+];
+
+/// The policies, as IAM policy documents.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Permissions {
@@ -63,6 +80,8 @@ pub struct Permissions {
     pub setup: Value,
     /// To upload, copy, transcode and make links on the connection.
     pub daily: Value,
+    /// To run `setup --teardown`, together with `setup`.
+    pub teardown: Value,
 }
 
 /// The AWS partition of `region`, as ARNs spell it.
@@ -149,7 +168,14 @@ pub fn needed(names: &Names, partition: &str, transcoder: TranscoderKind) -> Per
             "Sid": "StreamdropFindBuckets",
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
-            "Resource": [uploads, media]
+            "Resource": [uploads.clone(), media.clone()]
+        }),
+        // After a signing key rotation: whether CloudFront has deployed the new key yet.
+        json!({
+            "Sid": "StreamdropSigningKeyDeployed",
+            "Effect": "Allow",
+            "Action": ["cloudfront:ListDistributions"],
+            "Resource": "*"
         }),
     ];
     if !transcoding.is_empty() {
@@ -167,7 +193,34 @@ pub fn needed(names: &Names, partition: &str, transcoder: TranscoderKind) -> Per
             "Resource": roles
         }));
     }
-    Permissions { setup, daily: json!({ "Version": "2012-10-17", "Statement": daily }) }
+    let teardown = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "StreamdropTeardownBuckets",
+                "Effect": "Allow",
+                "Action": teardown_actions("s3:"),
+                "Resource": [uploads.clone(), format!("{uploads}/*"), media.clone(), format!("{media}/*")]
+            },
+            {
+                "Sid": "StreamdropTeardownRoles",
+                "Effect": "Allow",
+                "Action": teardown_actions("iam:"),
+                "Resource": [role(&names.mediaconvert_role), role(&names.elastic_transcoder_role)]
+            },
+            {
+                "Sid": "StreamdropTeardownCloudFront",
+                "Effect": "Allow",
+                "Action": teardown_actions("cloudfront:"),
+                "Resource": "*"
+            }
+        ]
+    });
+    Permissions { setup, daily: json!({ "Version": "2012-10-17", "Statement": daily }), teardown }
+}
+
+fn teardown_actions(service: &str) -> Vec<&'static str> {
+    TEARDOWN_ACTIONS.iter().copied().filter(|a| a.starts_with(service)).collect()
 }
 
 /// The setup actions of one service, without `except`.
@@ -179,7 +232,8 @@ fn setup_actions(service: &str, except: &[&str]) -> Vec<&'static str> {
 mod tests {
     use super::*;
 
-    /// Every `api("service:Action")` setup's code names is in the setup policy.
+    /// Every `api("service:Action")` setup's code names is in the setup policy
+    /// (teardown's: in the setup or the teardown policy).
     #[test]
     fn every_action_setup_calls_is_granted_for_setup() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/provisioning");
@@ -189,19 +243,22 @@ mod tests {
             if path.ends_with("permissions.rs") {
                 continue;
             }
+            let teardown = path.ends_with("teardown.rs");
             let text = std::fs::read_to_string(path).unwrap();
             for marker in ["api(\"", "from_sdk(\""] {
                 for piece in text.split(marker).skip(1) {
                     let action = piece.split('"').next().unwrap();
                     if action.contains(':') {
-                        called.push(action.to_owned());
+                        called.push((action.to_owned(), teardown));
                     }
                 }
             }
         }
         assert!(called.len() > 20, "found the calls: {called:?}");
-        for action in &called {
-            assert!(SETUP_ACTIONS.contains(&action.as_str()), "setup calls {action}, which the setup policy lacks");
+        for (action, teardown) in &called {
+            let granted =
+                SETUP_ACTIONS.contains(&action.as_str()) || (*teardown && TEARDOWN_ACTIONS.contains(&action.as_str()));
+            assert!(granted, "setup calls {action}, which its policy lacks");
         }
     }
 

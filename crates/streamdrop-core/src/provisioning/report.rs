@@ -18,8 +18,13 @@ pub enum Action {
     Exists,
     /// Not done here: the endpoint does not implement it (moto), or it is not needed.
     Skip,
-    /// Made later by something else (the Elastic Transcoder pipeline, on its first job).
+    /// Made later by something else (the Elastic Transcoder pipeline, on its
+    /// first job), or waiting for CloudFront.
     Later,
+    /// Teardown: deleted (or, listing, to delete).
+    Delete,
+    /// Teardown: not there.
+    Gone,
 }
 
 impl Action {
@@ -31,6 +36,8 @@ impl Action {
             Action::Exists => "exists",
             Action::Skip => "skip",
             Action::Later => "later",
+            Action::Delete => "delete",
+            Action::Gone => "gone",
         }
     }
 
@@ -42,11 +49,13 @@ impl Action {
             Action::Exists => "exists",
             Action::Skip => "skipped",
             Action::Later => "later",
+            Action::Delete => "deleted",
+            Action::Gone => "gone",
         }
     }
 
     pub fn changes_something(self) -> bool {
-        matches!(self, Action::Create | Action::Update)
+        matches!(self, Action::Create | Action::Update | Action::Delete)
     }
 }
 
@@ -83,6 +92,16 @@ impl StepReport {
 pub enum Mode {
     Plan,
     Apply,
+    /// What a teardown would delete; deletes nothing.
+    TeardownPlan,
+    /// Deletes what setup made.
+    Teardown,
+}
+
+impl Mode {
+    pub fn is_teardown(self) -> bool {
+        matches!(self, Mode::TeardownPlan | Mode::Teardown)
+    }
 }
 
 impl fmt::Display for Mode {
@@ -90,6 +109,8 @@ impl fmt::Display for Mode {
         f.write_str(match self {
             Mode::Plan => "plan",
             Mode::Apply => "apply",
+            Mode::TeardownPlan => "teardown plan",
+            Mode::Teardown => "teardown",
         })
     }
 }

@@ -10,8 +10,13 @@
 //! exists but this machine's keychain has no private key for any of its keys
 //! (another machine set it up, or the keychain was reset), the check says so,
 //! and `--rotate-signing-key` makes a new pair and adds its public key to the
-//! group. A run that stopped between storing the private key and making the
-//! group reuses that key, and its public key if it was uploaded already.
+//! group; with a key in hand, `--rotate-signing-key` replaces it the same way.
+//! The new key signs only once CloudFront has deployed it
+//! ([`crate::credentials::cloudfront_key`]); the key it replaced, which no
+//! keychain holds any more, is removed from the group (and deleted) by a later
+//! run once every link signed with it has expired. Keys of other machines are
+//! never touched. A run that stopped between storing a private key and adding
+//! its public key reuses that key, and its public key if it was uploaded.
 
 use aws_sdk_cloudfront::types::{KeyGroupConfig, PublicKeyConfig};
 use zeroize::Zeroizing;
@@ -23,13 +28,15 @@ use crate::credentials::secrets::{get_secret, set_secret};
 use crate::credentials::{SecretItem, SecretRef};
 use crate::signing::PrivateKey;
 
+/// CloudFront's quota of public keys in one key group.
+const KEYS_PER_GROUP: usize = 5;
+
 pub(super) enum SigningState {
-    /// The group and our key in it: nothing to do.
-    Ready,
     /// No key group: make (or reuse) the key pair, then the group.
     NewGroup { private_pem: Option<Zeroizing<String>> },
-    /// The group exists without a key this machine holds.
-    Rotate { group_id: String },
+    /// The group exists: add a new key (a rotation), remove retired keys, or
+    /// nothing (`Exists`).
+    Group { id: String, add_key: bool, remove: Vec<String> },
 }
 
 struct Group {
@@ -62,12 +69,17 @@ async fn find_group(ctx: &Ctx) -> Result<Option<Group>, Failure> {
     }
 }
 
+/// The key group of the connection's names: its id and public key ids.
+pub(super) async fn find(ctx: &Ctx) -> Result<Option<(String, Vec<String>)>, Failure> {
+    Ok(find_group(ctx).await?.map(|g| (g.id, g.key_ids)))
+}
+
 fn normalized(pem: &str) -> String {
     pem.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn secret_ref(ctx: &Ctx) -> SecretRef {
-    SecretRef::new(&ctx.connection, SecretItem::CloudFrontSigningKey)
+fn secret_ref(ctx: &Ctx, item: SecretItem) -> SecretRef {
+    SecretRef::new(&ctx.connection, item)
 }
 
 /// The public half of a private key PEM from the keychain.
@@ -118,7 +130,7 @@ async fn uploaded_key(ctx: &Ctx, public: &str) -> Result<Option<String>, Failure
 }
 
 pub(super) async fn check(ctx: &mut Ctx) -> Result<Check<SigningState>, Failure> {
-    let private_pem = get_secret(&ctx.secrets, &secret_ref(ctx)).await?;
+    let private_pem = get_secret(&ctx.secrets, &secret_ref(ctx, SecretItem::CloudFrontSigningKey)).await?;
     let group = find_group(ctx).await?;
     let Some(group) = group else {
         let details = match private_pem {
@@ -134,36 +146,73 @@ pub(super) async fn check(ctx: &mut Ctx) -> Result<Check<SigningState>, Failure>
         return Ok(Check::new(Action::Create, details, SigningState::NewGroup { private_pem }));
     };
     ctx.found.key_group_id = Some(group.id.clone());
-    if let Some(pem) = &private_pem {
-        let public = public_pem(pem);
-        if let Ok(public) = public {
-            if let Some(key_id) = matching_key(ctx, &group.key_ids, &public).await? {
-                ctx.found.key_pair_id = Some(key_id.clone());
-                return Ok(Check::new(Action::Exists, vec![format!("key pair id {key_id}")], SigningState::Ready));
+    let mut details = Vec::new();
+
+    let held = match private_pem.as_deref().map(|pem| public_pem(pem)) {
+        Some(Ok(public)) => matching_key(ctx, &group.key_ids, &public).await?,
+        _ => None,
+    };
+    if let Some(id) = &held {
+        ctx.found.key_pair_id = Some(id.clone());
+        details.push(format!("key pair id {id}"));
+    }
+    // A rotation's key counts once it is in the group and its private half here.
+    let next_held = get_secret(&ctx.secrets, &secret_ref(ctx, SecretItem::CloudFrontNextSigningKey)).await?.is_some();
+    ctx.found.next_key_pair_id = ctx.found.next_key_pair_id.take().filter(|id| next_held && group.key_ids.contains(id));
+    if let Some(id) = &ctx.found.next_key_pair_id {
+        details.push(format!("new key {id} signs once CloudFront has deployed it"));
+    }
+
+    // Retired keys leave the group once the last link signed with each has expired.
+    ctx.found.retired_keys.retain(|k| group.key_ids.contains(&k.id));
+    let now = crate::clock::now_secs();
+    let mut remove = Vec::new();
+    for key in &ctx.found.retired_keys {
+        match ctx.retired_until.get(&key.id).copied().filter(|until| *until > now) {
+            None => {
+                details.push(format!("remove retired key {} (no link signed with it is still valid)", key.id));
+                remove.push(key.id.clone());
             }
+            Some(until) => details.push(format!(
+                "retired key {} stays until the last link signed with it expires ({})",
+                key.id,
+                crate::clock::utc_minute(until)
+            )),
         }
     }
-    let why = if private_pem.is_some() {
-        "the private key in this machine's OS keychain matches none of the group's public keys"
-    } else {
-        "this machine's OS keychain has no private key for it"
-    };
-    let details = if ctx.rotate_signing_key {
-        vec![
-            why.to_owned(),
-            "rotate: generate a new RSA-2048 key pair (private key to the OS keychain) and add its public key to the group"
-                .to_owned(),
-        ]
-    } else {
-        vec![
-            why.to_owned(),
-            "run `streamdrop setup --apply --rotate-signing-key` to add a new key to the group".to_owned(),
-        ]
-    };
-    Ok(Check::new(Action::Update, details, SigningState::Rotate { group_id: group.id }))
+
+    let pending = ctx.found.next_key_pair_id.is_some();
+    let must_rotate = held.is_none() && !pending;
+    let add_key = !pending && (must_rotate || ctx.rotate_signing_key);
+    if must_rotate {
+        details.push(if private_pem.is_some() {
+            "the private key in this machine's OS keychain matches none of the group's public keys".into()
+        } else {
+            "this machine's OS keychain has no private key for it".into()
+        });
+    } else if ctx.rotate_signing_key && pending {
+        details.push("a rotation is already deploying: no other key is added".into());
+    }
+    if add_key && ctx.rotate_signing_key {
+        details.push(
+            "rotate: generate a new RSA-2048 key pair (private key to the OS keychain) and add its public key to \
+             the group; links are signed with it once CloudFront has deployed it"
+                .into(),
+        );
+        let after = group.key_ids.len() - remove.len() + 1;
+        if after > KEYS_PER_GROUP {
+            details.push(format!(
+                "the group would hold {after} keys, over CloudFront's limit of {KEYS_PER_GROUP}: see the error"
+            ));
+        }
+    } else if add_key {
+        details.push("run `streamdrop setup --apply --rotate-signing-key` to add a new key to the group".into());
+    }
+    let action = if add_key || !remove.is_empty() { Action::Update } else { Action::Exists };
+    Ok(Check::new(action, details, SigningState::Group { id: group.id, add_key, remove }))
 }
 
-async fn generate_and_store(ctx: &Ctx) -> Result<Zeroizing<String>, Failure> {
+async fn generate_and_store(ctx: &Ctx, item: SecretItem) -> Result<Zeroizing<String>, Failure> {
     let key = tokio::task::spawn_blocking(PrivateKey::generate_rsa_2048)
         .await
         .map_err(|e| Failure::Blocked(format!("key generation stopped: {e}")))?
@@ -171,7 +220,7 @@ async fn generate_and_store(ctx: &Ctx) -> Result<Zeroizing<String>, Failure> {
     let pem = key.to_pkcs8_pem();
     // Into the keychain before anything is uploaded: a public key in
     // CloudFront whose private key was lost would be useless.
-    set_secret(&ctx.secrets, &secret_ref(ctx), pem.clone()).await?;
+    set_secret(&ctx.secrets, &secret_ref(ctx, item), pem.clone()).await?;
     Ok(pem)
 }
 
@@ -201,11 +250,10 @@ async fn upload_public_key(ctx: &Ctx, public: &str) -> Result<String, Failure> {
 
 pub(super) async fn apply(ctx: &mut Ctx, check: Check<SigningState>) -> Result<(), Failure> {
     match check.state {
-        SigningState::Ready => Ok(()),
         SigningState::NewGroup { private_pem } => {
             let pem = match private_pem {
                 Some(pem) if public_pem(&pem).is_ok() => pem,
-                _ => generate_and_store(ctx).await?,
+                _ => generate_and_store(ctx, SecretItem::CloudFrontSigningKey).await?,
             };
             let public = public_pem(&pem)?;
             let key_id = upload_public_key(ctx, &public).await?;
@@ -226,8 +274,8 @@ pub(super) async fn apply(ctx: &mut Ctx, check: Check<SigningState>) -> Result<(
             ctx.found.key_pair_id = Some(key_id);
             Ok(())
         }
-        SigningState::Rotate { group_id } => {
-            if !ctx.rotate_signing_key {
+        SigningState::Group { id, add_key, remove } => {
+            if add_key && !ctx.rotate_signing_key {
                 return Err(Failure::Blocked(format!(
                     "the key group exists, but this machine's OS keychain holds no private key for it, so no URL \
                      could be signed here. Run `streamdrop setup --apply --rotate-signing-key` to make a new key \
@@ -235,17 +283,36 @@ pub(super) async fn apply(ctx: &mut Ctx, check: Check<SigningState>) -> Result<(
                     ctx.names.key_group
                 )));
             }
-            let pem = generate_and_store(ctx).await?;
-            let public = public_pem(&pem)?;
-            let key_id = upload_public_key(ctx, &public).await?;
-            let current =
-                ctx.cloudfront.get_key_group().id(&group_id).send().await.map_err(api("cloudfront:GetKeyGroup"))?;
+            let current = ctx.cloudfront.get_key_group().id(&id).send().await.map_err(api("cloudfront:GetKeyGroup"))?;
             let etag = current.e_tag().unwrap_or_default().to_owned();
             let old = current.key_group().and_then(|g| g.key_group_config()).cloned();
             let mut items = old.as_ref().map(|c| c.items().to_vec()).unwrap_or_default();
-            if !items.contains(&key_id) {
-                items.push(key_id.clone());
-            }
+            items.retain(|k| !remove.contains(k));
+            let added = if add_key {
+                if items.len() >= KEYS_PER_GROUP {
+                    return Err(Failure::Blocked(format!(
+                        "the key group {} already holds {} keys, CloudFront's limit, so no new key can be added. \
+                         Keys of machines that no longer sign can be removed from the group in the CloudFront \
+                         console (Key management → Key groups); keys this machine retired are removed once every \
+                         link signed with them has expired",
+                        ctx.names.key_group,
+                        items.len()
+                    )));
+                }
+                // A run that stopped after storing the new private key reuses it.
+                let next_ref = secret_ref(ctx, SecretItem::CloudFrontNextSigningKey);
+                let pem = match get_secret(&ctx.secrets, &next_ref).await? {
+                    Some(pem) if public_pem(&pem).is_ok() => pem,
+                    _ => generate_and_store(ctx, SecretItem::CloudFrontNextSigningKey).await?,
+                };
+                let key_id = upload_public_key(ctx, &public_pem(&pem)?).await?;
+                if !items.contains(&key_id) {
+                    items.push(key_id.clone());
+                }
+                Some(key_id)
+            } else {
+                None
+            };
             let config = KeyGroupConfig::builder()
                 .name(&ctx.names.key_group)
                 .set_items(Some(items))
@@ -254,14 +321,34 @@ pub(super) async fn apply(ctx: &mut Ctx, check: Check<SigningState>) -> Result<(
                 .expect("the key group config has its required fields");
             ctx.cloudfront
                 .update_key_group()
-                .id(&group_id)
+                .id(&id)
                 .if_match(etag)
                 .key_group_config(config)
                 .send()
                 .await
                 .map_err(api("cloudfront:UpdateKeyGroup"))?;
-            ctx.found.key_pair_id = Some(key_id);
+            if let Some(key_id) = added {
+                ctx.found.next_key_pair_id = Some(key_id);
+            }
+            for key_id in &remove {
+                delete_public_key(ctx, key_id).await?;
+            }
+            ctx.found.retired_keys.retain(|k| !remove.contains(&k.id));
             Ok(())
         }
+    }
+}
+
+/// Deletes public key `id` (out of every key group first); gone already is fine.
+pub(super) async fn delete_public_key(ctx: &Ctx, id: &str) -> Result<(), Failure> {
+    let etag = match ctx.cloudfront.get_public_key().id(id).send().await {
+        Ok(out) => out.e_tag().unwrap_or_default().to_owned(),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_public_key()) => return Ok(()),
+        Err(err) => return Err(api("cloudfront:GetPublicKey")(err)),
+    };
+    match ctx.cloudfront.delete_public_key().id(id).if_match(etag).send().await {
+        Ok(_) => Ok(()),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_public_key()) => Ok(()),
+        Err(err) => Err(api("cloudfront:DeletePublicKey")(err)),
     }
 }

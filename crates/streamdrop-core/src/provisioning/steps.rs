@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::error::StepError;
 use super::report::{Action, Mode, StepReport};
 use super::{buckets, distribution, role, signing_keys, Names};
-use crate::credentials::{SecretStore, TranscoderKind};
+use crate::credentials::{RetiredKey, SecretStore, TranscoderKind};
 use crate::model::ConnectionName;
 
 /// What the checks found or apply made, handed from step to step.
@@ -17,7 +17,14 @@ pub(super) struct Found {
     pub(super) mediaconvert_role_arn: Option<String>,
     pub(super) elastic_transcoder_role_arn: Option<String>,
     pub(super) key_group_id: Option<String>,
+    /// The key this machine signs with (from the settings until the check finds it in the group).
     pub(super) key_pair_id: Option<String>,
+    /// A rotation's key, until CloudFront has deployed it.
+    pub(super) next_key_pair_id: Option<String>,
+    /// Set by the deployment step: CloudFront has deployed the rotation's key.
+    pub(super) next_key_live: bool,
+    /// Keys this machine retired, not yet removed from the group.
+    pub(super) retired_keys: Vec<RetiredKey>,
     pub(super) oac_id: Option<String>,
     pub(super) cache_policy: PolicyRef,
     pub(super) response_headers_policy: PolicyRef,
@@ -70,6 +77,8 @@ pub(super) struct Ctx {
     /// How long an apply waits for CloudFront to report the distribution
     /// deployed; `None`: report how it stands and go on.
     pub(super) wait_for_deployment: Option<std::time::Duration>,
+    /// When the last link signed with each retired key expires (secs), from the store.
+    pub(super) retired_until: std::collections::HashMap<String, u64>,
     /// The legacy transcoder, when chosen: asked first whether it still takes jobs.
     pub(super) elastic_transcoder: Option<crate::transcode::ElasticTranscoder>,
     pub(super) found: Found,
@@ -124,7 +133,7 @@ impl<'a> Steps<'a> {
         Self { done: Vec::new(), on_step }
     }
 
-    fn push(&mut self, report: StepReport) {
+    pub(super) fn push(&mut self, report: StepReport) {
         (self.on_step)(&report);
         self.done.push(report);
     }

@@ -65,6 +65,8 @@ pub struct AwsStack {
     storage: Storage,
     transcoder: Arc<dyn Transcoder>,
     secrets: Arc<dyn SecretStore>,
+    /// Asked whether a rotated signing key has deployed yet.
+    cloudfront: aws_sdk_cloudfront::Client,
     engine_lock: Mutex<Option<EngineLock>>,
 }
 
@@ -103,7 +105,14 @@ impl AwsStack {
                 Arc::new(LocalFfmpeg::new(storage.clone(), work_root(data_dir), LocalFfmpegOptions::default()))
             }
         };
-        Ok(Self { connection: connection.clone(), storage, transcoder, secrets, engine_lock: Mutex::new(None) })
+        Ok(Self {
+            connection: connection.clone(),
+            storage,
+            transcoder,
+            secrets,
+            cloudfront: target.cloudfront(),
+            engine_lock: Mutex::new(None),
+        })
     }
 
     pub fn connection(&self) -> &ConnectionName {
@@ -127,9 +136,11 @@ impl AwsStack {
     }
 
     /// Links through the connection's CloudFront distribution, signed with its
-    /// key from the keychain (read now, so a machine without it is told how to add one).
+    /// key from the keychain (read now, so a machine without it is told how to
+    /// add one; a rotated key is taken once CloudFront has deployed it).
     pub async fn linker(&self, data_dir: &DataDir) -> Result<Linker, LinkError> {
-        let key = credentials::signing_key(&self.connection, &self.secrets).await?;
+        let key =
+            credentials::signing_key(data_dir, &self.connection.name, &self.secrets, Some(&self.cloudfront)).await?;
         let base_url = self
             .connection
             .resources

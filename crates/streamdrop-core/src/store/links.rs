@@ -14,6 +14,19 @@ impl Store {
         Ok(())
     }
 
+    /// When the last link signed with CloudFront key pair `key_pair_id` expires
+    /// (ms since the epoch), if any was: the key must stay trusted until then.
+    pub fn last_expiry_signed_by(&self, key_pair_id: &str) -> Result<Option<i64>, StoreError> {
+        let id = key_pair_id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let param = format!("%Key-Pair-Id={id}");
+        Ok(self.conn().query_row(
+            "SELECT MAX(expires_ms) FROM links \
+             WHERE url LIKE ?1 ESCAPE '\\' OR url LIKE ?1 || '&%' ESCAPE '\\' OR url LIKE ?1 || '#%' ESCAPE '\\'",
+            [param],
+            |r| r.get(0),
+        )?)
+    }
+
     /// A job's links, newest first.
     pub fn links(&self, job: JobId) -> Result<Vec<LinkView>, StoreError> {
         let conn = self.conn();
