@@ -314,6 +314,55 @@ async fn the_legacy_elastic_transcoder_runs_the_original_flow_and_its_error_deta
     site.session.stop().await;
 }
 
+/// The legacy backend on a name as people write them: Elastic Transcoder
+/// (the stand-in, working as the pipeline's role with moto judging it) reads
+/// the original and writes its HLS and thumbnails; the job's poster is the
+/// thumbnail nearest 10 % in, since that service makes no poster of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_legacy_elastic_transcoder_streams_a_hostile_name_with_a_poster_and_tears_down() {
+    // The person may also tear down: the policy `setup --permissions` prints for that.
+    let site = Site::start_granting(
+        TranscoderKind::ElasticTranscoder,
+        vec![JobStep::Progressing { percent: 50 }, JobStep::Complete],
+        |p| p.daily = merged(&p.daily, &p.teardown),
+    )
+    .await;
+    let (id, _) = site.add_clip("My Clip #1 é (final).mov").await;
+    let job = site.settled(id).await;
+    assert_eq!(job.state, "ready", "{job:?}");
+    let creates = site.standin.requests_to("POST", "/2012-09-25/jobs");
+    assert_eq!(creates.len(), 1, "{:?}", site.standin.requests());
+    assert_eq!(creates[0].body["Input"]["Key"], format!("jobs/{id}/original/My Clip #1 é (final).mov"));
+
+    let media = format!("{PREFIX}-media");
+    let outputs = site.session.outputs(id).unwrap();
+    let at = |key: String| format!("s3://{media}/jobs/{id}/stream/{key}");
+    assert_eq!(outputs.playlist, Some(at("hls/master.m3u8".into())));
+    assert_eq!(outputs.poster, Some(at("hls/thumbs/thumb-00001.jpg".into())), "{outputs:?}");
+    let poster = site.session.link(id, LinkKind::Poster, 600).await.unwrap();
+    assert!(poster.url.contains(&format!("/jobs/{id}/stream/hls/thumbs/thumb-00001.jpg?")), "{}", poster.url);
+    let stream = site.session.link(id, LinkKind::Stream, 600).await.unwrap();
+    assert!(stream.url.contains(&format!("/jobs/{id}/stream/links/")), "{}", stream.url);
+
+    // Teardown as that person, moto judging: everything goes but the shared
+    // Elastic Transcoder role, which only loses Streamdrop's policy.
+    let options = SetupOptions {
+        name_prefix: Some(PREFIX.into()),
+        transcoder: Some(TranscoderKind::ElasticTranscoder),
+        ..SetupOptions::default()
+    };
+    let report = site.session.setup(None, &options, Mode::Teardown).await.unwrap();
+    assert!(report.error.is_none(), "{:?}\n{:#?}", report.error, report.steps);
+    let deleted: Vec<_> = report.steps.iter().filter(|s| s.applied).map(|s| s.step).collect();
+    for step in ["distribution", "origin-access-control", "signing-key", "mediaconvert-role", "media-bucket"] {
+        assert!(deleted.contains(&step), "{step} not deleted: {:#?}", report.steps);
+    }
+    let role_step = report.steps.iter().find(|s| s.step == "elastic-transcoder-role").unwrap();
+    assert!(role_step.applied && role_step.line().contains("stays"), "{}", role_step.line());
+    assert!(s3(&site).head_bucket().bucket(&media).send().await.is_err(), "the media bucket is gone");
+    site.session.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_a_job_while_mediaconvert_runs_it_cancels_the_mediaconvert_job() {
     let site = Site::start(TranscoderKind::MediaConvert, vec![JobStep::Progressing { percent: 10 }]).await;

@@ -282,3 +282,72 @@ fn uuid_like() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     format!("{:x}-{}", nanos, std::process::id())
 }
+
+/// `scripts/aws-smoke.sh`, the live smoke test for people with an account,
+/// run as they would run it but against moto (its `--endpoint-url`) with the
+/// local ffmpeg transcoder: connection, setup, a 10-second job, a link, and
+/// the teardown, after which nothing it made is left in the account and
+/// nothing of the connection in the keychain.
+#[test]
+#[ignore = "needs a throwaway Secret Service: scripts/test-all.sh runs it"]
+fn the_aws_smoke_script_runs_its_flow_and_tears_everything_down() {
+    throwaway_keychain();
+    let moto = MotoServer::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/aws-smoke.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["--prefix", "streamdrop-smoke", "--region", "us-east-1", "--transcoder", "local-ffmpeg"])
+        .args(["--endpoint-url", &moto.endpoint()])
+        .env("STREAMDROP", built_binary("streamdrop"))
+        .env("HOME", &home)
+        .env("TMPDIR", tmp.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIAMOTOSMOKE")
+        .env("AWS_SECRET_ACCESS_KEY", "sd-smoke-secret-9f3c")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("STREAMDROP_DATA_DIR")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    for expected in [
+        "created s3 bucket streamdrop-smoke-media",
+        "cost-relevant resources touched:",
+        "is ready",
+        "not played: an emulator has no CloudFront edge",
+        "deleted cloudfront distribution",
+        "deleted s3 bucket streamdrop-smoke-media",
+        "nothing to delete",
+        "aws-smoke: passed",
+    ] {
+        assert!(said.contains(expected), "no {expected:?} in:\n{said}");
+    }
+    assert!(!said.contains("sd-smoke-secret-9f3c"), "the secret was printed");
+
+    // What moto holds now: nothing the script made.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(moto.endpoint())
+            .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        let buckets = aws_sdk_s3::Client::new(&config).list_buckets().send().await.unwrap();
+        assert!(buckets.buckets().is_empty(), "{:?}", buckets.buckets());
+        let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+        let distributions = cloudfront.list_distributions().send().await.unwrap();
+        assert!(distributions.distribution_list.is_none_or(|l| l.items().is_empty()));
+        let groups = cloudfront.list_key_groups().send().await.unwrap();
+        assert!(groups.key_group_list.is_none_or(|l| l.items().is_empty()));
+        let roles = aws_sdk_iam::Client::new(&config).list_roles().send().await.unwrap();
+        assert!(roles.roles().iter().all(|r| !r.role_name().starts_with("streamdrop-smoke")), "{:?}", roles.roles());
+    });
+    for item in ["aws-keys", "cloudfront-signing-key", "cloudfront-next-signing-key"] {
+        assert!(lookup(&format!("aws-smoke-streamdrop-smoke/{item}")).is_none(), "{item} left in the keychain");
+    }
+}

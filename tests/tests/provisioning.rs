@@ -1078,7 +1078,7 @@ async fn a_rotated_key_signs_once_deployed_and_the_old_one_leaves_when_its_links
     assert_eq!(key_pair_id_of(&signed_now(&site, &cloudfront).await.unwrap()), first);
     // A link signed with the first key, valid a few seconds more.
     let store = streamdrop_core::store::Store::open(&site.data.store_file()).unwrap();
-    let link_expires = streamdrop_core::clock::now_ms() + 5_000;
+    let link_expires = streamdrop_core::clock::now_ms() + 20_000;
     store
         .insert_link(&streamdrop_core::model::LinkView {
             id: "l1".into(),

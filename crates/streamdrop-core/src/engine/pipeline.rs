@@ -152,7 +152,9 @@ impl Inner {
             }
         }
         // What the backend wrote, read back: links and the player use it, never assumed names.
-        let manifest = scan(&self.storage.client, &request.layout, &self.transcoder.naming()).await.map_err(|err| {
+        let naming = self.transcoder.naming();
+        let duration = request.media.duration_secs;
+        let manifest = scan(&self.storage.client, &request.layout, &naming, duration).await.map_err(|err| {
             let detail = format!("{} finished, but: {err}", backend_display_name(backend));
             Stopped::Failed(
                 Problem::new(ProblemCode::TranscodeFailed)

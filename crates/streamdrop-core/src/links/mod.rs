@@ -123,7 +123,8 @@ impl Linker {
             // Finished before manifests were recorded: found once, then kept.
             None => {
                 let earlier = OutputLayout::earlier_version(&self.bucket, id);
-                let manifest = scan(&self.client, &earlier, &Naming::EARLIER_VERSIONS)
+                let duration = job.transcode.media.as_ref().map_or(0.0, |m| m.duration_secs);
+                let manifest = scan(&self.client, &earlier, &Naming::EARLIER_VERSIONS, duration)
                     .await
                     .map_err(|e| LinkError::Storage(e.to_string()))?;
                 job.transcode.manifest = Some(manifest.clone());

@@ -36,9 +36,10 @@
 //!                                          (layout: <prefix>/thumbs/thumb-00001.jpg)
 //! ```
 //!
-//! and no poster (layout: `<prefix>/poster.jpg`): Elastic Transcoder has no
-//! single-frame output. Thumbnails cannot leave `OutputKeyPrefix`, hence
-//! `hls/thumbs/`. Rendition names come from [`rendition_name`].
+//! and no poster of its own: Elastic Transcoder has no single-frame output,
+//! so the job's poster is the thumbnail nearest the moment every backend's
+//! poster is taken ([`super::poster_time`], see [`super::manifest::scan`]).
+//! Thumbnails cannot leave `OutputKeyPrefix`, hence `hls/thumbs/`. Rendition names come from [`rendition_name`].
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_elastictranscoder::config::timeout::TimeoutConfig;

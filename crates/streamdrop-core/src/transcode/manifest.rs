@@ -45,8 +45,16 @@ pub enum ManifestError {
 }
 
 /// Lists `layout`'s prefix and reads its master playlist: the manifest of
-/// what `naming`'s backend wrote there.
-pub async fn scan(client: &Client, layout: &OutputLayout, naming: &Naming) -> Result<OutputManifest, ManifestError> {
+/// what `naming`'s backend wrote there. A backend that makes no poster
+/// (Elastic Transcoder) gets the thumbnail nearest [`super::poster_time`] of
+/// the source's `duration_secs`: every backend's poster is of that moment, as
+/// near as its outputs come.
+pub async fn scan(
+    client: &Client,
+    layout: &OutputLayout,
+    naming: &Naming,
+    duration_secs: f64,
+) -> Result<OutputManifest, ManifestError> {
     let keys = list(client, &layout.bucket, &format!("{}/", layout.prefix)).await?;
     let below = |relative: &str| format!("{}/{relative}", layout.prefix);
     let master = below(naming.master);
@@ -55,7 +63,7 @@ pub async fn scan(client: &Client, layout: &OutputLayout, naming: &Naming) -> Re
     }
     let text = read_text(client, &layout.bucket, &master).await?;
     let variants = variants_of(&master, &text).map_err(|why| ManifestError::BadMaster { key: master.clone(), why })?;
-    let thumbnails = naming
+    let thumbnails: Vec<Thumbnail> = naming
         .thumbnails
         .iter()
         .map(|folder| {
@@ -73,8 +81,21 @@ pub async fn scan(client: &Client, layout: &OutputLayout, naming: &Naming) -> Re
         .enumerate()
         .map(|(i, key)| Thumbnail { key: key.clone(), time_secs: i as f64 * naming.thumbnail_interval_secs })
         .collect();
-    let poster = naming.posters.iter().map(|name| below(name)).find(|key| keys.contains(key));
+    let poster = naming
+        .posters
+        .iter()
+        .map(|name| below(name))
+        .find(|key| keys.contains(key))
+        .or_else(|| nearest(&thumbnails, super::poster_time(duration_secs)));
     Ok(OutputManifest { master, variants, thumbnails, poster })
+}
+
+/// The key of the thumbnail taken nearest `time_secs`.
+fn nearest(thumbnails: &[Thumbnail], time_secs: f64) -> Option<String> {
+    thumbnails
+        .iter()
+        .min_by(|a, b| (a.time_secs - time_secs).abs().total_cmp(&(b.time_secs - time_secs).abs()))
+        .map(|t| t.key.clone())
 }
 
 fn is_image(key: &str) -> bool {
@@ -176,6 +197,16 @@ fn attribute<'a>(list: &'a str, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backend_without_a_poster_gets_the_thumbnail_nearest_the_poster_moment() {
+        let thumbs: Vec<Thumbnail> =
+            (0..5).map(|i| Thumbnail { key: format!("t{i}.jpg"), time_secs: f64::from(i) * 60.0 }).collect();
+        // 10 % into 20 minutes is 2 minutes: the third thumbnail.
+        assert_eq!(nearest(&thumbs, super::super::poster_time(1200.0)).as_deref(), Some("t2.jpg"));
+        assert_eq!(nearest(&thumbs, super::super::poster_time(3.0)).as_deref(), Some("t0.jpg"));
+        assert_eq!(nearest(&[], 5.0), None);
+    }
 
     #[test]
     fn variants_are_read_from_the_master_in_order() {
