@@ -1,48 +1,54 @@
 //! Jobs in the store.
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::{path_from_bytes, path_to_bytes, Store, StoreError};
 use crate::clock::now_ms;
 use crate::model::{
-    BatchId, ConnectionName, Job, JobId, JobState, MediaInfo, ObjectRef, Problem, ProblemCode, SourceFile, Stage,
-    TranscodeRecord,
+    BatchId, ConnectionName, IfExists, Job, JobId, JobState, MediaInfo, ObjectRef, Problem, ProblemCode, SourceFile,
+    Stage, StateName, TranscodeRecord,
 };
+
+/// What [`Store::insert_batch`] did.
+#[derive(Debug, Default)]
+pub struct Inserted {
+    pub jobs: Vec<Job>,
+    /// Each job left out, with the stored job that has the same content and its state.
+    pub duplicates: Vec<(Job, JobId, StateName)>,
+}
 
 impl Store {
     pub fn insert(&self, job: &Job) -> Result<(), StoreError> {
-        let (state, stage, failure) = encode_state(&job.state);
-        let media = job.transcode.media.as_ref().map(|m| serde_json::to_string(m).expect("MediaInfo serializes"));
-        self.conn().execute(
-            "INSERT INTO jobs (id, source_path, source_size, source_mtime_ms, bucket, object_key,
-                               created_ms, state, stage, failure, updated_ms, connection,
-                               batch, position, original_bucket, original_key, resumed_bytes,
-                               media_info, backend_job_id, manifest)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-            params![
-                job.id.to_string(),
-                path_to_bytes(&job.source.path),
-                job.source.size as i64,
-                job.source.modified_ms,
-                job.destination.bucket,
-                job.destination.key,
-                job.created_ms,
-                state,
-                stage,
-                failure,
-                now_ms(),
-                job.connection.as_str(),
-                job.batch.to_string(),
-                job.position,
-                job.original.as_ref().map(|o| o.bucket.as_str()),
-                job.original.as_ref().map(|o| o.key.as_str()),
-                job.resumed_bytes as i64,
-                media,
-                job.transcode.backend_job_id,
-                manifest_json(&job.transcode),
-            ],
-        )?;
-        Ok(())
+        insert_job(&self.conn(), job)
+    }
+
+    /// Records `jobs` in one transaction, checking each against the jobs of
+    /// its connection (those stored before and those of this batch) for the
+    /// same content: [`IfExists::Skip`] leaves the duplicates out,
+    /// [`IfExists::Again`] records them all the same, [`IfExists::Fail`]
+    /// records nothing when there is one. The check and the inserts are one
+    /// write transaction, so the same card added twice at once (by two
+    /// processes, too) gives its jobs once.
+    pub fn insert_batch(&self, jobs: Vec<Job>, if_exists: IfExists) -> Result<Inserted, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut inserted = Inserted::default();
+        for job in jobs {
+            match same_content(&tx, &job)? {
+                Some((id, state)) if if_exists != IfExists::Again => inserted.duplicates.push((job, id, state)),
+                _ => {
+                    insert_job(&tx, &job)?;
+                    inserted.jobs.push(job);
+                }
+            }
+        }
+        if if_exists == IfExists::Fail && !inserted.duplicates.is_empty() {
+            // Dropping the transaction rolls it back.
+            inserted.jobs.clear();
+            return Ok(inserted);
+        }
+        tx.commit()?;
+        Ok(inserted)
     }
 
     /// Records what a resumed upload found already sent.
@@ -54,18 +60,25 @@ impl Store {
         Ok(())
     }
 
-    /// The file as it is now, read anew ("Add again"): its size, mtime and what
-    /// it holds; what was learned of the old version is forgotten.
-    pub fn set_source(&self, id: JobId, source: &SourceFile, media: &MediaInfo) -> Result<(), StoreError> {
+    /// The file as it is now, read anew ("Add again"): its size, mtime, what
+    /// it holds and its fingerprint; what was learned of the old version is forgotten.
+    pub fn set_source(
+        &self,
+        id: JobId,
+        source: &SourceFile,
+        media: &MediaInfo,
+        fingerprint: &str,
+    ) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE jobs SET source_size = ?2, source_mtime_ms = ?3, media_info = ?4, backend_job_id = NULL, manifest = NULL,
-                             resumed_bytes = 0, updated_ms = ?5 WHERE id = ?1",
+                             resumed_bytes = 0, fingerprint = ?6, updated_ms = ?5 WHERE id = ?1",
             params![
                 id.to_string(),
                 source.size as i64,
                 source.modified_ms,
                 serde_json::to_string(media).expect("MediaInfo serializes"),
-                now_ms()
+                now_ms(),
+                fingerprint,
             ],
         )?;
         Ok(())
@@ -105,9 +118,68 @@ impl Store {
     }
 }
 
+fn insert_job(conn: &Connection, job: &Job) -> Result<(), StoreError> {
+    let (state, stage, failure) = encode_state(&job.state);
+    let media = job.transcode.media.as_ref().map(|m| serde_json::to_string(m).expect("MediaInfo serializes"));
+    conn.execute(
+        "INSERT INTO jobs (id, source_path, source_size, source_mtime_ms, bucket, object_key,
+                           created_ms, state, stage, failure, updated_ms, connection,
+                           batch, position, original_bucket, original_key, resumed_bytes,
+                           media_info, backend_job_id, manifest, relative_path, fingerprint)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+        params![
+            job.id.to_string(),
+            path_to_bytes(&job.source.path),
+            job.source.size as i64,
+            job.source.modified_ms,
+            job.destination.bucket,
+            job.destination.key,
+            job.created_ms,
+            state,
+            stage,
+            failure,
+            now_ms(),
+            job.connection.as_str(),
+            job.batch.to_string(),
+            job.position,
+            job.original.as_ref().map(|o| o.bucket.as_str()),
+            job.original.as_ref().map(|o| o.key.as_str()),
+            job.resumed_bytes as i64,
+            media,
+            job.transcode.backend_job_id,
+            manifest_json(&job.transcode),
+            job.relative_path,
+            job.fingerprint,
+        ],
+    )?;
+    Ok(())
+}
+
+/// A stored job of `job`'s connection with the same size and fingerprint
+/// that is not failed or cancelled (those hold no upload anyone counts on).
+fn same_content(conn: &Connection, job: &Job) -> Result<Option<(JobId, StateName)>, StoreError> {
+    let Some(fingerprint) = &job.fingerprint else { return Ok(None) };
+    let found: Option<(String, String)> = conn
+        .query_row(
+            "SELECT id, state FROM jobs
+             WHERE connection = ?1 AND source_size = ?2 AND fingerprint = ?3 AND state NOT IN ('failed', 'cancelled')
+             ORDER BY created_ms, position LIMIT 1",
+            params![job.connection.as_str(), job.source.size as i64, fingerprint],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, state)) = found else { return Ok(None) };
+    let corrupt = |what: &str| StoreError::Corrupt { id: id.clone(), what: what.to_owned() };
+    Ok(Some((
+        id.parse().map_err(|_| corrupt("id is not a UUID"))?,
+        state.parse().map_err(|_| corrupt("unknown state"))?,
+    )))
+}
+
 const SELECT_JOB: &str = "SELECT id, source_path, source_size, source_mtime_ms, bucket, object_key,
                                  created_ms, state, stage, failure, media_info, backend_job_id, connection,
-                                 batch, position, original_bucket, original_key, resumed_bytes, manifest FROM jobs";
+                                 batch, position, original_bucket, original_key, resumed_bytes, manifest,
+                                 relative_path, fingerprint FROM jobs";
 
 struct RawJob {
     id: String,
@@ -129,6 +201,8 @@ struct RawJob {
     original_bucket: Option<String>,
     original_key: Option<String>,
     resumed_bytes: i64,
+    relative_path: Option<String>,
+    fingerprint: Option<String>,
 }
 
 fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -152,6 +226,8 @@ fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         original_key: row.get(16)?,
         resumed_bytes: row.get(17)?,
         manifest: row.get(18)?,
+        relative_path: row.get(19)?,
+        fingerprint: row.get(20)?,
     })
 }
 
@@ -186,14 +262,18 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
         Some(batch) => batch.parse::<BatchId>().map_err(|_| corrupt("batch is not a UUID"))?,
         None => raw.id.parse::<BatchId>().map_err(|_| corrupt("id is not a UUID"))?,
     };
+    let source = SourceFile {
+        path: path_from_bytes(raw.source_path),
+        size: u64::try_from(raw.source_size).map_err(|_| corrupt("negative size"))?,
+        modified_ms: raw.source_mtime_ms,
+    };
     Ok(Job {
         id,
         connection,
-        source: SourceFile {
-            path: path_from_bytes(raw.source_path),
-            size: u64::try_from(raw.source_size).map_err(|_| corrupt("negative size"))?,
-            modified_ms: raw.source_mtime_ms,
-        },
+        // Jobs from before folders were each given by themselves.
+        relative_path: raw.relative_path.unwrap_or_else(|| source.display_name()),
+        fingerprint: raw.fingerprint,
+        source,
         destination: ObjectRef::new(raw.bucket, raw.key),
         original: raw.original_bucket.zip(raw.original_key).map(|(bucket, key)| ObjectRef::new(bucket, key)),
         created_ms: raw.created_ms,
@@ -239,6 +319,8 @@ mod tests {
             id: JobId::new(),
             connection: ConnectionName::local(),
             source: SourceFile { path: PathBuf::from(format!("/videos/{name}")), size: 42, modified_ms: 7 },
+            relative_path: name.to_owned(),
+            fingerprint: None,
             destination: ObjectRef::new("uploads", format!("k/{name}")),
             original: None,
             created_ms,
@@ -321,6 +403,49 @@ mod tests {
         let JobState::Failed { problem, .. } = store.get(j.id).unwrap().unwrap().state else { panic!("failed") };
         assert_eq!(problem.code, ProblemCode::Legacy);
         assert_eq!(problem.detail.as_deref(), Some("S3 UploadPart failed: AccessDenied"));
+    }
+
+    #[test]
+    fn a_batch_leaves_out_fails_on_or_takes_content_already_on_its_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.sqlite3")).unwrap();
+        let with = |name: &str, fingerprint: &str| Job { fingerprint: Some(fingerprint.to_owned()), ..job(name, 1) };
+        let first = with("C0001.MP4", "s1:aa");
+        let inserted = store.insert_batch(vec![first.clone(), with("C0002.MP4", "s1:bb")], IfExists::Skip).unwrap();
+        assert_eq!((inserted.jobs.len(), inserted.duplicates.len()), (2, 0));
+
+        // Same content under another name and path, a new file, and the new file twice in one batch.
+        let again =
+            vec![with("copy of C0001.MP4", "s1:aa"), with("C0003.MP4", "s1:cc"), with("C0003 copy.MP4", "s1:cc")];
+        let skipped = store.insert_batch(again, IfExists::Skip).unwrap();
+        let kept: Vec<_> = skipped.jobs.iter().map(|j| j.relative_path.as_str()).collect();
+        assert_eq!(kept, ["C0003.MP4"]);
+        let dups: Vec<_> = skipped.duplicates.iter().map(|(j, id, _)| (j.relative_path.as_str(), *id)).collect();
+        assert_eq!(dups, [("copy of C0001.MP4", first.id), ("C0003 copy.MP4", skipped.jobs[0].id)]);
+        assert_eq!(store.list().unwrap().len(), 3);
+
+        // Fail: nothing of the batch is recorded, not even its new file.
+        let failed =
+            store.insert_batch(vec![with("new.MP4", "s1:dd"), with("C0001.MP4", "s1:aa")], IfExists::Fail).unwrap();
+        assert!(failed.jobs.is_empty());
+        assert_eq!(failed.duplicates.len(), 1);
+        assert_eq!(store.list().unwrap().len(), 3);
+
+        // Again: recorded all the same.
+        let taken = store.insert_batch(vec![with("C0001.MP4", "s1:aa")], IfExists::Again).unwrap();
+        assert_eq!((taken.jobs.len(), store.list().unwrap().len()), (1, 4));
+
+        // Other connections, other sizes, and failed or cancelled jobs do not count.
+        let elsewhere =
+            Job { connection: ConnectionName::new("Production AWS").unwrap(), ..with("C0002.MP4", "s1:bb") };
+        let bigger = Job { source: SourceFile { size: 43, ..first.source.clone() }, ..with("C0001.MP4", "s1:aa") };
+        let inserted = store.insert_batch(vec![elsewhere, bigger], IfExists::Fail).unwrap();
+        assert_eq!(inserted.jobs.len(), 2);
+        for job in store.list().unwrap().iter().filter(|j| j.fingerprint.as_deref() == Some("s1:cc")) {
+            store.set_state(job.id, &JobState::Cancelled).unwrap();
+        }
+        let inserted = store.insert_batch(vec![with("C0003.MP4", "s1:cc")], IfExists::Fail).unwrap();
+        assert_eq!((inserted.jobs.len(), inserted.duplicates.len()), (1, 0));
     }
 
     #[test]

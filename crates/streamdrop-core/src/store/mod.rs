@@ -6,6 +6,7 @@ mod jobs;
 mod links;
 mod uploads;
 
+pub use jobs::Inserted;
 pub use uploads::{DonePart, UploadKey, UploadRecord};
 
 use std::path::{Path, PathBuf};
@@ -131,6 +132,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX jobs_by_batch ON jobs (created_ms DESC, batch, position);",
     // What the transcoder wrote (the output manifest, JSON), recorded when it finished.
     "ALTER TABLE jobs ADD COLUMN manifest TEXT;",
+    // Folders and duplicates: where a file sat in what was dropped, and its
+    // content's fingerprint, looked up by connection and size when a file is added.
+    "ALTER TABLE jobs ADD COLUMN relative_path TEXT;
+    ALTER TABLE jobs ADD COLUMN fingerprint TEXT;
+    CREATE INDEX jobs_by_content ON jobs (connection, source_size, fingerprint) WHERE fingerprint IS NOT NULL;",
 ];
 
 #[derive(Clone)]
