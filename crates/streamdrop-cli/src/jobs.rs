@@ -113,8 +113,11 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) 
     if not_added.rejected.len() > 1 {
         if let Some(summary) = &not_added.summary {
             let more = not_added.rejected.len().saturating_sub(REJECTIONS_SHOWN);
-            let rest =
-                if more > 0 { format!(" ({more} more not shown: --json lists them all)") } else { String::new() };
+            let rest = if more > 0 {
+                format!(" {more} more are not shown above: --json lists them all.")
+            } else {
+                String::new()
+            };
             eprintln!("streamdrop: {summary}{rest}");
         }
     }
