@@ -19,6 +19,7 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
   return {
     id,
     fileName: `${id}.mp4`,
+    relativePath: `${id}.mp4`,
     sourcePath: `/clips/${id}.mp4`,
     size: 100,
     state: 'queued',
