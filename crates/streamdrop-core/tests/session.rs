@@ -71,8 +71,7 @@ async fn a_session_without_an_engine_queues_jobs_answers_from_the_store_and_refu
     assert_eq!(session.job(id).unwrap().connection, "Local");
 
     let outputs = session.outputs(id).unwrap();
-    let batch = report.accepted[0].batch_id;
-    assert_eq!(outputs.upload, format!("s3://streamdrop-uploads/uploads/{batch}/A001.mov"));
+    assert_eq!(outputs.upload, format!("s3://streamdrop-uploads/uploads/{id}/A001.mov"));
     assert_eq!(outputs.original, format!("s3://streamdrop-media/jobs/{id}/original/A001.mov"));
     assert_eq!((outputs.playlist, outputs.poster), (None, None), "nothing transcoded yet");
 

@@ -347,7 +347,8 @@ pub(crate) fn prepare(data_dir: &DataDir, _lock: &EngineLock) -> Result<Store, E
 }
 
 /// Records each file of `plan` as a queued job of `connection`, uploading to
-/// `buckets` under `uploads/<batch>/<relative path>`, all in one batch in the
+/// `buckets` under `uploads/<batch>/<folder>/<path in it>` (a file given by
+/// itself: `uploads/<job id>/<name>`), all in one batch in the
 /// plan's order; the plan's rejections are passed on. A file whose content a
 /// job of the connection already has is left out (and listed), recorded
 /// anyway, or makes the whole batch fail, as `if_exists` says. The one place
@@ -368,10 +369,16 @@ pub fn record_batch(
     for accepted in plan.accepted {
         let id = JobId::new();
         let name = accepted.source.display_name();
+        // A folder's files share their batch's prefix, so the card's tree is whole
+        // under one folder; a file given by itself has its job's own.
+        let key = match accepted.from_folder {
+            true => format!("uploads/{batch}/{}", accepted.relative_path),
+            false => format!("uploads/{id}/{name}"),
+        };
         jobs.push(Job {
             id,
             connection: connection.clone(),
-            destination: ObjectRef::new(&buckets.uploads, format!("uploads/{batch}/{}", accepted.relative_path)),
+            destination: ObjectRef::new(&buckets.uploads, key),
             original: Some(JobOutputs::original_of(id, &name, &buckets.media)),
             source: accepted.source,
             relative_path: accepted.relative_path,

@@ -54,42 +54,46 @@ impl IntakePlan {
 /// [`examine`]s each file, a few at once, keeping the order.
 pub async fn plan(paths: impl IntoIterator<Item = PathBuf>) -> IntakePlan {
     let mut plan = IntakePlan::default();
-    // Each file to examine and the name it keeps in the batch, or why an item is out.
-    let mut items: Vec<Result<(PathBuf, String), Rejection>> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     let mut names = HashSet::new();
     for path in paths {
         if !std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
-            let name = unique_name(display_name(&path), false, &mut names);
-            items.push(Ok((path, name)));
+            items.push(Item::Examine(path, None));
             continue;
         }
-        let name = unique_name(folder_name(&path), true, &mut names);
+        let name = unique_name(folder_name(&path), &mut names);
         let (root, card) = (path.clone(), name.clone());
         let walked = match tokio::task::spawn_blocking(move || walk::walk(&root, &card)).await {
             Ok(walked) => walked,
             Err(err) => {
                 let problem = Problem::new(ProblemCode::Internal).with("file", &name).detail(err);
-                items.push(Err(Rejection::new(&path, problem)));
+                items.push(Item::Refused(Rejection::new(&path, problem)));
                 continue;
             }
         };
         if walked.clips.is_empty() {
             // One line for the folder; what else was in it does not matter then.
             let problem = Problem::new(ProblemCode::FolderWithoutVideo).with("file", &name);
-            items.push(Err(Rejection::new(&path, problem)));
+            items.push(Item::Refused(Rejection::new(&path, problem)));
             let trouble = walked.rejected.into_iter().filter(|(_, r)| r.problem.code != ProblemCode::NotMedia);
-            items.extend(trouble.map(|(_, r)| Err(r)));
+            items.extend(trouble.map(|(_, r)| Item::Refused(r)));
             continue;
         }
-        items.extend(walked.clips.into_iter().map(|found| Ok((found.path, found.relative))));
-        items.extend(walked.rejected.into_iter().map(|(_, r)| Err(r)));
+        items.extend(walked.clips.into_iter().map(|found| Item::Examine(found.path, Some(found.relative))));
+        items.extend(walked.rejected.into_iter().map(|(_, r)| Item::Refused(r)));
         plan.sidecars.extend(walked.sidecars.into_iter().map(|found| found.path));
     }
     let examined: Vec<_> = futures_util::stream::iter(items)
         .map(|item| async move {
-            let (path, relative) = item?;
+            let (path, in_folder) = match item {
+                Item::Examine(path, in_folder) => (path, in_folder),
+                Item::Refused(rejection) => return Err(rejection),
+            };
             match examine(&path).await {
-                Ok(accepted) => Ok(Accepted { relative_path: relative, ..accepted }),
+                Ok(accepted) => Ok(match in_folder {
+                    Some(relative) => Accepted { relative_path: relative, from_folder: true, ..accepted },
+                    None => accepted,
+                }),
                 Err(problem) => Err(Rejection::new(&path, problem)),
             }
         })
@@ -105,19 +109,22 @@ pub async fn plan(paths: impl IntoIterator<Item = PathBuf>) -> IntakePlan {
     plan
 }
 
-/// `name`, or (when the batch already has an item of that name, say two
+/// A file to examine (with its path in the dropped folder it was found in),
+/// or an item already refused.
+enum Item {
+    Examine(PathBuf, Option<String>),
+    Refused(Rejection),
+}
+
+/// `name`, or (when the batch already has a folder of that name, say two
 /// cards both called `Untitled`) `name (2)`, `name (3)`…, so that no two
-/// items of a batch share an upload key.
-fn unique_name(name: String, folder: bool, taken: &mut HashSet<String>) -> String {
-    let (stem, extension) = match name.rsplit_once('.') {
-        Some((stem, extension)) if !folder && !stem.is_empty() => (stem.to_owned(), format!(".{extension}")),
-        _ => (name.clone(), String::new()),
-    };
-    let mut candidate = name;
+/// files of a batch share an upload key.
+fn unique_name(name: String, taken: &mut HashSet<String>) -> String {
+    let mut candidate = name.clone();
     let mut n = 1;
     while !taken.insert(candidate.clone()) {
         n += 1;
-        candidate = format!("{stem} ({n}){extension}");
+        candidate = format!("{name} ({n})");
     }
     candidate
 }
@@ -140,6 +147,8 @@ pub struct Accepted {
     pub fingerprint: String,
     /// `<folder>/<path under it>` for a file found in a folder, else its name.
     pub relative_path: String,
+    /// Found in a dropped folder (rather than given by itself).
+    pub from_folder: bool,
 }
 
 /// Checks that `path` is a regular file we can read, and records its size and mtime.
@@ -188,7 +197,7 @@ pub async fn examine(path: &Path) -> Result<Accepted, Problem> {
         Ok(Err(err)) => return Err(about(ProblemCode::FileUnreadable).detail(err)),
         Err(err) => return Err(about(ProblemCode::Internal).detail(err)),
     };
-    Ok(Accepted { relative_path: source.display_name(), source, media, fingerprint })
+    Ok(Accepted { relative_path: source.display_name(), from_folder: false, source, media, fingerprint })
 }
 
 /// ffprobe on a local file, reading that file only (see [`probe::local_only_input_options`]).

@@ -180,7 +180,7 @@ impl ReasonCount {
                 None => counts.push(ReasonCount::new(rejection.problem.code, 1)),
             }
         }
-        counts.sort_by(|a, b| b.count.cmp(&a.count)); // stable: ties keep their order
+        counts.sort_by_key(|c| std::cmp::Reverse(c.count)); // stable: ties keep their order
         counts
     }
 }
