@@ -337,6 +337,37 @@ fn submit_takes_a_card_and_a_card_submitted_again_adds_no_job_unless_asked() {
 }
 
 #[test]
+fn jobs_filters_by_state_and_name_and_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let card = sony_card(tmp.path(), "C001");
+    let out = run(streamdrop(&data).arg("submit").arg(&card));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let jobs = |args: &[&str]| {
+        let out = run(streamdrop(&data).arg("jobs").args(args).arg("--json"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let paths: Vec<String> =
+            listed.as_array().unwrap().iter().map(|j| j["relativePath"].as_str().unwrap().to_owned()).collect();
+        (paths, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (all, _) = jobs(&[]);
+    assert_eq!(all, ["C001/PRIVATE/M4ROOT/CLIP/-C0002 #2 ü.MP4", "C001/PRIVATE/M4ROOT/CLIP/C0001.MP4"]);
+    assert_eq!(jobs(&["--search", "c0001"]).0, [all[1].clone()]);
+    assert_eq!(jobs(&["--search", "#2 Ü"]).0, Vec::<String>::new(), "case is ignored for ASCII only");
+    assert!(jobs(&["--state", "ready"]).0.is_empty());
+    assert_eq!(jobs(&["--state", "ready", "--state", "queued"]).0, all);
+    let (page, stderr) = jobs(&["--state", "queued", "--limit", "1", "--offset", "1"]);
+    assert_eq!(page, [all[1].clone()]);
+    assert!(stderr.contains("showing jobs 2–2 of 2"), "{stderr}");
+
+    let out = run(streamdrop(&data).args(["jobs", "--state", "done"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("queued, uploading, paused, copying, transcoding, ready, failed, cancelled"), "{stderr}");
+}
+
+#[test]
 fn submit_summarises_a_folder_of_many_refusals_in_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");

@@ -9,7 +9,7 @@ use serde::Serialize;
 use streamdrop_core::api::{OutputsView, Session, SessionOptions};
 use streamdrop_core::credentials::MemorySecretStore;
 use streamdrop_core::{
-    DataDir, Duplicate, IfExists, IntakeReport, JobView, Problem, ProblemCode, Rejection, StateName,
+    DataDir, Duplicate, IfExists, IntakeReport, JobQuery, JobView, JobsPage, Problem, ProblemCode, Rejection, StateName,
 };
 
 use crate::output::{self, json_line};
@@ -37,6 +37,19 @@ pub struct SubmitArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
+    /// Only jobs in this state (queued, uploading, paused, copying, transcoding, ready,
+    /// failed, cancelled); give it again for more states
+    #[arg(long, value_name = "STATE")]
+    state: Vec<StateName>,
+    /// Only jobs whose path (card and file name) contains this, ignoring case
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
+    /// At most this many jobs
+    #[arg(long, value_name = "N")]
+    limit: Option<u32>,
+    /// Pass over this many matching jobs first
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: u32,
     /// Print the jobs as one JSON array
     #[arg(long)]
     json: bool,
@@ -171,11 +184,20 @@ async fn run_to_the_end(
 
 pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<ExitCode> {
     let session = Session::open(DataDir::resolve(data_dir)?, SessionOptions::with_os_keychain())?;
-    let jobs = session.jobs()?;
+    let query = JobQuery { states: args.state, search: args.search, offset: args.offset, limit: args.limit };
+    let JobsPage { jobs, total } = session.jobs_page(&query)?;
+    if jobs.is_empty() && total > 0 {
+        eprintln!("streamdrop: {total} jobs match, all before --offset {}. Use a lower --offset.", args.offset);
+    } else if jobs.len() < total as usize {
+        let (first, last) = (args.offset as usize + 1, args.offset as usize + jobs.len());
+        eprintln!("streamdrop: showing jobs {first}–{last} of {total}. Use --offset and --limit to see others.");
+    }
     if args.json {
         json_line(&jobs);
-    } else if jobs.is_empty() {
+    } else if jobs.is_empty() && total == 0 && query == JobQuery::default() {
         println!("no jobs yet: add one with `streamdrop submit FILE`");
+    } else if jobs.is_empty() && total == 0 {
+        println!("no jobs match");
     } else {
         for job in &jobs {
             println!("{}\t{:<9}\t{:>12}\t{}\t{}", job.id, job.state, job.size, job.connection, job.relative_path);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use streamdrop_core::engine::EngineOptions;
 use streamdrop_core::intake;
 use streamdrop_core::stack::LocalStackOptions;
-use streamdrop_core::{DataDir, Engine, IfExists, IntakeReport, LocalStack, ProblemCode, StateName};
+use streamdrop_core::{DataDir, Engine, IfExists, IntakeReport, JobQuery, LocalStack, ProblemCode, StateName};
 use streamdrop_e2e::{make_clip_sized, sha256_file};
 
 /// A real clip, each of a size of its own: ffmpeg's test source makes the
@@ -133,6 +133,9 @@ async fn a_card_becomes_its_clips_keyed_by_their_path_and_adding_it_again_adds_n
     // The listing tells the path too.
     let listed: Vec<_> = engine.jobs().unwrap().iter().map(|j| j.relative_path.clone()).collect();
     assert_eq!(listed, expected);
+    let query = JobQuery { states: vec![StateName::Ready], search: Some("dcim/".into()), ..JobQuery::default() };
+    let page = engine.page(&query).unwrap();
+    assert_eq!((page.total, page.jobs[0].relative_path.as_str()), (1, "A001 #1 ünï/DCIM/100CANON/MVI_0001.MOV"));
 
     // The same card again, and a copy of one clip elsewhere: found before a byte is sent.
     let elsewhere = clips_copy(&c1, &tmp.path().join("backup"));

@@ -7,7 +7,9 @@ use super::{OutputsView, Session};
 use crate::credentials::Settings;
 use crate::engine::record_batch;
 use crate::intake::{self, IntakePlan};
-use crate::model::{IfExists, IntakeReport, Job, JobId, JobView, LiveProgress, Problem, ProblemCode};
+use crate::model::{
+    IfExists, IntakeReport, Job, JobId, JobQuery, JobView, JobsPage, LiveProgress, Problem, ProblemCode,
+};
 
 impl Session {
     /// Reads each path as media (a folder: the clips in it) and says what
@@ -50,6 +52,16 @@ impl Session {
             return Ok(hosted.engine.jobs()?);
         }
         Ok(self.inner.store.list()?.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect())
+    }
+
+    /// The page of jobs `query` asks for (filtered by state and name), with
+    /// how many match; live progress where the engine runs them.
+    pub fn jobs_page(&self, query: &JobQuery) -> Result<JobsPage, Problem> {
+        if let Some(hosted) = self.running() {
+            return Ok(hosted.engine.page(query)?);
+        }
+        let (jobs, total) = self.inner.store.query(query)?;
+        Ok(JobsPage { jobs: jobs.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect(), total })
     }
 
     pub fn job(&self, id: JobId) -> Result<JobView, Problem> {

@@ -20,9 +20,9 @@ use crate::clock::now_ms;
 use crate::data_dir::EngineLock;
 use crate::intake::{self, IntakePlan};
 use crate::model::{
-    BatchId, Buckets, ConnectionName, Duplicate, IfExists, IntakeReport, Job, JobId, JobOutputs, JobState, JobView,
-    LiveProgress, ObjectRef, OutputManifest, Problem, ProblemCode, ReasonCount, Rejection, Remedy, Stage, StateName,
-    TranscodeRecord,
+    BatchId, Buckets, ConnectionName, Duplicate, IfExists, IntakeReport, Job, JobId, JobOutputs, JobQuery, JobState,
+    JobView, JobsPage, LiveProgress, ObjectRef, OutputManifest, Problem, ProblemCode, ReasonCount, Rejection, Remedy,
+    Stage, StateName, TranscodeRecord,
 };
 use crate::storage::Storage;
 use crate::store::{Store, StoreError, UploadKey};
@@ -171,6 +171,12 @@ impl Engine {
     /// All jobs, newest first, with live progress.
     pub fn jobs(&self) -> Result<Vec<JobView>, EngineError> {
         Ok(self.inner.store.list()?.iter().map(|job| self.inner.view(job)).collect())
+    }
+
+    /// The page of jobs `query` asks for, with live progress.
+    pub fn page(&self, query: &JobQuery) -> Result<JobsPage, EngineError> {
+        let (jobs, total) = self.inner.store.query(query)?;
+        Ok(JobsPage { jobs: jobs.iter().map(|job| self.inner.view(job)).collect(), total })
     }
 
     pub fn job(&self, id: JobId) -> Result<JobView, EngineError> {

@@ -87,6 +87,30 @@ impl JobView {
     }
 }
 
+/// Which jobs to list, and which page of them, in the list's order (newest
+/// batch first, each batch in drop order).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct JobQuery {
+    /// Only jobs in one of these states; every state when empty.
+    pub states: Vec<StateName>,
+    /// Only jobs whose relative path (card and file name) contains this, ignoring ASCII case.
+    pub search: Option<String>,
+    /// Jobs of the matching list to pass over.
+    pub offset: u32,
+    /// At most this many; every matching job when `None`.
+    pub limit: Option<u32>,
+}
+
+/// One page of the jobs a [`JobQuery`] matches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct JobsPage {
+    pub jobs: Vec<JobView>,
+    /// How many jobs match, on every page.
+    pub total: u32,
+}
+
 /// Why one given item was not turned into a job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]

@@ -5,8 +5,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use super::{path_from_bytes, path_to_bytes, Store, StoreError};
 use crate::clock::now_ms;
 use crate::model::{
-    BatchId, ConnectionName, IfExists, Job, JobId, JobState, MediaInfo, ObjectRef, Problem, ProblemCode, SourceFile,
-    Stage, StateName, TranscodeRecord,
+    BatchId, ConnectionName, IfExists, Job, JobId, JobQuery, JobState, MediaInfo, ObjectRef, Problem, ProblemCode,
+    SourceFile, Stage, StateName, TranscodeRecord,
 };
 
 /// What [`Store::insert_batch`] did.
@@ -109,13 +109,51 @@ impl Store {
         row.map(decode_job).transpose()
     }
 
+    /// The page of jobs `query` asks for, in [`list`](Self::list)'s order, and
+    /// how many jobs match in all.
+    pub fn query(&self, query: &JobQuery) -> Result<(Vec<Job>, u32), StoreError> {
+        let mut clauses = Vec::new();
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        if !query.states.is_empty() {
+            clauses.push(format!("state IN ({})", vec!["?"; query.states.len()].join(", ")));
+            values.extend(query.states.iter().map(|s| s.as_str().to_owned().into()));
+        }
+        if let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) {
+            // Jobs from before relative paths match on their file's path.
+            clauses.push("COALESCE(relative_path, CAST(source_path AS TEXT)) LIKE ? ESCAPE '\\'".to_owned());
+            values.push(format!("%{}%", escape_like(search)).into());
+        }
+        let filter = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        let conn = self.conn();
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM jobs{filter}"),
+            rusqlite::params_from_iter(values.iter()),
+            |row| row.get(0),
+        )?;
+        let limit = query.limit.map_or(-1, i64::from);
+        values.extend([limit.into(), i64::from(query.offset).into()]);
+        let mut stmt = conn.prepare(&format!("{SELECT_JOB}{filter} ORDER BY {LIST_ORDER} LIMIT ? OFFSET ?"))?;
+        let rows =
+            stmt.query_map(rusqlite::params_from_iter(values.iter()), raw_job)?.collect::<Result<Vec<_>, _>>()?;
+        let jobs = rows.into_iter().map(decode_job).collect::<Result<_, _>>()?;
+        Ok((jobs, u32::try_from(total).unwrap_or(u32::MAX)))
+    }
+
     /// All jobs: the newest batch first, each batch's jobs in the order they were given.
     pub fn list(&self) -> Result<Vec<Job>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("{SELECT_JOB} ORDER BY created_ms DESC, batch, position, rowid"))?;
+        let mut stmt = conn.prepare(&format!("{SELECT_JOB} ORDER BY {LIST_ORDER}"))?;
         let rows = stmt.query_map([], raw_job)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(decode_job).collect()
     }
+}
+
+/// The list's order: the newest batch first, each batch in the order given.
+const LIST_ORDER: &str = "created_ms DESC, batch, position, rowid";
+
+/// `text` for a LIKE pattern with `\` as its escape: its `%` and `_` match only themselves.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 fn insert_job(conn: &Connection, job: &Job) -> Result<(), StoreError> {
@@ -446,6 +484,66 @@ mod tests {
         }
         let inserted = store.insert_batch(vec![with("C0003.MP4", "s1:cc")], IfExists::Fail).unwrap();
         assert_eq!((inserted.jobs.len(), inserted.duplicates.len()), (1, 0));
+    }
+
+    #[test]
+    fn pages_of_ten_thousand_jobs_filter_by_state_and_name_in_the_lists_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.sqlite3")).unwrap();
+        // 100 batches of 100 clips; every 7th failed, every 10th named with a '%' and a '_'.
+        let mut jobs = Vec::new();
+        for b in 0..100 {
+            let batch = BatchId::new();
+            for p in 0..100u32 {
+                let n = b * 100 + p;
+                let name =
+                    if n % 10 == 0 { format!("A{b:03}/C{p:04} 50%_off.MP4") } else { format!("A{b:03}/C{p:04}.MP4") };
+                let mut j = job(&name, i64::from(b));
+                (j.batch, j.position) = (batch, p);
+                if n % 7 == 0 {
+                    j.state = failed_copy();
+                }
+                jobs.push(j);
+            }
+        }
+        store.insert_batch(jobs, IfExists::Again).unwrap();
+
+        let all = store.list().unwrap();
+        let (page, total) = store.query(&JobQuery { offset: 150, limit: Some(50), ..JobQuery::default() }).unwrap();
+        assert_eq!(total, 10_000);
+        assert_eq!(
+            page.iter().map(|j| j.id).collect::<Vec<_>>(),
+            all[150..200].iter().map(|j| j.id).collect::<Vec<_>>()
+        );
+
+        let failed = JobQuery { states: vec![StateName::Failed], limit: Some(20), ..JobQuery::default() };
+        let (page, total) = store.query(&failed).unwrap();
+        assert_eq!(total, (0..10_000).filter(|n| n % 7 == 0).count() as u32);
+        let expected: Vec<_> =
+            all.iter().filter(|j| j.state.name() == StateName::Failed).take(20).map(|j| j.id).collect();
+        assert_eq!(page.iter().map(|j| j.id).collect::<Vec<_>>(), expected);
+
+        // Search ignores ASCII case; '%' and '_' in it match only themselves.
+        let search = |text: &str| JobQuery { search: Some(text.to_owned()), ..JobQuery::default() };
+        assert_eq!(store.query(&search("a042/c00")).unwrap().1, 100);
+        assert_eq!(store.query(&search("50%_off")).unwrap().1, 1000);
+        assert_eq!(store.query(&search("C0_0")).unwrap().1, 0, "'_' is not a wildcard");
+        let both = JobQuery { states: vec![StateName::Queued], ..search("A000/C001") };
+        let (page, total) = store.query(&both).unwrap();
+        let names: Vec<_> = page.iter().map(|j| j.relative_path.as_str()).collect();
+        assert_eq!(total as usize, names.len());
+        assert!(names.iter().all(|n| n.starts_with("A000/C001")) && !names.contains(&"A000/C0014.MP4"), "{names:?}");
+
+        // The state filter is served by its index, not by reading every row.
+        let plan: Vec<String> = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {SELECT_JOB} WHERE state IN (?1) ORDER BY {LIST_ORDER}"))
+            .unwrap()
+            .query_map(["failed"], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|step| step.contains("jobs_by_state")), "{plan:?}");
     }
 
     #[test]

@@ -137,6 +137,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE jobs ADD COLUMN relative_path TEXT;
     ALTER TABLE jobs ADD COLUMN fingerprint TEXT;
     CREATE INDEX jobs_by_content ON jobs (connection, source_size, fingerprint) WHERE fingerprint IS NOT NULL;",
+    // Pages of the list filtered by state, in the list's order (`jobs_by_batch` serves the unfiltered list).
+    "CREATE INDEX jobs_by_state ON jobs (state, created_ms DESC, batch, position);",
 ];
 
 #[derive(Clone)]
