@@ -188,6 +188,23 @@ async fn cards_of_the_same_name_in_one_drop_get_keys_of_their_own() {
     assert_ne!(plan.accepted[0].fingerprint, plan.accepted[1].fingerprint, "different clips, different content");
 }
 
+/// A dropped folder nobody may read is one line saying so, not "has no video".
+#[tokio::test]
+async fn a_folder_that_cannot_be_read_says_so_in_one_line() {
+    if !permissions_apply() {
+        // As root, mode 000 does not stop reading: there is nothing to see.
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let locked = tmp.path().join("locked card");
+    clip(&locked, "C0001.MP4");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let plan = intake::plan([locked.clone()]).await;
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let rejected: Vec<_> = plan.rejected.iter().map(|r| (r.file_name.as_str(), r.problem.code)).collect();
+    assert_eq!(rejected, [("locked card", ProblemCode::FileUnreadable)]);
+}
+
 fn clips_copy(from: &Path, dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let to = dir.join("C0001 copy.MP4");

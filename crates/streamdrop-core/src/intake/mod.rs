@@ -73,8 +73,11 @@ pub async fn plan(paths: impl IntoIterator<Item = PathBuf>) -> IntakePlan {
         };
         if walked.clips.is_empty() {
             // One line for the folder; what else was in it does not matter then.
-            let problem = Problem::new(ProblemCode::FolderWithoutVideo).with("file", &name);
-            items.push(Item::Refused(Rejection::new(&path, problem)));
+            // A folder that could not be read at all says so instead.
+            if !walked.rejected.iter().any(|(relative, _)| *relative == name) {
+                let problem = Problem::new(ProblemCode::FolderWithoutVideo).with("file", &name);
+                items.push(Item::Refused(Rejection::new(&path, problem)));
+            }
             let trouble = walked.rejected.into_iter().filter(|(_, r)| r.problem.code != ProblemCode::NotMedia);
             items.extend(trouble.map(|(_, r)| Item::Refused(r)));
             continue;

@@ -39,7 +39,7 @@ pub fn walk(root: &Path, name: &str) -> Walked {
             walked.rejected.push((relative.clone(), Rejection::new(&dir, problem)));
         };
         match std::fs::metadata(&dir) {
-            Ok(meta) if !visited.insert(identity(&meta)) => {
+            Ok(meta) if !visited.insert(identity(&dir, &meta)) => {
                 reject(&mut walked, about(ProblemCode::FolderLoop));
                 continue;
             }
@@ -97,17 +97,17 @@ pub fn walk(root: &Path, name: &str) -> Walked {
     walked
 }
 
+/// What makes a folder the same folder, however it was reached.
 #[cfg(unix)]
-fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+fn identity(_dir: &Path, meta: &std::fs::Metadata) -> (u64, u64) {
     use std::os::unix::fs::MetadataExt;
     (meta.dev(), meta.ino())
 }
 
 #[cfg(not(unix))]
-fn identity(_meta: &std::fs::Metadata) -> (u64, u64) {
-    // Without inodes, no loop can be told from a folder; depth limits none either.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    (0, NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+fn identity(dir: &Path, _meta: &std::fs::Metadata) -> PathBuf {
+    // No inodes here: the path with every link resolved names the folder.
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 #[cfg(test)]
