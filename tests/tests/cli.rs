@@ -295,9 +295,8 @@ fn submit_takes_a_card_and_a_card_submitted_again_adds_no_job_unless_asked() {
 
     // `jobs --json` tells each job's path on the card.
     let listed: Value = serde_json::from_slice(&run(streamdrop(&data).args(["jobs", "--json"])).stdout).unwrap();
-    let mut listed_paths: Vec<_> = listed.as_array().unwrap().iter().map(|j| j["relativePath"].clone()).collect();
-    listed_paths.sort_by_key(|p| p.to_string());
-    assert_eq!(listed_paths, [json!(paths[0]), json!(paths[1])]);
+    let listed_keys: Vec<_> = listed.as_array().unwrap().iter().map(|j| j["uploadKey"].clone()).collect();
+    assert_eq!(listed_keys, paths.iter().map(|rel| json!(format!("uploads/{batch}/{rel}"))).collect::<Vec<_>>());
 
     // Again, by default: nothing added, and what was skipped names the job that has it.
     let out = run(streamdrop(&data).arg("submit").arg(&card).arg("--json"));

@@ -95,6 +95,11 @@ position: number,
  */
 location: string, 
 /**
+ * The key its upload has in the uploads bucket: `uploads/<batch>/<folder>/<path
+ * in it>` for a file from a folder, `uploads/<job id>/<name>` for one given by itself.
+ */
+uploadKey: string, 
+/**
  * The connection the job runs on (`Local`, or an AWS connection's name).
  */
 connection: ConnectionName, };

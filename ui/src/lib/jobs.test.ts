@@ -35,6 +35,7 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
     batchId: `batch-${createdAt}`,
     position: 0,
     location: `s3://bucket/${id}.mp4`,
+    uploadKey: `${id}.mp4`,
     connection: 'Local',
     ...extra,
   };

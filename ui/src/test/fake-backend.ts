@@ -116,6 +116,7 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
     batchId: `batch-${String(seq).padStart(4, '0')}`,
     position: 0,
     location: `s3://streamdrop-local/ingest/${fileName}`,
+    uploadKey: `ingest/${fileName}`,
     connection: 'Local',
     ...overrides,
   };

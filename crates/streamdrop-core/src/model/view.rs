@@ -40,6 +40,9 @@ pub struct JobView {
     pub position: u32,
     /// Where the file is stored now: the upload, then (once copied) the kept original.
     pub location: String,
+    /// The key its upload has in the uploads bucket: `uploads/<batch>/<folder>/<path
+    /// in it>` for a file from a folder, `uploads/<job id>/<name>` for one given by itself.
+    pub upload_key: String,
     /// The connection the job runs on (`Local`, or an AWS connection's name).
     pub connection: ConnectionName,
 }
@@ -82,6 +85,7 @@ impl JobView {
             batch_id: job.batch,
             position: job.position,
             location: location.to_string(),
+            upload_key: job.destination.key.clone(),
             connection: job.connection.clone(),
         }
     }
