@@ -161,7 +161,9 @@ pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) 
 fn with_if_exists_hint(problem: Problem) -> anyhow::Error {
     if problem.code == ProblemCode::AlreadyAdded {
         output::problem(&problem, false);
-        return anyhow::anyhow!("use --if-exists skip to add only the new files, or --if-exists again to add them all");
+        return anyhow::anyhow!(
+            "Use --if-exists skip to add only the new files, or --if-exists again to add them all."
+        );
     }
     problem.into()
 }
