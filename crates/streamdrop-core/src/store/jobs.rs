@@ -547,6 +547,30 @@ mod tests {
     }
 
     #[test]
+    fn a_new_store_opened_by_many_at_once_is_migrated_once() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("jobs.sqlite3");
+            let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let openers: Vec<_> = (0..6)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        Store::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                opener.join().unwrap().expect("every opener gets the store");
+            }
+            let store = Store::open(&path).unwrap();
+            store.insert(&job("after.mov", 1)).unwrap();
+            assert_eq!(store.list().unwrap().len(), 1);
+        }
+    }
+
+    #[test]
     fn refuses_a_store_from_a_newer_version() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jobs.sqlite3");

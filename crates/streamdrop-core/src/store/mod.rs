@@ -150,8 +150,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_owned(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        // First, so that even switching a new store to WAL waits for another process opening it.
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         migrate(&mut conn, path)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
@@ -164,12 +165,14 @@ impl Store {
 }
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // The version is read under the write lock: two processes opening a new
+    // store at once (the app and `streamdrop submit`) migrate it once, in turn.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
         return Err(StoreError::TooNew { path: path.to_owned(), found: version, known });
     }
-    let tx = conn.transaction()?;
     for sql in &MIGRATIONS[version as usize..] {
         tx.execute_batch(sql)?;
     }
