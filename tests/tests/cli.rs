@@ -259,7 +259,7 @@ fn sony_card(root: &Path, name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&clips).unwrap();
     // Sizes of their own: ffmpeg's test source gives the same bytes for the same settings.
     make_clip_sized(&clips, "C0001.MP4", "320x180", 1);
-    make_clip_sized(&clips, "-C0002 #2 ü.MP4", "322x180", 1);
+    make_clip_sized(&clips, "-C0002 #2 ü 50% a?b+c.MP4", "322x180", 1);
     std::fs::write(clips.join("C0001M01.XML"), "<NonRealTimeMeta/>").unwrap();
     std::fs::write(clips.join("._C0001.MP4"), "AppleDouble").unwrap();
     std::fs::write(card.join(".DS_Store"), "x").unwrap();
@@ -281,7 +281,7 @@ fn submit_takes_a_card_and_a_card_submitted_again_adds_no_job_unless_asked() {
     let paths: Vec<_> = jobs.iter().map(|j| j["relativePath"].as_str().unwrap()).collect();
     assert_eq!(
         paths,
-        ["A001 card #1/PRIVATE/M4ROOT/CLIP/-C0002 #2 ü.MP4", "A001 card #1/PRIVATE/M4ROOT/CLIP/C0001.MP4"]
+        ["A001 card #1/PRIVATE/M4ROOT/CLIP/-C0002 #2 ü 50% a?b+c.MP4", "A001 card #1/PRIVATE/M4ROOT/CLIP/C0001.MP4"]
     );
     let batch = jobs[0]["batchId"].as_str().unwrap();
     for job in jobs {
@@ -336,6 +336,40 @@ fn submit_takes_a_card_and_a_card_submitted_again_adds_no_job_unless_asked() {
 }
 
 #[test]
+fn the_same_card_submitted_twice_at_once_gives_its_jobs_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let card = sony_card(tmp.path(), "D001");
+    // Both processes read the card at the same time; their batches are recorded one after the other.
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            streamdrop(&data)
+                .args(["--verbose", "submit"])
+                .arg(&card)
+                .arg("--json")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let reports: Vec<Value> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice(&out.stdout).unwrap()
+        })
+        .collect();
+    let added: Vec<_> = reports.iter().map(|r| r["accepted"].as_array().unwrap().len()).collect();
+    let skipped: Vec<_> = reports.iter().map(|r| r["duplicates"].as_array().unwrap().len()).collect();
+    assert_eq!(added.iter().sum::<usize>(), 2, "{reports:?}");
+    assert_eq!(skipped.iter().sum::<usize>(), 2, "{reports:?}");
+    let listed: Value = serde_json::from_slice(&run(streamdrop(&data).args(["jobs", "--json"])).stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
+
+#[test]
 fn jobs_filters_by_state_and_name_and_pages() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
@@ -351,7 +385,7 @@ fn jobs_filters_by_state_and_name_and_pages() {
         (paths, String::from_utf8_lossy(&out.stderr).into_owned())
     };
     let (all, _) = jobs(&[]);
-    assert_eq!(all, ["C001/PRIVATE/M4ROOT/CLIP/-C0002 #2 ü.MP4", "C001/PRIVATE/M4ROOT/CLIP/C0001.MP4"]);
+    assert_eq!(all, ["C001/PRIVATE/M4ROOT/CLIP/-C0002 #2 ü 50% a?b+c.MP4", "C001/PRIVATE/M4ROOT/CLIP/C0001.MP4"]);
     assert_eq!(jobs(&["--search", "c0001"]).0, [all[1].clone()]);
     assert_eq!(jobs(&["--search", "#2 Ü"]).0, Vec::<String>::new(), "case is ignored for ASCII only");
     assert!(jobs(&["--state", "ready"]).0.is_empty());
