@@ -391,7 +391,7 @@ pub fn record_batch(
             fingerprint: Some(accepted.fingerprint),
             created_ms,
             batch,
-            position: jobs.len() as u32,
+            position: jobs.len() as u32, // renumbered by the store without the duplicates it leaves out
             state: JobState::QUEUED,
             resumed_bytes: 0,
             transcode: TranscodeRecord { media: Some(accepted.media), ..TranscodeRecord::default() },

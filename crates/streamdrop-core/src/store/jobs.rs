@@ -28,15 +28,17 @@ impl Store {
     /// [`IfExists::Again`] records them all the same, [`IfExists::Fail`]
     /// records nothing when there is one. The check and the inserts are one
     /// write transaction, so the same card added twice at once (by two
-    /// processes, too) gives its jobs once.
+    /// processes, too) gives its jobs once. The jobs recorded are numbered
+    /// from 0 in the order given (`position`), without gaps for those left out.
     pub fn insert_batch(&self, jobs: Vec<Job>, if_exists: IfExists) -> Result<Inserted, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut inserted = Inserted::default();
-        for job in jobs {
+        for mut job in jobs {
             match same_content(&tx, &job)? {
                 Some((id, state)) if if_exists != IfExists::Again => inserted.duplicates.push((job, id, state)),
                 _ => {
+                    job.position = inserted.jobs.len() as u32;
                     insert_job(&tx, &job)?;
                     inserted.jobs.push(job);
                 }
@@ -455,9 +457,11 @@ mod tests {
         // Same content under another name and path, a new file, and the new file twice in one batch.
         let again =
             vec![with("copy of C0001.MP4", "s1:aa"), with("C0003.MP4", "s1:cc"), with("C0003 copy.MP4", "s1:cc")];
+        let again: Vec<_> = again.into_iter().zip(0..).map(|(j, position)| Job { position, ..j }).collect();
         let skipped = store.insert_batch(again, IfExists::Skip).unwrap();
-        let kept: Vec<_> = skipped.jobs.iter().map(|j| j.relative_path.as_str()).collect();
-        assert_eq!(kept, ["C0003.MP4"]);
+        let kept: Vec<_> = skipped.jobs.iter().map(|j| (j.relative_path.as_str(), j.position)).collect();
+        assert_eq!(kept, [("C0003.MP4", 0)], "numbered without gaps");
+        assert_eq!(store.get(skipped.jobs[0].id).unwrap().unwrap().position, 0);
         let dups: Vec<_> = skipped.duplicates.iter().map(|(j, id, _)| (j.relative_path.as_str(), *id)).collect();
         assert_eq!(dups, [("copy of C0001.MP4", first.id), ("C0003 copy.MP4", skipped.jobs[0].id)]);
         assert_eq!(store.list().unwrap().len(), 3);
