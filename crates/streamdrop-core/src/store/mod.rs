@@ -11,6 +11,7 @@ pub use uploads::{DonePart, UploadKey, UploadRecord};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -150,9 +151,8 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_owned(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
-        // First, so that even switching a new store to WAL waits for another process opening it.
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        use_wal(&conn).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         migrate(&mut conn, path)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
@@ -161,6 +161,27 @@ impl Store {
     pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written, so the poison is harmless.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// How long a statement waits for another process's lock on the store.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Switches the store to write-ahead logging (kept in the file, so once is
+/// enough). The switch needs the file to itself, and SQLite answers "busy" at
+/// once, without the busy timeout, while another process opens the same new
+/// store: it is tried again until the timeout.
+fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            done => return done,
+        }
     }
 }
 
