@@ -135,6 +135,19 @@ mod tests {
         assert_eq!(rejected, [("A001/readme.txt", ProblemCode::NotMedia)]);
     }
 
+    #[test]
+    fn a_clip_25_folders_deep_is_found_with_its_whole_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..25).map(|i| format!("level {i} #ü")).collect();
+        let deep = names.iter().fold(dir.path().join("card"), |path, name| path.join(name));
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("-clip?.mov"), b"x").unwrap();
+        let walked = walk(&dir.path().join("card"), "card");
+        let relative = format!("card/{}/-clip?.mov", names.join("/"));
+        assert_eq!(walked.clips, [Found { path: deep.join("-clip?.mov"), relative }]);
+        assert!(walked.rejected.is_empty());
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_link_loop_is_read_once_and_reported() {
