@@ -6,9 +6,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use aws_sdk_s3::config::Credentials;
-use serde_json::Value;
+use serde_json::{json, Value};
 use streamdrop_core::storage::static_client;
-use streamdrop_e2e::{built_binary, make_clip, sha256_file, ChildGuard};
+use streamdrop_e2e::{built_binary, make_clip, make_clip_sized, sha256_file, ChildGuard};
 
 const KEY_ID: &str = "SDTESTKEYID";
 const SECRET: &str = "sd-test-secret-9f8e7d6c5b4a";
@@ -165,10 +165,18 @@ fn submit_runs_a_job_on_the_local_stack_and_jobs_lists_it() {
     assert!(master.contains("#EXT-X-STREAM-INF"), "{master}");
     assert!(stored(&outputs["poster"]).is_file());
 
-    // A folder is refused with its reason, and records nothing.
-    let out = run(streamdrop(&data).arg("submit").arg(tmp.path()).arg("--wait"));
+    // A folder without video is refused in one line, and records nothing.
+    let empty = tmp.path().join("no video here");
+    std::fs::create_dir_all(empty.join("inside")).unwrap();
+    std::fs::write(empty.join("inside/notes.txt"), "scene 4").unwrap();
+    let out = run(streamdrop(&data).arg("submit").arg(&empty).arg("--wait"));
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is a folder"), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        ["streamdrop: no video here has no video files. Drop a folder or card that holds clips."],
+        "{stderr}"
+    );
 
     let out = run(streamdrop(&data).args(["jobs", "--json"]));
     assert!(out.status.success());
@@ -241,6 +249,185 @@ fn submit_refuses_what_is_not_video_before_sending_anything() {
     let jobs: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{jobs}");
     assert_eq!(jobs[0]["fileName"], "A001.mp4");
+}
+
+/// A Sony card on disk: two clips (one with a hostile name), their sidecars,
+/// and what macOS and Windows leave on a card.
+fn sony_card(root: &Path, name: &str) -> std::path::PathBuf {
+    let card = root.join(name);
+    let clips = card.join("PRIVATE/M4ROOT/CLIP");
+    std::fs::create_dir_all(&clips).unwrap();
+    // Sizes of their own: ffmpeg's test source gives the same bytes for the same settings.
+    make_clip_sized(&clips, "C0001.MP4", "320x180", 1);
+    make_clip_sized(&clips, "-C0002 #2 ü 50% a?b+c.MP4", "322x180", 1);
+    std::fs::write(clips.join("C0001M01.XML"), "<NonRealTimeMeta/>").unwrap();
+    std::fs::write(clips.join("._C0001.MP4"), "AppleDouble").unwrap();
+    std::fs::write(card.join(".DS_Store"), "x").unwrap();
+    std::fs::write(card.join("PRIVATE/M4ROOT/MEDIAPRO.XML"), "<MediaProfile/>").unwrap();
+    card
+}
+
+#[test]
+fn submit_takes_a_card_and_a_card_submitted_again_adds_no_job_unless_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let card = sony_card(tmp.path(), "A001 card #1");
+
+    let out = run(streamdrop(&data).arg("submit").arg(&card).args(["--wait", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((report["rejected"].clone(), report["duplicates"].clone()), (json!([]), json!([])), "{report}");
+    let jobs = report["accepted"].as_array().unwrap();
+    let paths: Vec<_> = jobs.iter().map(|j| j["relativePath"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        ["A001 card #1/PRIVATE/M4ROOT/CLIP/-C0002 #2 ü 50% a?b+c.MP4", "A001 card #1/PRIVATE/M4ROOT/CLIP/C0001.MP4"]
+    );
+    let batch = jobs[0]["batchId"].as_str().unwrap();
+    for job in jobs {
+        assert_eq!(job["state"], "ready", "{job}");
+        let rel = job["relativePath"].as_str().unwrap();
+        assert_eq!(job["outputs"]["upload"], format!("s3://streamdrop-uploads/uploads/{batch}/{rel}"));
+        let stored = data.join("local-s3/streamdrop-uploads/uploads").join(batch).join(rel);
+        assert_eq!(sha256_file(&stored), sha256_file(&tmp.path().join(rel)), "{rel}");
+    }
+    let first_ids: Vec<_> = jobs.iter().map(|j| j["id"].clone()).collect();
+
+    // `jobs --json` tells each job's path on the card.
+    let listed: Value = serde_json::from_slice(&run(streamdrop(&data).args(["jobs", "--json"])).stdout).unwrap();
+    let listed_keys: Vec<_> = listed.as_array().unwrap().iter().map(|j| j["uploadKey"].clone()).collect();
+    assert_eq!(listed_keys, paths.iter().map(|rel| json!(format!("uploads/{batch}/{rel}"))).collect::<Vec<_>>());
+
+    // Again, by default: nothing added, and what was skipped names the job that has it.
+    let out = run(streamdrop(&data).arg("submit").arg(&card).arg("--json"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["accepted"], json!([]), "{again}");
+    let skipped: Vec<_> = again["duplicates"].as_array().unwrap().iter().map(|d| d["existingJob"].clone()).collect();
+    assert_eq!(skipped, first_ids, "{again}");
+    assert!(again["duplicates"].as_array().unwrap().iter().all(|d| d["existingState"] == "ready"), "{again}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("2 files are already on this connection, so they were skipped"), "{stderr}");
+    let count = || {
+        let out = run(streamdrop(&data).args(["jobs", "--json"]));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().len()
+    };
+    assert_eq!(count(), 2);
+
+    // --if-exists fail: non-zero, a plain reason with what to do, nothing added.
+    let out = run(streamdrop(&data).arg("submit").arg(&card).args(["--if-exists", "fail"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Some of these files are already on this connection (2, among them"), "{stderr}");
+    assert!(stderr.contains("--if-exists again"), "{stderr}");
+    assert_eq!(count(), 2);
+
+    // --if-exists again: new jobs all the same.
+    let out = run(streamdrop(&data).arg("submit").arg(&card).args(["--if-exists", "again", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let forced: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(forced["accepted"].as_array().map(Vec::len), Some(2), "{forced}");
+    assert_eq!(count(), 4);
+
+    let out = run(streamdrop(&data).arg("submit").arg(&card).args(["--if-exists", "maybe"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skip, again, fail"), "{stderr}");
+}
+
+#[test]
+fn the_same_card_submitted_twice_at_once_gives_its_jobs_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let card = sony_card(tmp.path(), "D001");
+    // Both processes read the card at the same time; their batches are recorded one after the other.
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            streamdrop(&data)
+                .args(["--verbose", "submit"])
+                .arg(&card)
+                .arg("--json")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let reports: Vec<Value> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice(&out.stdout).unwrap()
+        })
+        .collect();
+    let added: Vec<_> = reports.iter().map(|r| r["accepted"].as_array().unwrap().len()).collect();
+    let skipped: Vec<_> = reports.iter().map(|r| r["duplicates"].as_array().unwrap().len()).collect();
+    assert_eq!(added.iter().sum::<usize>(), 2, "{reports:?}");
+    assert_eq!(skipped.iter().sum::<usize>(), 2, "{reports:?}");
+    let listed: Value = serde_json::from_slice(&run(streamdrop(&data).args(["jobs", "--json"])).stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn jobs_filters_by_state_and_name_and_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let card = sony_card(tmp.path(), "C001");
+    let out = run(streamdrop(&data).arg("submit").arg(&card));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let jobs = |args: &[&str]| {
+        let out = run(streamdrop(&data).arg("jobs").args(args).arg("--json"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let paths: Vec<String> =
+            listed.as_array().unwrap().iter().map(|j| j["relativePath"].as_str().unwrap().to_owned()).collect();
+        (paths, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (all, _) = jobs(&[]);
+    assert_eq!(all, ["C001/PRIVATE/M4ROOT/CLIP/-C0002 #2 ü 50% a?b+c.MP4", "C001/PRIVATE/M4ROOT/CLIP/C0001.MP4"]);
+    assert_eq!(jobs(&["--search", "c0001"]).0, [all[1].clone()]);
+    assert_eq!(jobs(&["--search", "#2 Ü"]).0, Vec::<String>::new(), "case is ignored for ASCII only");
+    assert!(jobs(&["--state", "ready"]).0.is_empty());
+    assert_eq!(jobs(&["--state", "ready", "--state", "queued"]).0, all);
+    let (page, stderr) = jobs(&["--state", "queued", "--limit", "1", "--offset", "1"]);
+    assert_eq!(page, [all[1].clone()]);
+    assert!(stderr.contains("showing jobs 2–2 of 2"), "{stderr}");
+
+    let out = run(streamdrop(&data).args(["jobs", "--state", "done"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("queued, uploading, paused, copying, transcoding, ready, failed, cancelled"), "{stderr}");
+}
+
+#[test]
+fn submit_summarises_a_folder_of_many_refusals_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let card = sony_card(tmp.path(), "B001");
+    for i in 0..14 {
+        std::fs::write(card.join(format!("photo {i:02}.jpg")), "not a video").unwrap();
+    }
+    std::os::unix::fs::symlink(&card, card.join("PRIVATE/loop")).unwrap();
+    let out = run(streamdrop(&data).arg("submit").arg(&card).arg("--json"));
+    assert!(!out.status.success(), "refusals fail the command");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["accepted"].as_array().map(Vec::len), Some(2), "{report}");
+    assert_eq!(report["rejected"].as_array().map(Vec::len), Some(15), "{report}");
+    assert_eq!(
+        report["rejectedCounts"],
+        json!([
+            {"code": "not-media", "count": 14, "label": "not video"},
+            {"code": "folder-loop", "count": 1, "label": "link loops"}
+        ])
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<_> = stderr.lines().filter(|l| l.starts_with("streamdrop: ")).collect();
+    assert_eq!(lines.len(), 11, "ten refusals, then the summary: {stderr}");
+    assert_eq!(
+        lines[10],
+        "streamdrop: 15 items were skipped: 14 not video, 1 link loops. 5 more are not shown above: --json lists them all."
+    );
 }
 
 /// Bytes of the parts the journal has confirmed for `job`'s upload.

@@ -5,7 +5,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import type { IntakeReport, JobState, JobView } from './lib/ipc';
-import { deferred, fakeBackend, makeJob, makeProblem, resetBackend, settle } from './test/fake-backend';
+import { EMPTY_REPORT, deferred, fakeBackend, makeJob, makeProblem, resetBackend, settle } from './test/fake-backend';
 
 afterEach(() => resetBackend(cleanup));
 
@@ -360,7 +360,7 @@ describe('job updates when states can move backwards', () => {
     const job = makeJob({ fileName: 'C0100.MP4', state: 'queued', size: 100 });
 
     await event({ ...job, state: 'uploading', bytesDone: 30 });
-    const report: IntakeReport = { accepted: [job], rejected: [] };
+    const report: IntakeReport = { ...EMPTY_REPORT, accepted: [job], rejected: [] };
     await emit('intake', report);
     await settle();
 

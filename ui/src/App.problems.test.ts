@@ -6,7 +6,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import type { IntakeReport, JobView, ProblemView } from './lib/ipc';
-import { fakeBackend, makeJob, makeProblem, makeRejection, resetBackend, settle } from './test/fake-backend';
+import { EMPTY_REPORT, fakeBackend, makeJob, makeProblem, makeRejection, resetBackend, settle } from './test/fake-backend';
 
 afterEach(() => resetBackend(cleanup));
 
@@ -47,7 +47,7 @@ describe('rejection notices', () => {
     fakeBackend();
     render(App);
     await settle();
-    await intake({ accepted: [], rejected: [NOT_MEDIA] });
+    await intake({ ...EMPTY_REPORT, accepted: [], rejected: [NOT_MEDIA] });
 
     const notice = screen.getByTestId('notice');
     expect(within(notice).getByTestId('notice-message').textContent?.trim()).toBe(
@@ -79,7 +79,7 @@ describe('rejection notices', () => {
     const backend = fakeBackend();
     render(App);
     await settle();
-    await intake({ accepted: [], rejected: [NOT_MEDIA] });
+    await intake({ ...EMPTY_REPORT, accepted: [], rejected: [NOT_MEDIA] });
 
     await click(screen.getByTestId('notice-details-toggle'));
     await click(screen.getByTestId('notice-copy-details'));
@@ -96,7 +96,7 @@ describe('rejection notices', () => {
     fakeBackend({ copy_text: () => Promise.reject('clipboard unavailable') });
     render(App);
     await settle();
-    await intake({ accepted: [], rejected: [NOT_MEDIA] });
+    await intake({ ...EMPTY_REPORT, accepted: [], rejected: [NOT_MEDIA] });
 
     await click(screen.getByTestId('notice-details-toggle'));
     await click(screen.getByTestId('notice-copy-details'));
@@ -112,8 +112,8 @@ describe('rejection notices', () => {
     render(App);
     await settle();
 
-    await intake({ accepted: [], rejected: [NOT_MEDIA] });
-    await intake({ accepted: [], rejected: [NOT_MEDIA] });
+    await intake({ ...EMPTY_REPORT, accepted: [], rejected: [NOT_MEDIA] });
+    await intake({ ...EMPTY_REPORT, accepted: [], rejected: [NOT_MEDIA] });
     expect(screen.getAllByTestId('notice')).toHaveLength(1);
 
     const unreadable = makeRejection(NOT_MEDIA.path, {
@@ -121,7 +121,7 @@ describe('rejection notices', () => {
       remedy: 'retry',
       message: 'Streamdrop cannot read notes.txt. Check that you may open it, then retry.',
     });
-    await intake({ accepted: [], rejected: [unreadable] });
+    await intake({ ...EMPTY_REPORT, accepted: [], rejected: [unreadable] });
     expect(screen.getAllByTestId('notice')).toHaveLength(2);
   });
 });

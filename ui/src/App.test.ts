@@ -3,7 +3,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import type { IntakeReport, JobView } from './lib/ipc';
-import { LOCAL_STATUS, fakeBackend, makeJob, makeProblem, makeRejection, resetBackend, settle } from './test/fake-backend';
+import { EMPTY_REPORT, LOCAL_STATUS, fakeBackend, makeJob, makeProblem, makeRejection, resetBackend, settle } from './test/fake-backend';
 
 afterEach(() => resetBackend(cleanup));
 
@@ -140,6 +140,7 @@ describe('App', () => {
 
     const accepted = makeJob({ fileName: 'C0042.MP4' });
     const report: IntakeReport = {
+      ...EMPTY_REPORT,
       accepted: [accepted],
       rejected: [
         makeRejection('/Users/ed/Desktop/holiday/', {
@@ -183,7 +184,7 @@ describe('App', () => {
     // The native dialog is still open: a second click must not open another.
     expect(button.disabled).toBe(true);
 
-    answer({ accepted: [picked], rejected: [makeRejection('C:\\footage\\thumbs.db')] });
+    answer({ ...EMPTY_REPORT, accepted: [picked], rejected: [makeRejection('C:\\footage\\thumbs.db')] });
     await settle();
 
     expect(button.disabled).toBe(false);

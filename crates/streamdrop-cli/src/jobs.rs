@@ -8,37 +8,86 @@ use std::sync::Arc;
 use serde::Serialize;
 use streamdrop_core::api::{OutputsView, Session, SessionOptions};
 use streamdrop_core::credentials::MemorySecretStore;
-use streamdrop_core::{DataDir, JobView, Rejection, StateName};
+use streamdrop_core::{
+    DataDir, Duplicate, IfExists, IntakeReport, JobQuery, JobView, JobsPage, Problem, ProblemCode, Rejection, StateName,
+};
 
 use crate::output::{self, json_line};
 
 #[derive(Debug, clap::Args)]
 pub struct SubmitArgs {
-    /// The files to add, as one batch in this order; they are only read
-    #[arg(required = true, value_name = "FILE")]
+    /// The files or folders (camera cards) to add, as one batch in this order; a
+    /// folder adds the clips in it, sorted by their path in it. They are only read
+    #[arg(required = true, value_name = "FILE|FOLDER")]
     files: Vec<PathBuf>,
+    /// What to do with a file already on the connection (same size and content,
+    /// queued, running, paused or ready): skip it, add it again, or add nothing and fail
+    #[arg(long, value_name = "skip|again|fail", default_value = "skip")]
+    if_exists: IfExists,
     /// Wait until the jobs have finished, and exit non-zero if one failed. Without it
     /// the jobs stay queued until an engine on their connection runs on this data
     /// dir: the app, a later `submit --wait`, or (Local) `streamdrop serve`
     #[arg(long)]
     wait: bool,
-    /// Print one JSON line: {"accepted": [jobs], "rejected": [files refused, with why]}
+    /// Print one JSON line: {"accepted": [jobs], "rejected": [items refused, with why],
+    /// "rejectedCounts": [per reason], "duplicates": [files skipped, with the job that has them]}
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
+    /// Only jobs in this state (queued, uploading, paused, copying, transcoding, ready,
+    /// failed, cancelled); give it again for more states
+    #[arg(long, value_name = "STATE")]
+    state: Vec<StateName>,
+    /// Only jobs whose path (card and file name) contains this, ignoring case
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
+    /// At most this many jobs
+    #[arg(long, value_name = "N")]
+    limit: Option<u32>,
+    /// Pass over this many matching jobs first
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: u32,
     /// Print the jobs as one JSON array
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Submitted {
     accepted: Vec<SubmittedJob>,
-    rejected: Vec<Rejection>,
+    #[serde(flatten)]
+    not_added: NotAdded,
 }
+
+/// What of a batch did not become a job, and why.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct NotAdded {
+    rejected: Vec<Rejection>,
+    rejected_counts: Vec<streamdrop_core::ReasonCount>,
+    duplicates: Vec<Duplicate>,
+    #[serde(skip)]
+    summary: Option<String>,
+}
+
+impl NotAdded {
+    fn of(report: IntakeReport) -> Self {
+        let summary = report.rejection_summary();
+        Self {
+            rejected: report.rejected,
+            rejected_counts: report.rejected_counts,
+            duplicates: report.duplicates,
+            summary,
+        }
+    }
+}
+
+/// Rejections printed one by one; past that, the summary says the rest.
+const REJECTIONS_SHOWN: usize = 10;
 
 #[derive(Serialize)]
 struct SubmittedJob {
@@ -52,66 +101,108 @@ struct SubmittedJob {
 /// with `--wait`, runs them through the whole pipeline here.
 pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
-    let (accepted, rejected) = if args.wait {
+    let (accepted, not_added) = if args.wait {
         // This process hosts the engine until the jobs settle. Its edge makes
         // no links, so the local signing key need not come from the keychain.
         let claim = data_dir.claim_for_engine()?;
         let mut options = SessionOptions::with_os_keychain();
         options.local.secrets = Arc::new(MemorySecretStore::new());
         let session = Session::open_hosting(data_dir, options, claim)?;
-        let result = run_to_the_end(&session, args.files).await;
+        let result = run_to_the_end(&session, args.files, args.if_exists).await;
         session.stop().await;
         result?
     } else {
         let session = Session::open(data_dir, SessionOptions::with_os_keychain())?;
-        let report = session.add(args.files).await?;
-        let accepted = report
-            .accepted
+        let mut report = session.submit(args.files, args.if_exists).await.map_err(with_if_exists_hint)?;
+        let accepted = std::mem::take(&mut report.accepted)
             .into_iter()
             .map(|job| Ok(SubmittedJob { outputs: session.outputs(job.id)?, job }))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        (accepted, report.rejected)
+        (accepted, NotAdded::of(report))
     };
-    for rejection in &rejected {
+    for rejection in not_added.rejected.iter().take(REJECTIONS_SHOWN) {
         output::problem_view(&rejection.problem, verbose);
     }
+    if not_added.rejected.len() > 1 {
+        if let Some(summary) = &not_added.summary {
+            let more = not_added.rejected.len().saturating_sub(REJECTIONS_SHOWN);
+            let rest = if more > 0 {
+                format!(" {more} more are not shown above: --json lists them all.")
+            } else {
+                String::new()
+            };
+            eprintln!("streamdrop: {summary}{rest}");
+        }
+    }
+    if !not_added.duplicates.is_empty() {
+        let n = not_added.duplicates.len();
+        let files = if n == 1 { "1 file is".to_owned() } else { format!("{n} files are") };
+        eprintln!(
+            "streamdrop: {files} already on this connection, so they were skipped (--if-exists again adds them anyway)."
+        );
+    }
+    let rejected = !not_added.rejected.is_empty();
     let failed = accepted.iter().any(|s| s.job.state == StateName::Failed);
     if args.json {
-        json_line(&Submitted { accepted, rejected: rejected.clone() });
+        json_line(&Submitted { accepted, not_added });
     } else {
         for SubmittedJob { job, .. } in &accepted {
-            println!("{}\t{}\t{}", job.id, job.state, job.file_name);
+            println!("{}\t{}\t{}", job.id, job.state, job.relative_path);
             if let Some(error) = &job.error {
                 eprintln!("streamdrop: job {} ({}) failed:", job.id, job.file_name);
                 output::problem_view(error, verbose);
             }
         }
     }
-    Ok(if failed || !rejected.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed || rejected { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `--if-exists fail` found files already here: says how to add the batch anyway.
+fn with_if_exists_hint(problem: Problem) -> anyhow::Error {
+    if problem.code == ProblemCode::AlreadyAdded {
+        output::problem(&problem, false);
+        return anyhow::anyhow!(
+            "Use --if-exists skip to add only the new files, or --if-exists again to add them all."
+        );
+    }
+    problem.into()
 }
 
 /// Starts the engine, adds `files` and waits for each job to settle.
-async fn run_to_the_end(session: &Session, files: Vec<PathBuf>) -> anyhow::Result<(Vec<SubmittedJob>, Vec<Rejection>)> {
+async fn run_to_the_end(
+    session: &Session,
+    files: Vec<PathBuf>,
+    if_exists: IfExists,
+) -> anyhow::Result<(Vec<SubmittedJob>, NotAdded)> {
     session.start().await?;
-    let report = session.add(files).await?;
+    let mut report = session.submit(files, if_exists).await.map_err(with_if_exists_hint)?;
     let mut accepted = Vec::new();
-    for job in &report.accepted {
+    for job in std::mem::take(&mut report.accepted) {
         let job = session.settled(job.id).await?;
         accepted.push(SubmittedJob { outputs: session.outputs(job.id)?, job });
     }
-    Ok((accepted, report.rejected))
+    Ok((accepted, NotAdded::of(report)))
 }
 
 pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<ExitCode> {
     let session = Session::open(DataDir::resolve(data_dir)?, SessionOptions::with_os_keychain())?;
-    let jobs = session.jobs()?;
+    let query = JobQuery { states: args.state, search: args.search, offset: args.offset, limit: args.limit };
+    let JobsPage { jobs, total } = session.jobs_page(&query)?;
+    if jobs.is_empty() && total > 0 {
+        eprintln!("streamdrop: {total} jobs match, all before --offset {}. Use a lower --offset.", args.offset);
+    } else if jobs.len() < total as usize {
+        let (first, last) = (args.offset as usize + 1, args.offset as usize + jobs.len());
+        eprintln!("streamdrop: showing jobs {first}–{last} of {total}. Use --offset and --limit to see others.");
+    }
     if args.json {
         json_line(&jobs);
-    } else if jobs.is_empty() {
+    } else if jobs.is_empty() && total == 0 && query == JobQuery::default() {
         println!("no jobs yet: add one with `streamdrop submit FILE`");
+    } else if jobs.is_empty() && total == 0 {
+        println!("no jobs match");
     } else {
         for job in &jobs {
-            println!("{}\t{:<9}\t{:>12}\t{}\t{}", job.id, job.state, job.size, job.connection, job.file_name);
+            println!("{}\t{:<9}\t{:>12}\t{}\t{}", job.id, job.state, job.size, job.connection, job.relative_path);
         }
     }
     Ok(ExitCode::SUCCESS)

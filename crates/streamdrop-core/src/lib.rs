@@ -42,8 +42,8 @@ mod testing;
 pub use data_dir::DataDir;
 pub use engine::{Engine, EngineError};
 pub use model::{
-    BatchId, IntakeReport, JobId, JobState, JobView, ObjectRef, Problem, ProblemCode, Rejection, Remedy, Stage,
-    StateName,
+    BatchId, Duplicate, IfExists, IntakeReport, JobId, JobQuery, JobState, JobView, JobsPage, ObjectRef, Problem,
+    ProblemCode, ReasonCount, Rejection, Remedy, Stage, StateName,
 };
 pub use stack::LocalStack;
 pub use stack::Stack;

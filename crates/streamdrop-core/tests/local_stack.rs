@@ -276,7 +276,7 @@ async fn bad_items_are_rejected_one_by_one_and_do_not_stop_the_rest() {
     assert_eq!(
         reasons,
         [
-            (folder.display().to_string(), ProblemCode::Folder),
+            (folder.display().to_string(), ProblemCode::FolderWithoutVideo),
             (missing.display().to_string(), ProblemCode::FileNotFound)
         ]
     );

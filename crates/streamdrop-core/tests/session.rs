@@ -11,7 +11,7 @@ use streamdrop_core::credentials::{AwsKeys, MemorySecretStore};
 use streamdrop_core::engine::EngineOptions;
 use streamdrop_core::model::{JobId, LinkKind};
 use streamdrop_core::transfer::TransferOptions;
-use streamdrop_core::{DataDir, ProblemCode, StateName};
+use streamdrop_core::{DataDir, IfExists, ProblemCode, StateName};
 use streamdrop_e2e::{make_clip, make_large_clip, sha256_file};
 use tokio::sync::broadcast;
 
@@ -64,7 +64,7 @@ async fn a_session_without_an_engine_queues_jobs_answers_from_the_store_and_refu
     let plan = session.plan_intake(vec![clip.clone(), notes.clone()]).await;
     assert_eq!((plan.accepted.len(), plan.rejected.len()), (1, 1), "{plan:?}");
     assert!(session.jobs().unwrap().is_empty(), "a plan records nothing");
-    let report = session.apply_intake(plan).await.unwrap();
+    let report = session.apply_intake(plan, IfExists::Skip).await.unwrap();
     assert_eq!(report.rejected[0].problem.code, ProblemCode::NotMedia, "{report:?}");
     let id = report.accepted[0].id;
     assert_eq!(session.jobs().unwrap().iter().map(|j| (j.id, j.state)).collect::<Vec<_>>(), [(id, StateName::Queued)]);

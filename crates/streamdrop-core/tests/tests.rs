@@ -6,6 +6,7 @@
 mod architecture;
 mod edge;
 mod engine_controls;
+mod folders;
 mod intake;
 mod links;
 mod local_stack;

@@ -21,10 +21,28 @@ export type BatchId = string;
 export type ConnectionName = string;
 
 /**
- * The outcome of handing a batch of paths to the engine: each item either
- * became a job or was rejected with its own reason.
+ * A file whose content is already on the connection as another job.
  */
-export type IntakeReport = { accepted: Array<JobView>, rejected: Array<Rejection>, };
+export type Duplicate = { path: string, fileName: string, relativePath: string, 
+/**
+ * The job that already has it, and how that job is.
+ */
+existingJob: JobId, existingState: StateName, };
+
+/**
+ * The outcome of handing a batch of paths to the engine: each item either
+ * became a job, was rejected with its own reason, or was already there.
+ */
+export type IntakeReport = { accepted: Array<JobView>, rejected: Array<Rejection>, 
+/**
+ * `rejected` summed up by reason, most first: one line per reason, not per file.
+ */
+rejectedCounts: Array<ReasonCount>, 
+/**
+ * Files left out because the same content is already on the connection
+ * (with [`IfExists::Skip`]).
+ */
+duplicates: Array<Duplicate>, };
 
 /**
  * A job's identity.
@@ -34,7 +52,12 @@ export type JobId = string;
 /**
  * A job as the UI and `--json` consumers see it.
  */
-export type JobView = { id: JobId, fileName: string, sourcePath: string, size: number, state: StateName, 
+export type JobView = { id: JobId, fileName: string, 
+/**
+ * Where the file sat in what was given: `<folder or card>/<path under it>`,
+ * or the file's name when it was given by itself.
+ */
+relativePath: string, sourcePath: string, size: number, state: StateName, 
 /**
  * The stage the job is at, waits for, or failed in: `upload`, `copy`, `transcode`; `null` when ready or cancelled.
  */
@@ -72,6 +95,11 @@ position: number,
  */
 location: string, 
 /**
+ * The key its upload has in the uploads bucket: `uploads/<batch>/<folder>/<path
+ * in it>` for a file from a folder, `uploads/<job id>/<name>` for one given by itself.
+ */
+uploadKey: string, 
+/**
  * The connection the job runs on (`Local`, or an AWS connection's name).
  */
 connection: ConnectionName, };
@@ -96,7 +124,7 @@ export type Phase = "starting" | "ready" | "failed";
  * Every kind of problem a person can be told about. The kebab-case
  * code is stable: it is stored, sent to the UI and printed by the CLI.
  */
-export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "not-media" | "still-image" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
+export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
 
 /**
  * A problem as the UI and `--json` see it.
@@ -123,6 +151,15 @@ export type QuitRequest = {
  * Jobs not yet finished (queued, uploading, copying, transcoding).
  */
 running: number, };
+
+/**
+ * How many of a drop's items were refused for one reason.
+ */
+export type ReasonCount = { code: ProblemCode, count: number, 
+/**
+ * The reason in a few words, to follow the count ("2 not video").
+ */
+label: string, };
 
 /**
  * Why one given item was not turned into a job.

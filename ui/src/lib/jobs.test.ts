@@ -19,6 +19,7 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
   return {
     id,
     fileName: `${id}.mp4`,
+    relativePath: `${id}.mp4`,
     sourcePath: `/clips/${id}.mp4`,
     size: 100,
     state: 'queued',
@@ -34,6 +35,7 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
     batchId: `batch-${createdAt}`,
     position: 0,
     location: `s3://bucket/${id}.mp4`,
+    uploadKey: `${id}.mp4`,
     connection: 'Local',
     ...extra,
   };

@@ -35,7 +35,7 @@ export const STARTING_STATUS: AppStatus = {
   error: null,
 };
 
-export const EMPTY_REPORT: IntakeReport = { accepted: [], rejected: [] };
+export const EMPTY_REPORT: IntakeReport = { accepted: [], rejected: [], rejectedCounts: [], duplicates: [] };
 
 export function fakeBackend(overrides: Record<string, Handler> = {}): FakeBackend {
   const handlers: Record<string, Handler> = {
@@ -99,6 +99,7 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
   return {
     id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
     fileName,
+    relativePath: fileName,
     sourcePath: `/media/card/DCIM/${fileName}`,
     size: 12_897_484,
     state,
@@ -115,6 +116,7 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
     batchId: `batch-${String(seq).padStart(4, '0')}`,
     position: 0,
     location: `s3://streamdrop-local/ingest/${fileName}`,
+    uploadKey: `ingest/${fileName}`,
     connection: 'Local',
     ...overrides,
   };

@@ -5,35 +5,45 @@ use std::path::PathBuf;
 
 use super::{OutputsView, Session};
 use crate::credentials::Settings;
-use crate::engine::record_jobs;
+use crate::engine::record_batch;
 use crate::intake::{self, IntakePlan};
-use crate::model::{IntakeReport, Job, JobId, JobView, LiveProgress, Problem, ProblemCode};
+use crate::model::{
+    IfExists, IntakeReport, Job, JobId, JobQuery, JobView, JobsPage, LiveProgress, Problem, ProblemCode,
+};
 
 impl Session {
-    /// Reads each path as media and says what would become a job and what
-    /// would be refused, and why. Nothing is recorded.
+    /// Reads each path as media (a folder: the clips in it) and says what
+    /// would become a job and what would be refused, and why. Nothing is recorded.
     pub async fn plan_intake(&self, paths: Vec<PathBuf>) -> IntakePlan {
         intake::plan(paths).await
     }
 
-    /// Records the plan's files as one batch of jobs. A hosting session runs
-    /// them at once; otherwise they wait, queued on the active connection,
-    /// for the next engine on it.
-    pub async fn apply_intake(&self, plan: IntakePlan) -> Result<IntakeReport, Problem> {
+    /// Records the plan's files as one batch of jobs; a file whose content is
+    /// already on the connection (queued, running, paused or ready) is dealt
+    /// with as `if_exists` says. A hosting session runs them at once;
+    /// otherwise they wait, queued on the active connection, for the next
+    /// engine on it.
+    pub async fn apply_intake(&self, plan: IntakePlan, if_exists: IfExists) -> Result<IntakeReport, Problem> {
         if self.hosts() {
-            return Ok(self.engine().await?.engine.add_plan(plan));
+            return self.engine().await?.engine.add_plan(plan, if_exists);
         }
         let settings = Settings::load(&self.inner.data_dir)?;
         let buckets = super::connections::buckets_of(settings.active())?;
-        let (jobs, rejected) = record_jobs(&self.inner.store, settings.active_name(), &buckets, plan);
-        let accepted = jobs.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect();
-        Ok(IntakeReport { accepted, rejected })
+        let (jobs, mut report) = record_batch(&self.inner.store, settings.active_name(), &buckets, plan, if_exists)?;
+        report.accepted = jobs.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect();
+        Ok(report)
     }
 
     /// [`plan_intake`](Self::plan_intake), then [`apply_intake`](Self::apply_intake).
-    pub async fn add(&self, paths: Vec<PathBuf>) -> Result<IntakeReport, Problem> {
+    pub async fn submit(&self, paths: Vec<PathBuf>, if_exists: IfExists) -> Result<IntakeReport, Problem> {
         let plan = self.plan_intake(paths).await;
-        self.apply_intake(plan).await
+        self.apply_intake(plan, if_exists).await
+    }
+
+    /// [`submit`](Self::submit) with every file made a job, already here or
+    /// not: what the window does until it asks about duplicates.
+    pub async fn add(&self, paths: Vec<PathBuf>) -> Result<IntakeReport, Problem> {
+        self.submit(paths, IfExists::Again).await
     }
 
     /// Every job, newest first; with live progress where the engine runs it.
@@ -42,6 +52,16 @@ impl Session {
             return Ok(hosted.engine.jobs()?);
         }
         Ok(self.inner.store.list()?.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect())
+    }
+
+    /// The page of jobs `query` asks for (filtered by state and name), with
+    /// how many match; live progress where the engine runs them.
+    pub fn jobs_page(&self, query: &JobQuery) -> Result<JobsPage, Problem> {
+        if let Some(hosted) = self.running() {
+            return Ok(hosted.engine.page(query)?);
+        }
+        let (jobs, total) = self.inner.store.query(query)?;
+        Ok(JobsPage { jobs: jobs.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect(), total })
     }
 
     pub fn job(&self, id: JobId) -> Result<JobView, Problem> {

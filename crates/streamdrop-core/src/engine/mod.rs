@@ -20,8 +20,9 @@ use crate::clock::now_ms;
 use crate::data_dir::EngineLock;
 use crate::intake::{self, IntakePlan};
 use crate::model::{
-    BatchId, Buckets, ConnectionName, IntakeReport, Job, JobId, JobOutputs, JobState, JobView, LiveProgress, ObjectRef,
-    OutputManifest, Problem, ProblemCode, Rejection, Remedy, Stage, StateName, TranscodeRecord,
+    BatchId, Buckets, ConnectionName, Duplicate, IfExists, IntakeReport, Job, JobId, JobOutputs, JobQuery, JobState,
+    JobView, JobsPage, LiveProgress, ObjectRef, OutputManifest, Problem, ProblemCode, ReasonCount, Rejection, Remedy,
+    Stage, StateName, TranscodeRecord,
 };
 use crate::storage::Storage;
 use crate::store::{Store, StoreError, UploadKey};
@@ -141,29 +142,41 @@ impl Engine {
         self.inner.events.subscribe()
     }
 
-    /// Turns each path into a queued job, or a rejection with its reason, as
-    /// one batch in the order given. Each file is read as media first (see
-    /// [`intake::examine`]), so what cannot be played is refused before any
-    /// byte is sent. One bad item never affects the others.
+    /// Turns each path (a file, or a folder of clips) into a queued job, or a
+    /// rejection with its reason, as one batch in the order given; each file
+    /// becomes a job even when its content is already here. Each file is read
+    /// as media first (see [`intake::examine`]), so what cannot be played is
+    /// refused before any byte is sent. One bad item never affects the others.
     pub async fn add_paths(&self, paths: impl IntoIterator<Item = PathBuf>) -> IntakeReport {
-        self.add_plan(intake::plan(paths).await)
+        let plan = intake::plan(paths).await;
+        let unrecorded = Unrecorded::of(&plan);
+        self.add_plan(plan, IfExists::Again).unwrap_or_else(|problem| {
+            let rejected = unrecorded.refused(&problem);
+            IntakeReport { rejected_counts: ReasonCount::of(&rejected), rejected, ..IntakeReport::default() }
+        })
     }
 
-    /// Records and starts the files of an intake plan (see [`intake::plan`]).
-    pub fn add_plan(&self, plan: IntakePlan) -> IntakeReport {
-        let (jobs, rejected) =
-            record_jobs(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, plan);
-        let mut report = IntakeReport { accepted: Vec::with_capacity(jobs.len()), rejected };
+    /// Records and starts the files of an intake plan (see [`intake::plan`]);
+    /// files already here are dealt with as `if_exists` says ([`record_batch`]).
+    pub fn add_plan(&self, plan: IntakePlan, if_exists: IfExists) -> Result<IntakeReport, Problem> {
+        let (jobs, mut report) =
+            record_batch(&self.inner.store, &self.inner.connection, &self.inner.storage.buckets, plan, if_exists)?;
         for job in jobs {
             report.accepted.push(JobView::of(&job, &LiveProgress::default()));
             self.spawn(job);
         }
-        report
+        Ok(report)
     }
 
     /// All jobs, newest first, with live progress.
     pub fn jobs(&self) -> Result<Vec<JobView>, EngineError> {
         Ok(self.inner.store.list()?.iter().map(|job| self.inner.view(job)).collect())
+    }
+
+    /// The page of jobs `query` asks for, with live progress.
+    pub fn page(&self, query: &JobQuery) -> Result<JobsPage, EngineError> {
+        let (jobs, total) = self.inner.store.query(query)?;
+        Ok(JobsPage { jobs: jobs.iter().map(|job| self.inner.view(job)).collect(), total })
     }
 
     pub fn job(&self, id: JobId) -> Result<JobView, EngineError> {
@@ -240,7 +253,7 @@ impl Engine {
         let accepted = intake::examine(&job.source.path).await.map_err(|p| EngineError::Source(Box::new(p)))?;
         // The old version's partial upload and the transcoder's memory of it are of no use now.
         self.inner.discard_partial_upload(&job).await;
-        self.inner.store.set_source(id, &accepted.source, &accepted.media)?;
+        self.inner.store.set_source(id, &accepted.source, &accepted.media, &accepted.fingerprint)?;
         self.requeue(id, "added again", |state| {
             matches!(state, JobState::Failed { .. } | JobState::Cancelled).then_some(Stage::Upload)
         })
@@ -340,44 +353,105 @@ pub(crate) fn prepare(data_dir: &DataDir, _lock: &EngineLock) -> Result<Store, E
 }
 
 /// Records each file of `plan` as a queued job of `connection`, uploading to
-/// `buckets`, all in one batch in the plan's order; the plan's rejections are
-/// passed on. The one place jobs are made: the engine runs them at once,
-/// `streamdrop submit` without `--wait` leaves them for the next engine on
-/// that connection to run.
+/// `buckets` under `uploads/<batch>/<folder>/<path in it>` (a file given by
+/// itself: `uploads/<job id>/<name>`), all in one batch in the
+/// plan's order; the plan's rejections are passed on. A file whose content a
+/// job of the connection already has is left out (and listed), recorded
+/// anyway, or makes the whole batch fail, as `if_exists` says. The one place
+/// jobs are made: the engine runs them at once, `streamdrop submit` without
+/// `--wait` leaves them for the next engine on that connection to run. The
+/// report's `accepted` is left to the caller, which has the jobs.
+pub fn record_batch(
+    store: &Store,
+    connection: &ConnectionName,
+    buckets: &Buckets,
+    plan: IntakePlan,
+    if_exists: IfExists,
+) -> Result<(Vec<Job>, IntakeReport), Problem> {
+    let batch = BatchId::new();
+    let created_ms = now_ms();
+    let rejected_counts = plan.rejected_counts();
+    let mut jobs = Vec::with_capacity(plan.accepted.len());
+    for accepted in plan.accepted {
+        let id = JobId::new();
+        let name = accepted.source.display_name();
+        // A folder's files share their batch's prefix, so the card's tree is whole
+        // under one folder; a file given by itself has its job's own.
+        let key = match accepted.from_folder {
+            true => format!("uploads/{batch}/{}", accepted.relative_path),
+            false => format!("uploads/{id}/{name}"),
+        };
+        jobs.push(Job {
+            id,
+            connection: connection.clone(),
+            destination: ObjectRef::new(&buckets.uploads, key),
+            original: Some(JobOutputs::original_of(id, &name, &buckets.media)),
+            source: accepted.source,
+            relative_path: accepted.relative_path,
+            fingerprint: Some(accepted.fingerprint),
+            created_ms,
+            batch,
+            position: jobs.len() as u32, // renumbered by the store without the duplicates it leaves out
+            state: JobState::QUEUED,
+            resumed_bytes: 0,
+            transcode: TranscodeRecord { media: Some(accepted.media), ..TranscodeRecord::default() },
+        });
+    }
+    let inserted = store.insert_batch(jobs, if_exists).map_err(|err| Problem::new(ProblemCode::DataDir).detail(err))?;
+    let duplicates: Vec<Duplicate> = inserted
+        .duplicates
+        .iter()
+        .map(|(job, existing, state)| Duplicate {
+            path: job.source.path.display().to_string(),
+            file_name: job.source.display_name(),
+            relative_path: job.relative_path.clone(),
+            existing_job: *existing,
+            existing_state: *state,
+        })
+        .collect();
+    if if_exists == IfExists::Fail && !duplicates.is_empty() {
+        return Err(Problem::new(ProblemCode::AlreadyAdded)
+            .with("count", duplicates.len())
+            .with("file", &duplicates[0].relative_path));
+    }
+    let report = IntakeReport { accepted: Vec::new(), rejected: plan.rejected, rejected_counts, duplicates };
+    Ok((inserted.jobs, report))
+}
+
+/// [`record_batch`] with every file recorded, duplicate or not; each file
+/// that could not be recorded is a rejection.
 pub fn record_jobs(
     store: &Store,
     connection: &ConnectionName,
     buckets: &Buckets,
     plan: IntakePlan,
 ) -> (Vec<Job>, Vec<Rejection>) {
-    let batch = BatchId::new();
-    let created_ms = now_ms();
-    let (mut jobs, mut rejected) = (Vec::new(), plan.rejected);
-    for accepted in plan.accepted {
-        let id = JobId::new();
-        let name = accepted.source.display_name();
-        let path = accepted.source.path.clone();
-        let job = Job {
-            id,
-            connection: connection.clone(),
-            destination: ObjectRef::new(&buckets.uploads, format!("uploads/{id}/{name}")),
-            original: Some(JobOutputs::original_of(id, &name, &buckets.media)),
-            source: accepted.source,
-            created_ms,
-            batch,
-            position: jobs.len() as u32,
-            state: JobState::QUEUED,
-            resumed_bytes: 0,
-            transcode: TranscodeRecord { media: Some(accepted.media), ..TranscodeRecord::default() },
-        };
-        match store.insert(&job) {
-            Ok(()) => jobs.push(job),
-            Err(err) => {
-                rejected.push(Rejection::new(&path, Problem::new(ProblemCode::DataDir).with("file", &name).detail(err)))
-            }
+    let unrecorded = Unrecorded::of(&plan);
+    match record_batch(store, connection, buckets, plan, IfExists::Again) {
+        Ok((jobs, report)) => (jobs, report.rejected),
+        Err(problem) => (Vec::new(), unrecorded.refused(&problem)),
+    }
+}
+
+/// A plan's items, for when it cannot be recorded at all (the store failed).
+struct Unrecorded {
+    accepted: Vec<PathBuf>,
+    rejected: Vec<Rejection>,
+}
+
+impl Unrecorded {
+    fn of(plan: &IntakePlan) -> Self {
+        Self {
+            accepted: plan.accepted.iter().map(|a| a.source.path.clone()).collect(),
+            rejected: plan.rejected.clone(),
         }
     }
-    (jobs, rejected)
+
+    /// The plan's rejections, and each file it accepted refused for `problem`.
+    fn refused(mut self, problem: &Problem) -> Vec<Rejection> {
+        self.rejected.extend(self.accepted.iter().map(|path| Rejection::new(path, problem.clone())));
+        self.rejected
+    }
 }
 
 impl Inner {

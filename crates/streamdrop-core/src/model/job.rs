@@ -129,6 +129,13 @@ pub struct Job {
     /// on that connection touches it.
     pub connection: ConnectionName,
     pub source: SourceFile,
+    /// Where the file sat in what was given: `<folder or card>/<path under it>`
+    /// for a file found in a folder, its name for a file given by itself. The
+    /// upload key ends with it.
+    pub relative_path: String,
+    /// What identifies the file's content (see `intake::fingerprint`), to find
+    /// the same file added again; `None` for jobs recorded before fingerprints.
+    pub fingerprint: Option<String>,
     /// Where the upload stage puts the file: the temporary uploads bucket.
     pub destination: ObjectRef,
     /// Where the copy stage keeps the original, in the distribution bucket.

@@ -77,6 +77,12 @@ problem_codes! {
         "{file} is not a regular file (a device, socket or pipe). Drop the video files themselves.";
     Folder = "folder", None,
         "{file} is a folder. Drop the video files inside it instead.";
+    FolderWithoutVideo = "folder-without-video", None,
+        "{file} has no video files. Drop a folder or card that holds clips.";
+    FolderLoop = "folder-loop", None,
+        "{file} leads back to a folder already being read (a link loop), so it was read only once.";
+    AlreadyAdded = "already-added", None,
+        "Some of these files are already on this connection ({count}, among them {file}), so nothing was added. Skip them, or choose to upload them again.";
     NotMedia = "not-media", None,
         "{file} is not a video or audio file Streamdrop can read.";
     StillImage = "still-image", None,

@@ -6,10 +6,12 @@ mod jobs;
 mod links;
 mod uploads;
 
+pub use jobs::Inserted;
 pub use uploads::{DonePart, UploadKey, UploadRecord};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -131,6 +133,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX jobs_by_batch ON jobs (created_ms DESC, batch, position);",
     // What the transcoder wrote (the output manifest, JSON), recorded when it finished.
     "ALTER TABLE jobs ADD COLUMN manifest TEXT;",
+    // Folders and duplicates: where a file sat in what was dropped, and its
+    // content's fingerprint, looked up by connection and size when a file is added.
+    "ALTER TABLE jobs ADD COLUMN relative_path TEXT;
+    ALTER TABLE jobs ADD COLUMN fingerprint TEXT;
+    CREATE INDEX jobs_by_content ON jobs (connection, source_size, fingerprint) WHERE fingerprint IS NOT NULL;",
+    // Pages of the list filtered by state, in the list's order (`jobs_by_batch` serves the unfiltered list).
+    "CREATE INDEX jobs_by_state ON jobs (state, created_ms DESC, batch, position);",
 ];
 
 #[derive(Clone)]
@@ -142,8 +151,8 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_owned(), source };
         let mut conn = Connection::open(path).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        use_wal(&conn).map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         migrate(&mut conn, path)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
@@ -155,13 +164,36 @@ impl Store {
     }
 }
 
+/// How long a statement waits for another process's lock on the store.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Switches the store to write-ahead logging (kept in the file, so once is
+/// enough). The switch needs the file to itself, and SQLite answers "busy" at
+/// once, without the busy timeout, while another process opens the same new
+/// store: it is tried again until the timeout.
+fn use_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            done => return done,
+        }
+    }
+}
+
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // The version is read under the write lock: two processes opening a new
+    // store at once (the app and `streamdrop submit`) migrate it once, in turn.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
         return Err(StoreError::TooNew { path: path.to_owned(), found: version, known });
     }
-    let tx = conn.transaction()?;
     for sql in &MIGRATIONS[version as usize..] {
         tx.execute_batch(sql)?;
     }

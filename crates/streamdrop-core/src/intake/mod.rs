@@ -6,56 +6,152 @@
 //! past its end is still being copied; anything ffprobe cannot read as video or
 //! audio, with only the `file` protocol and only real media demuxers allowed
 //! ([`local_probe`]), is refused. A playlist (`.m3u8`, or the same text under a
-//! camera-like name) never makes Streamdrop open the URLs inside it. Nothing
-//! here modifies the user's files.
+//! camera-like name) never makes Streamdrop open the URLs inside it. A folder
+//! (a camera card, or a folder of them) stands for the clips in it
+//! (`walk.rs`, `cards.rs`). Each accepted file gets a fingerprint of its
+//! content (`fingerprint.rs`) to find it when added again. Nothing here
+//! modifies the user's files.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use futures_util::StreamExt;
 
-use crate::model::{MediaInfo, Problem, ProblemCode, Rejection, SourceFile};
+use crate::model::{MediaInfo, Problem, ProblemCode, ReasonCount, Rejection, SourceFile};
 use crate::transcode::probe::{self, ProbeError};
+
+mod cards;
+pub mod fingerprint;
+mod walk;
 
 /// Files read as media at once: ffprobe is mostly waiting on the disk.
 const PARALLELISM: usize = 4;
 
 /// What a batch of paths would become: the files that pass, in the order
-/// given, and a rejection with its reason for each that does not. Nothing is
-/// recorded until the plan is applied (the engine's `add_plan`).
+/// given (a folder's clips sorted by their path in it), and a rejection with
+/// its reason for each item that does not. Nothing is recorded until the plan
+/// is applied (`Session::apply_intake`).
 #[derive(Debug, Clone, Default)]
 pub struct IntakePlan {
     pub accepted: Vec<Accepted>,
     pub rejected: Vec<Rejection>,
+    /// Cameras' metadata, thumbnails and proxies found next to the clips.
+    /// They are not jobs, and not uploaded either (yet).
+    pub sidecars: Vec<PathBuf>,
 }
 
-/// [`examine`]s each path, a few at once, keeping the order given.
-pub async fn plan(paths: impl IntoIterator<Item = std::path::PathBuf>) -> IntakePlan {
-    let examined: Vec<_> = futures_util::stream::iter(paths)
-        .map(|path| async move {
-            let outcome = examine(&path).await;
-            (path, outcome)
+impl IntakePlan {
+    /// The rejections summed up by reason, for one line per reason.
+    pub fn rejected_counts(&self) -> Vec<ReasonCount> {
+        ReasonCount::of(&self.rejected)
+    }
+}
+
+/// Expands each folder to the clips in it (see `walk` and `cards`), then
+/// [`examine`]s each file, a few at once, keeping the order.
+pub async fn plan(paths: impl IntoIterator<Item = PathBuf>) -> IntakePlan {
+    let mut plan = IntakePlan::default();
+    let mut items: Vec<Item> = Vec::new();
+    let mut names = HashSet::new();
+    for path in paths {
+        if !std::fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+            items.push(Item::Examine(path, None));
+            continue;
+        }
+        let name = unique_name(folder_name(&path), &mut names);
+        let (root, card) = (path.clone(), name.clone());
+        let walked = match tokio::task::spawn_blocking(move || walk::walk(&root, &card)).await {
+            Ok(walked) => walked,
+            Err(err) => {
+                let problem = Problem::new(ProblemCode::Internal).with("file", &name).detail(err);
+                items.push(Item::Refused(Rejection::new(&path, problem)));
+                continue;
+            }
+        };
+        if walked.clips.is_empty() {
+            // One line for the folder; what else was in it does not matter then.
+            // A folder that could not be read at all says so instead.
+            if !walked.rejected.iter().any(|(relative, _)| *relative == name) {
+                let problem = Problem::new(ProblemCode::FolderWithoutVideo).with("file", &name);
+                items.push(Item::Refused(Rejection::new(&path, problem)));
+            }
+            let trouble = walked.rejected.into_iter().filter(|(_, r)| r.problem.code != ProblemCode::NotMedia);
+            items.extend(trouble.map(|(_, r)| Item::Refused(r)));
+            continue;
+        }
+        items.extend(walked.clips.into_iter().map(|found| Item::Examine(found.path, Some(found.relative))));
+        items.extend(walked.rejected.into_iter().map(|(_, r)| Item::Refused(r)));
+        plan.sidecars.extend(walked.sidecars.into_iter().map(|found| found.path));
+    }
+    let examined: Vec<_> = futures_util::stream::iter(items)
+        .map(|item| async move {
+            let (path, in_folder) = match item {
+                Item::Examine(path, in_folder) => (path, in_folder),
+                Item::Refused(rejection) => return Err(rejection),
+            };
+            match examine(&path).await {
+                Ok(accepted) => Ok(match in_folder {
+                    Some(relative) => Accepted { relative_path: relative, from_folder: true, ..accepted },
+                    None => accepted,
+                }),
+                Err(problem) => Err(Rejection::new(&path, problem)),
+            }
         })
         .buffered(PARALLELISM)
         .collect()
         .await;
-    let mut plan = IntakePlan::default();
-    for (path, outcome) in examined {
+    for outcome in examined {
         match outcome {
             Ok(accepted) => plan.accepted.push(accepted),
-            Err(problem) => plan.rejected.push(Rejection::new(&path, problem)),
+            Err(rejection) => plan.rejected.push(rejection),
         }
     }
     plan
 }
 
-/// A file that passed intake: what it is on disk, and what it holds.
+/// A file to examine (with its path in the dropped folder it was found in),
+/// or an item already refused.
+enum Item {
+    Examine(PathBuf, Option<String>),
+    Refused(Rejection),
+}
+
+/// `name`, or (when the batch already has a folder of that name, say two
+/// cards both called `Untitled`) `name (2)`, `name (3)`…, so that no two
+/// files of a batch share an upload key.
+fn unique_name(name: String, taken: &mut HashSet<String>) -> String {
+    let mut candidate = name.clone();
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        n += 1;
+        candidate = format!("{name} ({n})");
+    }
+    candidate
+}
+
+/// A folder's own name, also when it was given as `.` or `card/`.
+fn folder_name(path: &Path) -> String {
+    match std::fs::canonicalize(path).ok().as_deref().and_then(Path::file_name) {
+        Some(name) => name.to_string_lossy().into_owned(),
+        None => display_name(path),
+    }
+}
+
+/// A file that passed intake: what it is on disk, what it holds, and the
+/// name it keeps in its batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accepted {
     pub source: SourceFile,
     pub media: MediaInfo,
+    /// See [`fingerprint::fingerprint`].
+    pub fingerprint: String,
+    /// `<folder>/<path under it>` for a file found in a folder, else its name.
+    pub relative_path: String,
+    /// Found in a dropped folder (rather than given by itself).
+    pub from_folder: bool,
 }
 
 /// Checks that `path` is a regular file we can read, and records its size and mtime.
@@ -79,7 +175,7 @@ pub fn inspect(path: &Path) -> Result<SourceFile, Problem> {
 }
 
 /// [`inspect`], then reads the file as media: refused unless it is a whole,
-/// playable video or audio file.
+/// playable video or audio file. Then takes its fingerprint.
 pub async fn examine(path: &Path) -> Result<Accepted, Problem> {
     let source = inspect(path)?;
     let about = |code| Problem::new(code).with("file", source.display_name());
@@ -94,10 +190,17 @@ pub async fn examine(path: &Path) -> Result<Accepted, Problem> {
         Ok(Err(err)) => return Err(about(ProblemCode::FileUnreadable).detail(err)),
         Err(err) => return Err(about(ProblemCode::Internal).detail(err)),
     }
-    match local_probe(path).await {
-        Ok(media) => Ok(Accepted { source, media }),
-        Err(err) => Err(probe_problem(&err).with("file", source.display_name())),
-    }
+    let media = match local_probe(path).await {
+        Ok(media) => media,
+        Err(err) => return Err(probe_problem(&err).with("file", source.display_name())),
+    };
+    let (owned, size) = (path.to_owned(), source.size);
+    let fingerprint = match tokio::task::spawn_blocking(move || fingerprint::fingerprint(&owned, size)).await {
+        Ok(Ok(fingerprint)) => fingerprint,
+        Ok(Err(err)) => return Err(about(ProblemCode::FileUnreadable).detail(err)),
+        Err(err) => return Err(about(ProblemCode::Internal).detail(err)),
+    };
+    Ok(Accepted { relative_path: source.display_name(), from_folder: false, source, media, fingerprint })
 }
 
 /// ffprobe on a local file, reading that file only (see [`probe::local_only_input_options`]).
