@@ -11,6 +11,7 @@ fn main() {
         .app_manifest(AppManifest::new().commands(&[
             "list_jobs",
             "pick_files",
+            "add_skipped",
             "app_status",
             "pause_job",
             "resume_job",

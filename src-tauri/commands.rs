@@ -19,6 +19,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     return tauri::generate_handler![
         list_jobs,
         pick_files,
+        add_skipped,
         app_status,
         pause_job,
         resume_job,
@@ -35,6 +36,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     return tauri::generate_handler![
         list_jobs,
         pick_files,
+        add_skipped,
         app_status,
         pause_job,
         resume_job,
@@ -75,6 +77,13 @@ async fn pick_files(app: AppHandle) -> Answer<IntakeReport> {
     let paths = picked.unwrap_or_default().into_iter().filter_map(|p| p.into_path().ok()).collect::<Vec<_>>();
     let session = app.state::<Shell>().session()?.clone();
     session.add(paths).await.map_err(|p| p.view())
+}
+
+/// Files of a drop that were left out as already uploaded, added as new jobs
+/// after all (the person chose "Upload again"); only those paths are taken.
+#[tauri::command]
+async fn add_skipped(shell: State<'_, Shell>, paths: Vec<PathBuf>) -> Answer<IntakeReport> {
+    shell.session()?.add_skipped(paths).await.map_err(|p| p.view())
 }
 
 #[tauri::command]

@@ -50,6 +50,10 @@ fn main() {
             let config = config.ok_or("tauri.conf.json has no \"main\" window")?;
             tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
                 .on_web_resource_request(move |_request, response| media.apply(response))
+                // The page's title ("Streamdrop — 42% · 3 uploading") is the window's, for the taskbar.
+                .on_document_title_changed(|window, title| {
+                    let _ = window.set_title(&title);
+                })
                 .build()?;
             #[cfg(feature = "e2e")]
             app.add_capability(include_str!("e2e/capability.json"))?;

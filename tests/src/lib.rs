@@ -144,6 +144,8 @@ pub fn make_clip(dir: &Path, name: &str, seconds: u32) -> PathBuf {
 }
 
 /// An H.264/AAC clip of `seconds` at `size` (e.g. `320x180`), from ffmpeg's test sources.
+/// Its name is in its metadata, so clips of different names are different
+/// content (as a camera's are), not duplicates of each other.
 pub fn make_clip_sized(dir: &Path, name: &str, size: &str, seconds: u32) -> PathBuf {
     let path = dir.join(name);
     let status = Command::new("ffmpeg")
@@ -151,6 +153,7 @@ pub fn make_clip_sized(dir: &Path, name: &str, size: &str, seconds: u32) -> Path
         .args(["-f", "lavfi", "-i", &format!("testsrc=size={size}:rate=25:duration={seconds}")])
         .args(["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={seconds}")])
         .args(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"])
+        .args(["-metadata", &format!("title={name}")])
         .arg(&path)
         .status()
         .expect("ffmpeg must be installed (scripts/setup-debian.sh installs it)");

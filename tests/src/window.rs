@@ -60,6 +60,41 @@ pub fn request_close(pid: u32) -> Result<usize, String> {
     Ok(sent)
 }
 
+/// The titles (`_NET_WM_NAME`) of the shown top-level windows of process `pid`:
+/// what a taskbar shows for it.
+pub fn window_titles(pid: u32) -> Result<Vec<String>, String> {
+    let (conn, screen) = x11rb::connect(None).map_err(|e| format!("cannot reach the X display: {e}"))?;
+    let root = conn.setup().roots[screen].root;
+    let atom = |name: &[u8]| -> Result<u32, String> {
+        Ok(conn.intern_atom(false, name).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?.atom)
+    };
+    let (net_wm_pid, net_wm_name, utf8) = (atom(b"_NET_WM_PID")?, atom(b"_NET_WM_NAME")?, atom(b"UTF8_STRING")?);
+    let mut titles = Vec::new();
+    for window in descendants(&conn, root)? {
+        let owner = conn
+            .get_property(false, window, net_wm_pid, AtomEnum::CARDINAL, 0, 1)
+            .map_err(|e| e.to_string())?
+            .reply()
+            .ok()
+            .and_then(|p| p.value32().and_then(|mut v| v.next()));
+        let shown = conn
+            .get_window_attributes(window)
+            .map_err(|e| e.to_string())?
+            .reply()
+            .is_ok_and(|a| a.map_state == x11rb::protocol::xproto::MapState::VIEWABLE);
+        if owner != Some(pid) || !shown {
+            continue;
+        }
+        let name = conn.get_property(false, window, net_wm_name, utf8, 0, 1024).map_err(|e| e.to_string())?.reply();
+        if let Ok(name) = name {
+            if !name.value.is_empty() {
+                titles.push(String::from_utf8_lossy(&name.value).into_owned());
+            }
+        }
+    }
+    Ok(titles)
+}
+
 fn descendants(conn: &impl Connection, window: Window) -> Result<Vec<Window>, String> {
     let tree = conn.query_tree(window).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?;
     let mut all = Vec::new();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use streamdrop_e2e::window::{app_pid, request_close};
+use streamdrop_e2e::window::{app_pid, request_close, window_titles};
 use streamdrop_e2e::{
     artifacts_dir, built_binary, free_port, make_clip, make_clip_sized, make_large_clip, sha256_file, wait_for_port,
     ChildGuard,
@@ -286,16 +286,19 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
         .await
         .expect("drop zone");
 
-    // The same code path as a native drop: a clip, and a folder that must be refused.
+    // The same code path as a native drop: a clip, and a folder with no video that must be refused.
+    let notes = tmp.path().join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    std::fs::write(notes.join("shot list.txt"), "A001 harbour, wide").unwrap();
     let report = client
         .execute(
             "return window.__TAURI_INTERNALS__.invoke('e2e_drop_paths', { paths: arguments[0] })",
-            vec![json!([clip, media])],
+            vec![json!([clip, notes])],
         )
         .await
         .expect("inject the drop");
     assert_eq!(report["accepted"].as_array().map(Vec::len), Some(1), "{report}");
-    assert_eq!(report["rejected"][0]["path"], json!(media), "{report}");
+    assert_eq!(report["rejected"][0]["path"], json!(notes), "{report}");
 
     wait_until(
         &client,
@@ -307,7 +310,7 @@ async fn dropping_a_clip_uploads_it_and_the_job_list_survives_a_restart() {
     let text = client.execute("return document.body.innerText", vec![]).await.unwrap();
     let text = text.as_str().unwrap();
     assert!(text.contains("A001_C003 harbour.mp4"), "{text}");
-    assert!(text.contains("folder"), "the refused folder's reason is shown: {text}");
+    assert!(text.contains("has no video files"), "the refused folder's reason is shown: {text}");
 
     // WebKit paints after the DOM changes: wait until the picture itself shows the
     // green "Ready" badge, then keep it as the artifact.
@@ -776,5 +779,96 @@ async fn the_window_loads_media_only_from_its_own_edge_even_when_the_edge_moves(
     let id = rows(&client).await[0]["id"].as_str().unwrap().to_owned();
     click(&client, &format!(r#"[data-job-id="{id}"] [data-testid="job-action-preview"]"#)).await;
     wait_until(&client, "the preview to play", Duration::from_secs(30), PLAYED_BY_ITSELF).await;
+    client.close().await.expect("close the app");
+}
+
+/// A Sony card dropped on the window as a folder: its 12 clips (not the XML
+/// sidecars, the proxies' thumbnails or the files macOS leaves) become one
+/// batch under the card's name, each keyed by its path on the card; the
+/// window's own title (what the taskbar shows) says how far the queue is.
+/// Dropped again, the window asks once about the 12 files already there, and
+/// Skip adds nothing.
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn a_dropped_card_becomes_one_batch_and_dropping_it_again_asks_once() {
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
+    let session = Session::start();
+    let card = session.card().join("A001");
+    let clips_dir = card.join("PRIVATE/M4ROOT/CLIP");
+    std::fs::create_dir_all(&clips_dir).unwrap();
+    let names: Vec<String> = (1..=12).map(|i| format!("C{i:04}.MP4")).collect();
+    for name in &names {
+        make_clip_sized(&clips_dir, name, "320x180", 1);
+        std::fs::write(clips_dir.join(name.replace(".MP4", "M01.XML")), "<NonRealTimeMeta/>").unwrap();
+        std::fs::write(clips_dir.join(format!("._{name}")), b"\0\x05\x16\x07").unwrap();
+    }
+    std::fs::write(card.join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
+    std::fs::create_dir_all(card.join("PRIVATE/M4ROOT/THMBNL")).unwrap();
+    std::fs::write(card.join("PRIVATE/M4ROOT/THMBNL/C0001T01.JPG"), b"\xff\xd8\xff").unwrap();
+    let client = session.open().await;
+
+    let report = drop_files(&client, std::slice::from_ref(&card)).await;
+    let accepted = report["accepted"].as_array().cloned().unwrap_or_default();
+    assert_eq!(accepted.len(), 12, "{report}");
+    assert_eq!(
+        report["rejected"].as_array().map(Vec::len),
+        Some(0),
+        "sidecars and hidden files are no refusals: {report}"
+    );
+    let batch = accepted[0]["batchId"].as_str().unwrap().to_owned();
+    for (job, name) in accepted.iter().zip(&names) {
+        assert_eq!(job["batchId"], batch.as_str(), "one drop, one batch");
+        assert_eq!(job["relativePath"], format!("A001/PRIVATE/M4ROOT/CLIP/{name}"));
+        assert_eq!(job["uploadKey"], format!("uploads/{batch}/A001/PRIVATE/M4ROOT/CLIP/{name}"), "{job}");
+    }
+    wait_until(
+        &client,
+        "twelve rows under one header named after the card",
+        Duration::from_secs(20),
+        r#"const h = document.querySelectorAll('[data-testid="batch-header"]');
+           return document.querySelectorAll('[data-testid="job-row"]').length === 12 && h.length === 1
+             && h[0].querySelector('[data-testid="batch-title"]').textContent === 'A001';"#,
+    )
+    .await;
+
+    // The window's title, as the desktop sees it, follows the queue.
+    let pid = session.app_pid().expect("the app's process");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let title = loop {
+        let titles = window_titles(pid).unwrap();
+        if let Some(t) = titles.iter().find(|t| t.starts_with("Streamdrop — ") && t.contains("% · ")) {
+            break t.clone();
+        }
+        assert!(Instant::now() < deadline, "the window title never showed the queue's progress: {titles:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        ["uploading", "copying", "transcoding", "queued"].iter().any(|s| title.ends_with(s)),
+        "the title names what goes on: {title}"
+    );
+    save_screenshot(&client, "e2e-card-batch.png").await;
+
+    // The same card again: nothing is sent twice, and the window asks once.
+    let again = drop_files(&client, std::slice::from_ref(&card)).await;
+    assert_eq!(again["accepted"].as_array().map(Vec::len), Some(0), "{again}");
+    assert_eq!(again["duplicates"].as_array().map(Vec::len), Some(12), "{again}");
+    wait_until(
+        &client,
+        "the duplicate question",
+        Duration::from_secs(10),
+        r#"const p = document.querySelector('[data-testid="duplicate-prompt"]');
+           return p && p.textContent.includes('12 files are already uploaded');"#,
+    )
+    .await;
+    save_screenshot(&client, "e2e-card-duplicates.png").await;
+    click(&client, r#"[data-testid="duplicates-skip"]"#).await;
+    wait_until(
+        &client,
+        "the question gone, still twelve rows",
+        Duration::from_secs(10),
+        r#"return !document.querySelector('[data-testid="duplicate-prompt"]')
+             && document.querySelectorAll('[data-testid="job-row"]').length === 12;"#,
+    )
+    .await;
     client.close().await.expect("close the app");
 }

@@ -84,6 +84,43 @@ async fn a_session_without_an_engine_queues_jobs_answers_from_the_store_and_refu
     assert_eq!((status.phase, status.mode, status.connection.as_str()), (Phase::Ready, StackMode::Local, "Local"));
 }
 
+/// The window's drop leaves out files already on the connection and says
+/// which; only those may then be added after all, once.
+#[tokio::test]
+async fn a_drop_leaves_out_duplicates_and_only_those_can_be_added_after_all() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let secrets = Arc::new(MemorySecretStore::new());
+    let session = Session::open(data.clone(), options(&secrets)).unwrap();
+    let clip = make_clip(tmp.path(), "A001.mov", 1);
+    let first = session.add(vec![clip.clone()]).await.unwrap();
+    assert_eq!(first.accepted.len(), 1);
+
+    // The same card again, the clip copied under another name too: nothing new.
+    let copy = tmp.path().join("copy of A001.mov");
+    std::fs::copy(&clip, &copy).unwrap();
+    let again = session.add(vec![clip.clone(), copy.clone()]).await.unwrap();
+    assert!(again.accepted.is_empty(), "{:?}", again.accepted);
+    let skipped: Vec<_> = again.duplicates.iter().map(|d| (d.path.clone(), d.existing_job)).collect();
+    assert_eq!(
+        skipped,
+        [(clip.display().to_string(), first.accepted[0].id), (copy.display().to_string(), first.accepted[0].id)]
+    );
+    assert_eq!(session.jobs().unwrap().len(), 1);
+
+    // A path the drop did not leave out is refused, and nothing is added.
+    let other = make_clip(tmp.path(), "B002.mov", 2);
+    let refused = session.add_skipped(vec![copy.clone(), other]).await.unwrap_err();
+    assert_eq!(refused.code, ProblemCode::NotSkipped, "{refused:?}");
+    assert_eq!(session.jobs().unwrap().len(), 1);
+
+    let added = session.add_skipped(vec![copy.clone()]).await.unwrap();
+    assert_eq!(added.accepted.len(), 1, "{added:?}");
+    assert_eq!(session.jobs().unwrap().len(), 2);
+    // Once.
+    assert_eq!(session.add_skipped(vec![copy]).await.unwrap_err().code, ProblemCode::NotSkipped);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hosting_session_runs_the_local_stack_relays_job_events_and_makes_links() {
     let tmp = tempfile::tempdir().unwrap();

@@ -124,7 +124,7 @@ export type Phase = "starting" | "ready" | "failed";
  * Every kind of problem a person can be told about. The kebab-case
  * code is stable: it is stored, sent to the UI and printed by the CLI.
  */
-export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
+export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
 
 /**
  * A problem as the UI and `--json` see it.
@@ -235,6 +235,7 @@ applied: boolean, };
 export type Commands = {
   list_jobs: { args: Record<string, never>; answer: Array<JobView> };
   pick_files: { args: Record<string, never>; answer: IntakeReport };
+  add_skipped: { args: { paths: Array<string> }; answer: IntakeReport };
   app_status: { args: Record<string, never>; answer: StatusView };
   pause_job: { args: { id: JobId }; answer: JobView };
   resume_job: { args: { id: JobId }; answer: JobView };

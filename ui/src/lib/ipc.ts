@@ -8,6 +8,7 @@ import { getCurrentWebview } from '@tauri-apps/api/webview';
 // this file adds names the components use and typed wrappers.
 import type {
   Commands,
+  Duplicate,
   Events,
   IntakeReport,
   JobView,
@@ -21,7 +22,7 @@ import type {
   StatusView,
 } from './ipc.generated';
 
-export type { IntakeReport, JobView, LinkView, ProblemView, QuitRequest, Rejection, Remedy, Stage };
+export type { Duplicate, IntakeReport, JobView, LinkView, ProblemView, QuitRequest, Rejection, Remedy, Stage };
 
 /** Where a job is in the pipeline: upload, copy (the original is kept), transcode. */
 export type JobState = StateName;
@@ -55,6 +56,9 @@ export const listJobs = (): Promise<JobView[]> => call('list_jobs');
 
 /** Opens the native picker in Rust; resolves to empty lists on cancel. */
 export const pickFiles = (): Promise<IntakeReport> => call('pick_files');
+
+/** Adds, as new jobs, files a drop left out as already uploaded (only those: the backend checks). */
+export const addSkipped = (paths: string[]): Promise<IntakeReport> => call('add_skipped', { paths });
 
 export const appStatus = (): Promise<AppStatus> => call('app_status');
 

@@ -25,8 +25,14 @@ export function upsertJob(jobs: readonly JobView[], job: JobView): JobView[] {
   return next.sort(compareNewestFirst);
 }
 
+/**
+ * `jobs` with `incoming` replacing the copies of the same ids (the last copy
+ * of an id wins), sorted once: one pass whatever the number of updates.
+ */
 export function upsertJobs(jobs: readonly JobView[], incoming: readonly JobView[]): JobView[] {
-  return incoming.reduce<JobView[]>((acc, job) => upsertJob(acc, job), [...jobs]);
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  for (const job of incoming) byId.set(job.id, job);
+  return [...byId.values()].sort(compareNewestFirst);
 }
 
 /**

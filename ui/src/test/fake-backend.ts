@@ -4,6 +4,7 @@
 import { tick } from 'svelte';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type { AppStatus, IntakeReport, JobState, JobView, LinkView, ProblemView, Rejection, Stage } from '../lib/ipc';
+import { UPDATE_INTERVAL } from '../lib/queue';
 
 type Handler = (args: unknown) => unknown;
 
@@ -38,6 +39,8 @@ export const STARTING_STATUS: AppStatus = {
 export const EMPTY_REPORT: IntakeReport = { accepted: [], rejected: [], rejectedCounts: [], duplicates: [] };
 
 export function fakeBackend(overrides: Record<string, Handler> = {}): FakeBackend {
+  // Job updates apply at once unless a test of coalescing asks for its interval.
+  UPDATE_INTERVAL.ms = 0;
   const handlers: Record<string, Handler> = {
     list_jobs: () => [],
     app_status: () => LOCAL_STATUS,

@@ -93,6 +93,8 @@ fn contract(cfg: &Config) -> Contract<'_> {
     let job = |c: &mut Contract, name| c.command::<JobView>(name, vec![("id", id.clone())]);
     c.command::<Vec<JobView>>("list_jobs", vec![]);
     c.command::<IntakeReport>("pick_files", vec![]);
+    let paths = c.name_of::<Vec<String>>();
+    c.command::<IntakeReport>("add_skipped", vec![("paths", paths)]);
     c.command::<StatusView>("app_status", vec![]);
     job(&mut c, "pause_job");
     job(&mut c, "resume_job");

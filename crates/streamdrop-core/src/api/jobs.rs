@@ -40,9 +40,29 @@ impl Session {
         self.apply_intake(plan, if_exists).await
     }
 
-    /// [`submit`](Self::submit) with every file made a job, already here or
-    /// not: what the window does until it asks about duplicates.
+    /// What the window does with a drop: [`submit`](Self::submit), leaving
+    /// out files already on the connection (the report lists them), which the
+    /// person may then still add with [`add_skipped`](Self::add_skipped).
     pub async fn add(&self, paths: Vec<PathBuf>) -> Result<IntakeReport, Problem> {
+        let report = self.submit(paths, IfExists::Skip).await?;
+        let mut skipped = self.inner.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped.extend(report.duplicates.iter().map(|d| PathBuf::from(&d.path)));
+        Ok(report)
+    }
+
+    /// Adds again files that [`add`](Self::add) left out as duplicates, as
+    /// new jobs. Only those: any other path refuses the whole call, so the
+    /// window cannot name a file the person did not drop.
+    pub async fn add_skipped(&self, paths: Vec<PathBuf>) -> Result<IntakeReport, Problem> {
+        {
+            let mut skipped = self.inner.skipped.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(other) = paths.iter().find(|p| !skipped.contains(*p)) {
+                return Err(Problem::new(ProblemCode::NotSkipped).with("file", other.display()));
+            }
+            for path in &paths {
+                skipped.remove(path);
+            }
+        }
         self.submit(paths, IfExists::Again).await
     }
 

@@ -97,6 +97,9 @@ struct Inner {
     /// The data dir's engine claim, when this session hosts; locked while the
     /// hosted stack starts, is swapped or stops, so those never interleave.
     claim: tokio::sync::Mutex<Option<EngineLock>>,
+    /// Files [`Session::add`] left out as duplicates, which
+    /// [`Session::add_skipped`] may still add: the window offers that once per drop.
+    skipped: std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
 }
 
 #[derive(Clone)]
@@ -152,6 +155,7 @@ impl Session {
                 hosting: watch::Sender::new(initial),
                 events,
                 claim: tokio::sync::Mutex::new(claim),
+                skipped: Default::default(),
             }),
         })
     }

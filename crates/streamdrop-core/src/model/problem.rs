@@ -155,6 +155,8 @@ problem_codes! {
         "This computer's keychain has no signing key for connection {connection}, so links cannot be made here. Run setup on this computer to add one.";
     SigningKeyDeploying = "signing-key-deploying", Retry,
         "Connection {connection} has a new signing key that CloudFront is still deploying. Links work once it is live, usually within 15 minutes; try again then.";
+    NotSkipped = "not-skipped", None,
+        "{file} was not left out as already uploaded, so it cannot be added this way. Drop it on the window instead.";
     AwsUnreachable = "aws-unreachable", Retry,
         "Streamdrop could not reach AWS with connection {connection}. Check the network and the connection's keys, then try again.";
     // Links.

@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
+import { emit } from '@tauri-apps/api/event';
+import App from './App.svelte';
+import type { JobView } from './lib/ipc';
+import { UPDATE_INTERVAL } from './lib/queue';
+import { EMPTY_REPORT, fakeBackend, makeJob, resetBackend, settle } from './test/fake-backend';
+
+afterEach(() => resetBackend(cleanup));
+
+function shownNames(): string[] {
+  return screen.queryAllByTestId('job-row').map((r) => r.querySelector('.name')?.textContent ?? '');
+}
+
+async function renderApp(): Promise<void> {
+  render(App);
+  await settle();
+}
+
+/** A card of `n` clips dropped at once: one batch, paths under the card. */
+function card(n: number, overrides: Partial<JobView> = {}): JobView[] {
+  return Array.from({ length: n }, (_, i) =>
+    makeJob({
+      batchId: 'card-a001',
+      createdAt: 5000,
+      position: i,
+      fileName: `C${String(i + 1).padStart(4, '0')}.MP4`,
+      relativePath: `A001/PRIVATE/M4ROOT/CLIP/C${String(i + 1).padStart(4, '0')}.MP4`,
+      size: 1000,
+      ...overrides,
+    }),
+  );
+}
+
+describe('the queue as a whole', () => {
+  it('sums up the queue, and the page title says it for the taskbar', async () => {
+    const jobs = [
+      ...card(3, { state: 'uploading', bytesDone: 500, rateBps: 1000 }),
+      makeJob({ state: 'ready', createdAt: 10 }),
+    ];
+    fakeBackend({ list_jobs: () => jobs });
+    await renderApp();
+
+    expect(screen.getByTestId('queue-progress').textContent).toBe('50% sent · 2.9 KB/s · 1 s left');
+    expect(screen.getByTestId('queue-counts').textContent).toBe('3 uploading · 1 ready');
+    expect(document.title).toBe('Streamdrop — 50% · 3 uploading');
+  });
+
+  it('groups a card under one header that folds away', async () => {
+    fakeBackend({ list_jobs: () => [...card(3), makeJob({ fileName: 'loose.mov', createdAt: 10 })] });
+    await renderApp();
+
+    const headers = screen.getAllByTestId('batch-header');
+    expect(headers).toHaveLength(1);
+    expect(within(headers[0]).getByTestId('batch-title').textContent).toBe('A001');
+    expect(within(headers[0]).getByTestId('batch-line').textContent).toBe('3 clips · 2.9 KB · 0%');
+    expect(shownNames()).toEqual(['C0001.MP4', 'C0002.MP4', 'C0003.MP4', 'loose.mov']);
+
+    const toggle = within(headers[0]).getByTestId('batch-toggle');
+    await fireEvent.click(toggle);
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(shownNames()).toEqual(['loose.mov']);
+    await fireEvent.click(toggle);
+    expect(shownNames()).toHaveLength(4);
+  });
+
+  it('filters by state and searches names and card paths', async () => {
+    const failed = makeJob({ fileName: 'B002.mov', state: 'failed', createdAt: 20 });
+    fakeBackend({ list_jobs: () => [...card(2, { state: 'ready' }), failed] });
+    await renderApp();
+
+    const filter = screen.getByTestId('queue-filter') as HTMLSelectElement;
+    filter.value = 'failed';
+    await fireEvent.change(filter);
+    expect(shownNames()).toEqual(['B002.mov']);
+
+    filter.value = 'all';
+    await fireEvent.change(filter);
+    const search = screen.getByTestId('queue-search') as HTMLInputElement;
+    await fireEvent.input(search, { target: { value: 'm4root c0002' } });
+    expect(shownNames()).toEqual(['C0002.MP4']);
+
+    await fireEvent.input(search, { target: { value: 'nothing like it' } });
+    expect(shownNames()).toEqual([]);
+    expect(screen.getByTestId('jobs-filtered').textContent).toContain('No uploads match');
+  });
+
+  it('pauses every job that can pause, with one button', async () => {
+    const jobs = [...card(2, { state: 'uploading' }), makeJob({ state: 'ready', createdAt: 10 })];
+    const backend = fakeBackend({
+      list_jobs: () => jobs,
+      pause_job: (args) => ({ ...jobs.find((j) => j.id === (args as { id: string }).id)!, state: 'paused' }),
+    });
+    await renderApp();
+
+    await fireEvent.click(screen.getByTestId('queue-pause'));
+    await settle();
+    const paused = backend.calls.filter((c) => c.cmd === 'pause_job').map((c) => (c.args as { id: string }).id);
+    expect(paused).toEqual([jobs[0].id, jobs[1].id]);
+    expect(screen.getByTestId('queue-counts').textContent).toBe('2 paused · 1 ready');
+    expect(screen.queryByTestId('queue-pause')).toBeNull();
+    expect(screen.getByTestId('queue-resume').textContent).toContain('Resume all (2)');
+  });
+
+  it('applies a flood of progress events together, ten times a second at most', async () => {
+    const [clip] = card(1, { state: 'uploading' });
+    fakeBackend({ list_jobs: () => [clip] });
+    UPDATE_INTERVAL.ms = 100;
+    await renderApp();
+
+    const percent = () => screen.getByTestId('job-row').querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow');
+    expect(percent()).toBe('0');
+    await Promise.all(Array.from({ length: 200 }, (_, i) => emit('job-updated', { ...clip, bytesDone: (i + 1) * 5 })));
+    await settle();
+    // Not yet applied: the updates wait for the interval, and only the newest counts.
+    expect(percent()).toBe('0');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await settle();
+    expect(percent()).toBe('100');
+  });
+});
+
+describe('duplicates of a drop', () => {
+  const duplicate = (name: string) => ({
+    path: `/media/card/A001/${name}`,
+    fileName: name,
+    relativePath: `A001/${name}`,
+    existingJob: '00000000-0000-4000-8000-00000000ffff',
+    existingState: 'ready' as const,
+  });
+  const report = (names: string[]) => ({ ...EMPTY_REPORT, duplicates: names.map(duplicate) });
+
+  it('asks once for the whole drop, and Upload again adds exactly those files', async () => {
+    const again = makeJob({ fileName: 'C0001.MP4' });
+    const backend = fakeBackend({
+      pick_files: () => report(['C0001.MP4', 'C0002.MP4']),
+      add_skipped: () => ({ ...EMPTY_REPORT, accepted: [again] }),
+    });
+    await renderApp();
+    await fireEvent.click(screen.getByRole('button', { name: 'Choose files…' }));
+    await settle();
+
+    const prompt = screen.getByTestId('duplicate-prompt');
+    expect(prompt.textContent).toContain('2 files are already uploaded');
+    expect(prompt.textContent).toContain('A001/C0002.MP4');
+    await fireEvent.click(within(prompt).getByTestId('duplicates-again'));
+    await settle();
+
+    const call = backend.calls.find((c) => c.cmd === 'add_skipped');
+    expect(call?.args).toEqual({ paths: ['/media/card/A001/C0001.MP4', '/media/card/A001/C0002.MP4'] });
+    expect(screen.queryByTestId('duplicate-prompt')).toBeNull();
+    expect(shownNames()).toEqual(['C0001.MP4']);
+  });
+
+  it('Skip sends nothing', async () => {
+    const backend = fakeBackend({ pick_files: () => report(['C0001.MP4']) });
+    await renderApp();
+    await fireEvent.click(screen.getByRole('button', { name: 'Choose files…' }));
+    await settle();
+
+    expect(screen.getByTestId('duplicate-prompt').textContent).toContain('1 file is already uploaded');
+    await fireEvent.click(screen.getByTestId('duplicates-skip'));
+    expect(screen.queryByTestId('duplicate-prompt')).toBeNull();
+    expect(backend.commands()).not.toContain('add_skipped');
+  });
+});
