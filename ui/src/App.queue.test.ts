@@ -55,6 +55,10 @@ describe('the queue as a whole', () => {
     expect(within(headers[0]).getByTestId('batch-title').textContent).toBe('A001');
     expect(within(headers[0]).getByTestId('batch-line').textContent).toBe('3 clips · 2.9 KB · 0%');
     expect(shownNames()).toEqual(['C0001.MP4', 'C0002.MP4', 'C0003.MP4', 'loose.mov']);
+    // Each row says where its clip sat on the card; a loose file has no folder to show.
+    const [first] = screen.getAllByTestId('job-row');
+    expect(within(first).getByTestId('job-folder').textContent).toBe('A001/PRIVATE/M4ROOT/CLIP');
+    expect(screen.getAllByTestId('job-folder')).toHaveLength(3);
 
     const toggle = within(headers[0]).getByTestId('batch-toggle');
     await fireEvent.click(toggle);

@@ -134,38 +134,51 @@ describe('App', () => {
     expect(failed.textContent).not.toContain('storage-denied');
   });
 
-  it('adds accepted jobs and per-item rejections from an intake event; dismiss removes one', async () => {
+  it('adds accepted jobs and one notice for a rejected file from an intake event; dismiss removes it', async () => {
     fakeBackend();
     await renderApp();
 
     const accepted = makeJob({ fileName: 'C0042.MP4' });
-    const report: IntakeReport = {
-      ...EMPTY_REPORT,
-      accepted: [accepted],
-      rejected: [
-        makeRejection('/Users/ed/Desktop/holiday/', {
-          code: 'folder',
-          message: 'holiday is a folder. Drop the video files inside it instead.',
-        }),
-        makeRejection('/Users/ed/Desktop/notes.txt'),
-      ],
-    };
-    await emit('intake', report);
+    await emit('intake', { ...EMPTY_REPORT, accepted: [accepted], rejected: [makeRejection('/Users/ed/Desktop/notes.txt')] });
     await settle();
 
     expect(rows().map((r) => r.dataset.jobId)).toEqual([accepted.id]);
     const messages = screen.getAllByTestId('notice-message');
     expect(messages.map((n) => n.textContent?.trim())).toEqual([
-      'holiday is a folder. Drop the video files inside it instead.',
       'notes.txt is not a video or audio file Streamdrop can read.',
     ]);
+    await fireEvent.click(screen.getByRole('button', { name: 'Dismiss notice about notes.txt' }));
+    await settle();
+    expect(screen.queryAllByTestId('notice')).toHaveLength(0);
+  });
 
-    await fireEvent.click(screen.getByRole('button', { name: 'Dismiss notice about holiday' }));
+  it('sums up a drop of many refusals in one notice, each file and why behind Details', async () => {
+    fakeBackend();
+    await renderApp();
+
+    const report: IntakeReport = {
+      ...EMPTY_REPORT,
+      rejected: [
+        makeRejection('/Users/ed/Desktop/notes.txt'),
+        makeRejection('/Users/ed/Desktop/shot list.pdf'),
+        makeRejection('/Users/ed/Desktop/locked.mov', { code: 'file-unreadable', message: 'locked.mov cannot be read.' }),
+      ],
+      rejectedCounts: [
+        { code: 'not-media', count: 2, label: 'not video' },
+        { code: 'file-unreadable', count: 1, label: 'unreadable' },
+      ],
+    };
+    await emit('intake', report);
     await settle();
 
-    const remaining = screen.getAllByTestId('notice');
-    expect(remaining).toHaveLength(1);
-    expect(remaining[0].textContent).toContain('notes.txt is not a video or audio file Streamdrop can read.');
+    const notices = screen.getAllByTestId('notice');
+    expect(notices).toHaveLength(1);
+    expect(within(notices[0]).getByTestId('notice-message').textContent?.trim()).toBe(
+      '3 items were skipped: 2 not video, 1 unreadable. Nothing else of this drop was affected.',
+    );
+    await fireEvent.click(within(notices[0]).getByTestId('notice-details-toggle'));
+    expect(notices[0].textContent).toContain('locked.mov cannot be read.');
+    expect(notices[0].textContent).toContain('shot list.pdf');
   });
 
   it('invokes pick_files from the button and renders the returned report', async () => {

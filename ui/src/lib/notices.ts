@@ -1,4 +1,4 @@
-import type { ProblemView, Rejection } from './ipc';
+import type { IntakeReport, ProblemView, Rejection } from './ipc';
 
 /** One fact behind a notice's or a row's "Details": "Path", "/media/card/…". */
 export interface DetailLine {
@@ -93,6 +93,36 @@ export function addRejections(notices: readonly Notice[], rejected: readonly Rej
     });
   }
   return next;
+}
+
+/** Files of one drop listed behind "Details" before "and N more". */
+const LISTED = 20;
+
+/**
+ * What a drop refused: one file's own notice, or for several one notice that
+ * sums them up by reason ("3 items were skipped: 2 not video, 1 unreadable.")
+ * with every file and why behind "Details", never a notice per file.
+ */
+export function addIntakeRejections(notices: readonly Notice[], report: IntakeReport): Notice[] {
+  const rejected = report.rejected;
+  if (rejected.length <= 1) return addRejections(notices, rejected);
+  const total = Math.max(rejected.length, report.rejectedCounts.reduce((n, c) => n + c.count, 0));
+  const reasons = report.rejectedCounts.map((c) => `${c.count} ${c.label}`).join(', ');
+  const details: DetailLine[] = rejected
+    .slice(0, LISTED)
+    .map((r) => ({ label: r.fileName || displayName(r.path), value: r.problem.message }));
+  if (rejected.length > LISTED) details.push({ label: 'And', value: `${rejected.length - LISTED} more` });
+  return [
+    ...notices,
+    {
+      key: nextKey++,
+      kind: 'rejection',
+      subject: `${total} items`,
+      message: `${total} items were skipped${reasons ? `: ${reasons}` : ''}. Nothing else of this drop was affected.`,
+      details,
+      report: rejected.map(rejectionReport).join('\n\n'),
+    },
+  ];
 }
 
 /**
