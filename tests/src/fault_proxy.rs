@@ -26,6 +26,7 @@
 //! body is first read (upstream's interim 100 is absorbed by the proxy's
 //! client), so a client waiting for it is never stuck.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
@@ -339,6 +340,31 @@ struct Shared {
     seen: Mutex<Vec<SeenRequest>>,
     next_seq: AtomicU64,
     next_connection: AtomicU64,
+    /// Per bucket (the path's first segment): requests between their head's
+    /// arrival and their response's, now and at most.
+    in_flight: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+/// Counts one request to a bucket in flight until dropped.
+struct InFlight(Arc<Shared>, String);
+
+impl InFlight {
+    fn start(shared: &Arc<Shared>, path: &str) -> InFlight {
+        let bucket = path.trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
+        let mut counts = lock(&shared.in_flight);
+        let (now, max) = counts.entry(bucket.clone()).or_default();
+        *now += 1;
+        *max = (*max).max(*now);
+        InFlight(shared.clone(), bucket)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some((now, _)) = lock(&self.0.in_flight).get_mut(&self.1) {
+            *now -= 1;
+        }
+    }
 }
 
 /// A poisoned lock only means a test panicked while holding it; the data is still fine to read.
@@ -422,6 +448,7 @@ impl FaultProxy {
             seen: Mutex::new(Vec::new()),
             next_seq: AtomicU64::new(0),
             next_connection: AtomicU64::new(0),
+            in_flight: Mutex::new(HashMap::new()),
         });
         let (stop_tx, stop_rx) = oneshot::channel();
         let thread_shared = shared.clone();
@@ -480,6 +507,13 @@ impl FaultProxy {
     /// The requests seen so far that fit `matcher`.
     pub fn requests_matching(&self, matcher: &Match) -> Vec<SeenRequest> {
         lock(&self.shared.seen).iter().filter(|r| matcher.matches(r)).cloned().collect()
+    }
+
+    /// The most requests to `bucket` that were in flight at once (from a
+    /// request's head arriving to its response leaving): what a client's
+    /// concurrency costs the server.
+    pub fn max_in_flight(&self, bucket: &str) -> u64 {
+        lock(&self.shared.in_flight).get(bucket).map_or(0, |(_, max)| *max)
     }
 
     /// Forgets the recorded requests (rules are kept).
@@ -559,6 +593,7 @@ async fn serve_connection(socket: TcpStream, shared: Arc<Shared>, id: u64) {
 
 async fn handle(conn: Arc<Conn>, req: Request<Incoming>) -> Result<Response<ProxyBody>, BoxError> {
     let shared = conn.shared.clone();
+    let _in_flight = InFlight::start(&shared, req.uri().path());
     let (seq, fault) =
         shared.arrive(conn.id, req.method().as_str(), req.uri().path(), req.uri().query().unwrap_or_default());
     match fault {

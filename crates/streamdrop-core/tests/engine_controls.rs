@@ -223,3 +223,106 @@ async fn an_upload_the_server_forgot_starts_afresh() {
     assert_eq!(sha256(&stored), sha256(&fx.clip));
     fx.stack.shutdown().await;
 }
+
+/// A card's worth of jobs shares the engine's slots, as the server sees it:
+/// however many are queued, no more requests for uploads and copies reach
+/// the uploads bucket at once than the cap (`upload_concurrency` × the parts
+/// each sends, plus as many single-request files), short clips are not held
+/// up behind long ones, and each kind starts in the order it was dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_of_jobs_shares_one_cap_and_short_clips_pass_long_ones() {
+    use std::sync::Arc;
+    use streamdrop_core::model::ConnectionName;
+    use streamdrop_core::storage::{static_client, Storage};
+    use streamdrop_core::store::Store;
+    use streamdrop_core::transcode::local_ffmpeg::work_root;
+    use streamdrop_core::transcode::{LocalFfmpeg, LocalFfmpegOptions};
+    use streamdrop_e2e::fault_proxy::{Fault, FaultProxy, Match};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
+    let upstream = stack.endpoint().trim_start_matches("http://").parse().unwrap();
+    let proxy = FaultProxy::start(upstream);
+    // Every request to the uploads bucket takes a while, so overlapping ones overlap at the server.
+    proxy.inject(
+        Match::any().with_path_containing("/streamdrop-uploads/"),
+        Fault::Delay(Duration::from_millis(150)),
+        usize::MAX,
+    );
+    let creds = stack.credentials();
+    let credentials =
+        aws_sdk_s3::config::Credentials::new(creds.access_key_id(), creds.secret_access_key(), None, None, "test");
+    let storage =
+        Storage { client: static_client(&proxy.endpoint(), "us-east-1", credentials), ..stack.storage().clone() };
+    let transcoder = LocalFfmpeg::new(stack.storage().clone(), work_root(&data), LocalFfmpegOptions::default());
+    let options = EngineOptions {
+        upload_concurrency: 2,
+        transfer: TransferOptions {
+            part_size: 5 * MIB,
+            multipart_threshold: 5 * MIB,
+            concurrency: 3,
+            ..TransferOptions::default()
+        },
+        poll_interval: Duration::from_millis(200),
+    };
+    let _claim = data.claim_for_engine().unwrap();
+    let store = Store::open(&data.store_file()).unwrap();
+    let engine = Engine::start(store, ConnectionName::local(), storage, Arc::new(transcoder), options).unwrap();
+
+    // Three long clips first (four parts each), then eight short ones: twelve and more requests could go at once.
+    let mut paths = Vec::new();
+    for i in 1..=3 {
+        paths.push(make_large_clip(tmp.path(), &format!("L{i:02} long.mov"), (640, 360), 16 * MIB));
+    }
+    for i in 1..=8 {
+        paths.push(streamdrop_e2e::make_clip_sized(tmp.path(), &format!("S{i:02} short.mp4"), "160x90", 1));
+    }
+    let report = engine.add_paths(paths.clone()).await;
+    assert_eq!(report.accepted.len(), 11, "{:?}", report.rejected);
+    for job in &report.accepted {
+        wait_for(&engine, job.id, "its upload", |v| v.stage.is_none_or(|s| s.as_str() != "upload")).await;
+    }
+
+    let cap = 2 * 3 + 2;
+    let seen = proxy.max_in_flight("streamdrop-uploads");
+    assert!(seen <= cap, "{seen} requests at once reached the server; the cap is {cap}");
+    assert!(seen >= 4, "only {seen} at once: the uploads did not run side by side");
+
+    let requests = proxy.requests();
+    let key_of = |path: &str| path.rsplit('/').next().unwrap_or_default().to_owned();
+    let started = |long: bool| -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for r in requests.iter().filter(|r| r.path.starts_with("/streamdrop-uploads/")) {
+            let name = percent_encoding::percent_decode_str(&key_of(&r.path)).decode_utf8_lossy().into_owned();
+            let is_long = name.starts_with('L');
+            let first = if long { r.method == "POST" && r.has_param("uploads") } else { r.method == "PUT" };
+            if is_long == long && first && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    };
+    // Two start at once, so two neighbours may reach the server either way round; no
+    // job starts before one dropped more than a place ahead of it.
+    let in_drop_order = |started: Vec<String>, dropped: Vec<String>| {
+        assert_eq!(started.len(), dropped.len(), "{started:?}");
+        for (i, name) in started.iter().enumerate() {
+            let j = dropped.iter().position(|d| d == name).unwrap();
+            assert!(i.abs_diff(j) < 2, "{name} started {i}th, dropped {j}th: {started:?}");
+        }
+    };
+    in_drop_order(started(true), (1..=3).map(|i| format!("L{i:02} long.mov")).collect());
+    in_drop_order(started(false), (1..=8).map(|i| format!("S{i:02} short.mp4")).collect());
+    // Every short clip was sent before the last long one had finished.
+    let last_short = requests
+        .iter()
+        .rposition(|r| r.method == "PUT" && r.path.starts_with("/streamdrop-uploads/") && r.path.contains("short"))
+        .unwrap();
+    let last_complete = requests
+        .iter()
+        .rposition(|r| r.method == "POST" && r.has_param("uploadId") && r.path.starts_with("/streamdrop-uploads/"))
+        .unwrap();
+    assert!(last_short < last_complete, "the short clips waited for the long ones");
+    engine.stop();
+}

@@ -4,6 +4,7 @@
 //! event. The desktop shell forwards those events to the window; the CLI
 //! prints them.
 
+mod lanes;
 mod pipeline;
 
 use std::collections::HashMap;
@@ -13,8 +14,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
-use tokio::sync::{broadcast, Semaphore};
+use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
+
+use lanes::Lane;
 
 use crate::clock::now_ms;
 use crate::data_dir::EngineLock;
@@ -50,8 +53,14 @@ pub enum EngineError {
 
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
-    /// Uploads running at once (I/O-bound); the rest wait their turn as `queued`.
-    /// Transcodes have their own limit, set on the transcoder.
+    /// Uploads running at once (I/O-bound), in drop order; the rest wait their
+    /// turn as `queued`. As many again of files small enough for one request
+    /// run beside them, so a card's short clips are never stuck behind its
+    /// long ones. With the transfer's parts in flight per upload, this is the
+    /// engine's whole cap: at most `upload_concurrency × (transfer.concurrency
+    /// + 1)` requests and as many part buffers at once, however many jobs are
+    /// queued (copies take the same places). Transcodes have their own limit,
+    /// set on the transcoder.
     pub upload_concurrency: usize,
     pub transfer: TransferOptions,
     /// How often a submitted transcode is polled.
@@ -78,7 +87,9 @@ struct Inner {
     options: EngineOptions,
     runtime: Handle,
     events: broadcast::Sender<JobView>,
-    upload_slots: Semaphore,
+    upload_slots: Lane,
+    /// The same for files sent in one request (see [`EngineOptions::upload_concurrency`]).
+    small_upload_slots: Lane,
     /// Jobs with a live task, each with the control that identifies it. A task
     /// writes states only while its entry is still current (not paused,
     /// cancelled or replaced by a retry), under this lock.
@@ -111,7 +122,8 @@ impl Engine {
                 connection,
                 storage,
                 transcoder,
-                upload_slots: Semaphore::new(options.upload_concurrency.max(1)),
+                upload_slots: Lane::new(options.upload_concurrency),
+                small_upload_slots: Lane::new(options.upload_concurrency),
                 options,
                 runtime: Handle::current(),
                 events,
@@ -119,10 +131,18 @@ impl Engine {
                 stopped: AtomicBool::new(false),
             }),
         };
-        for job in engine.inner.store.list()? {
-            if job.state.is_unfinished() && job.connection == engine.inner.connection {
-                engine.spawn(job);
-            }
+        // Oldest drop first: the slots are handed out in the order jobs ask.
+        let mut unfinished: Vec<Job> = engine
+            .inner
+            .store
+            .list()?
+            .into_iter()
+            .filter(|job| job.state.is_unfinished() && job.connection == engine.inner.connection)
+            .collect();
+        // Stable: each batch keeps the store's order, the order its files were given.
+        unfinished.sort_by_key(|job| job.created_ms);
+        for job in unfinished {
+            engine.spawn(job);
         }
         Ok(engine)
     }
@@ -331,11 +351,13 @@ impl Engine {
         let id = job.id;
         let inner = Arc::clone(&self.inner);
         let mine = control.clone();
+        // In line now, in the order jobs are spawned, whenever the task gets to run.
+        let in_line = inner.join_line(&job);
         let task = self.inner.runtime.spawn(async move {
             if let Some(previous) = after {
                 let _ = previous.await;
             }
-            inner.run(job, mine).await
+            inner.run(job, mine, in_line).await
         });
         running.insert(id, Running { task: Some(task), control, live: LiveProgress::default() });
     }

@@ -3,6 +3,7 @@
 //! stage boundary is written to the store, so a restart resumes at the stage
 //! where the job was, and a failure names the stage a retry starts from.
 
+use super::lanes::{InLine, Lane};
 use super::Inner;
 
 use crate::intake;
@@ -30,14 +31,16 @@ impl Stopped {
 }
 
 impl Inner {
-    pub(super) async fn run(&self, mut job: Job, control: TransferControl) {
+    /// Runs `job` from its stage to the end; `in_line` is its place in line
+    /// for a transfer, taken when it was spawned (see [`super::lanes`]).
+    pub(super) async fn run(&self, mut job: Job, control: TransferControl, mut in_line: Option<InLine>) {
         loop {
             let Some(stage) = job.state.stage().filter(|_| job.state.is_unfinished()) else {
                 return self.leave(job.id, &control);
             };
             let outcome = match stage {
-                Stage::Upload => self.upload(&mut job, &control).await,
-                Stage::Copy => self.copy(&mut job, &control).await,
+                Stage::Upload => self.upload(&mut job, &control, in_line.take()).await,
+                Stage::Copy => self.copy(&mut job, &control, in_line.take()).await,
                 Stage::Transcode => self.transcode(&mut job, &control).await,
             };
             let next = match outcome {
@@ -60,11 +63,8 @@ impl Inner {
         }
     }
 
-    async fn upload(&self, job: &mut Job, control: &TransferControl) -> Result<(), Stopped> {
-        let _slot = tokio::select! {
-            slot = self.upload_slots.acquire() => slot.expect("the semaphore is never closed"),
-            _ = control.cancelled() => return Err(Stopped::Cancelled),
-        };
+    async fn upload(&self, job: &mut Job, control: &TransferControl, in_line: Option<InLine>) -> Result<(), Stopped> {
+        let _slot = self.transfer_slot(job, control, in_line).await?;
         if !self.advance(job, control, JobState::Uploading) {
             return Err(Stopped::Cancelled);
         }
@@ -94,7 +94,39 @@ impl Inner {
         Ok(())
     }
 
-    async fn copy(&self, job: &mut Job, control: &TransferControl) -> Result<(), Stopped> {
+    /// A place among the transfers that run at once (see
+    /// [`super::EngineOptions::upload_concurrency`]): uploads and copies share
+    /// them, so the cap holds for every request the engine sends.
+    async fn transfer_slot(
+        &self,
+        job: &Job,
+        control: &TransferControl,
+        in_line: Option<InLine>,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, Stopped> {
+        let in_line = in_line.unwrap_or_else(|| self.lane_of(job).join(job));
+        tokio::select! {
+            slot = in_line.place() => Ok(slot),
+            _ = control.cancelled() => Err(Stopped::Cancelled),
+        }
+    }
+
+    /// Files sent in one request have their own places, so short clips pass long ones.
+    fn lane_of(&self, job: &Job) -> &Lane {
+        if job.source.size <= self.options.transfer.multipart_threshold {
+            &self.small_upload_slots
+        } else {
+            &self.upload_slots
+        }
+    }
+
+    /// A place in line for a job about to transfer (upload or copy), else none.
+    pub(super) fn join_line(&self, job: &Job) -> Option<InLine> {
+        let transfers = job.state.is_unfinished() && matches!(job.state.stage(), Some(Stage::Upload | Stage::Copy));
+        transfers.then(|| self.lane_of(job).join(job))
+    }
+
+    async fn copy(&self, job: &mut Job, control: &TransferControl, in_line: Option<InLine>) -> Result<(), Stopped> {
+        let _slot = self.transfer_slot(job, control, in_line).await?;
         if !self.advance(job, control, JobState::Copying) {
             return Err(Stopped::Cancelled);
         }
