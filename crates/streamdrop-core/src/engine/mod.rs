@@ -57,10 +57,10 @@ pub struct EngineOptions {
     /// turn as `queued`. As many again of files small enough for one request
     /// run beside them, so a card's short clips are never stuck behind its
     /// long ones. With the transfer's parts in flight per upload, this is the
-    /// engine's whole cap: at most `upload_concurrency × (transfer.concurrency
-    /// + 1)` requests and as many part buffers at once, however many jobs are
-    /// queued (copies take the same places). Transcodes have their own limit,
-    /// set on the transcoder.
+    /// engine's whole cap: at most `upload_concurrency` × (`transfer.concurrency`
+    /// plus one) requests and as many part buffers at once, however many jobs
+    /// are queued (copies take the same places). Transcodes have their own
+    /// limit, set on the transcoder.
     pub upload_concurrency: usize,
     pub transfer: TransferOptions,
     /// How often a submitted transcode is polled.
