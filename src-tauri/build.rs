@@ -10,6 +10,7 @@ fn main() {
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")
         .app_manifest(AppManifest::new().commands(&[
             "list_jobs",
+            "clear_finished",
             "pick_files",
             "add_skipped",
             "app_status",

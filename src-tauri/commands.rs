@@ -18,6 +18,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     #[cfg(not(feature = "e2e"))]
     return tauri::generate_handler![
         list_jobs,
+        clear_finished,
         pick_files,
         add_skipped,
         app_status,
@@ -35,6 +36,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     #[cfg(feature = "e2e")]
     return tauri::generate_handler![
         list_jobs,
+        clear_finished,
         pick_files,
         add_skipped,
         app_status,
@@ -64,6 +66,12 @@ type Answer<T> = Result<T, ProblemView>;
 #[tauri::command]
 fn list_jobs(shell: State<'_, Shell>) -> Answer<Vec<JobView>> {
     shell.session()?.jobs().map_err(|p| p.view())
+}
+
+/// Takes ready and cancelled jobs off the list; nothing stored is deleted.
+#[tauri::command]
+fn clear_finished(shell: State<'_, Shell>) -> Answer<Vec<JobId>> {
+    shell.session()?.clear_finished().map_err(|p| p.view())
 }
 
 /// Opens the native file dialog; the chosen files become jobs.

@@ -100,13 +100,18 @@ if access_control is not None:
         items = (config.get("Items") or {}).get("PublicKey") or []
         return [items] if isinstance(items, str) else list(items)
 
-    def update_key_group(self):
+    def _key_group_to_change(self):
+        """The key group the request names, if it exists and If-Match names its version."""
         group_id = self.parsed_url.path.split("/")[-1]
         group = self.backend.key_groups.get(group_id)
         if group is None:
             raise _Refused(404, "NoSuchResource", "The specified key group does not exist.")
         if self.headers.get("If-Match") != group.etag:
             raise _Refused(412, "PreconditionFailed", "The If-Match version is missing or not valid.")
+        return group_id, group
+
+    def update_key_group(self):
+        group_id, group = _key_group_to_change(self)
         config = self._get_xml_body()["KeyGroupConfig"]
         group.name = config["Name"]
         group.items = _key_group_items(config)
@@ -117,12 +122,7 @@ if access_control is not None:
         return 200, {"ETag": group.etag}, body
 
     def delete_key_group(self):
-        group_id = self.parsed_url.path.split("/")[-1]
-        group = self.backend.key_groups.get(group_id)
-        if group is None:
-            raise _Refused(404, "NoSuchResource", "The specified key group does not exist.")
-        if self.headers.get("If-Match") != group.etag:
-            raise _Refused(412, "PreconditionFailed", "The If-Match version is missing or not valid.")
+        group_id, _ = _key_group_to_change(self)
         if _trusting(self.backend, group_id):
             raise _Refused(409, "ResourceInUse", "Cannot delete this resource because it is in use.")
         del self.backend.key_groups[group_id]

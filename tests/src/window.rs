@@ -23,34 +23,17 @@ pub fn app_pid(binary: &Path, data_dir: &Path) -> Option<u32> {
 /// Sends `WM_DELETE_WINDOW` to every shown top-level window of process `pid`:
 /// what the window manager does when a person clicks the close button.
 pub fn request_close(pid: u32) -> Result<usize, String> {
-    let (conn, screen) = x11rb::connect(None).map_err(|e| format!("cannot reach the X display: {e}"))?;
-    let root = conn.setup().roots[screen].root;
-    let atom = |name: &[u8]| -> Result<u32, String> {
-        Ok(conn.intern_atom(false, name).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?.atom)
-    };
-    let (net_wm_pid, protocols, delete) = (atom(b"_NET_WM_PID")?, atom(b"WM_PROTOCOLS")?, atom(b"WM_DELETE_WINDOW")?);
-    let windows = descendants(&conn, root)?;
+    let (conn, root) = display()?;
+    let (protocols, delete) = (atom(&conn, b"WM_PROTOCOLS")?, atom(&conn, b"WM_DELETE_WINDOW")?);
     let mut sent = 0;
-    for window in windows {
-        let owner = conn
-            .get_property(false, window, net_wm_pid, AtomEnum::CARDINAL, 0, 1)
-            .map_err(|e| e.to_string())?
-            .reply()
-            .ok()
-            .and_then(|p| p.value32().and_then(|mut v| v.next()));
+    for window in shown_windows_of(&conn, root, pid)? {
         let speaks_delete = conn
             .get_property(false, window, protocols, AtomEnum::ATOM, 0, 32)
             .map_err(|e| e.to_string())?
             .reply()
             .ok()
             .is_some_and(|p| p.value32().is_some_and(|mut v| v.any(|a| a == delete)));
-        let shown = conn
-            .get_window_attributes(window)
-            .map_err(|e| e.to_string())?
-            .reply()
-            .is_ok_and(|a| a.map_state == x11rb::protocol::xproto::MapState::VIEWABLE);
-        // GTK also keeps an unmapped leader window; a person can only close what is shown.
-        if owner == Some(pid) && speaks_delete && shown {
+        if speaks_delete {
             let event = ClientMessageEvent::new(32, window, protocols, [delete, x11rb::CURRENT_TIME, 0, 0, 0]);
             conn.send_event(false, window, EventMask::NO_EVENT, event).map_err(|e| e.to_string())?;
             sent += 1;
@@ -63,36 +46,50 @@ pub fn request_close(pid: u32) -> Result<usize, String> {
 /// The titles (`_NET_WM_NAME`) of the shown top-level windows of process `pid`:
 /// what a taskbar shows for it.
 pub fn window_titles(pid: u32) -> Result<Vec<String>, String> {
+    let (conn, root) = display()?;
+    let (net_wm_name, utf8) = (atom(&conn, b"_NET_WM_NAME")?, atom(&conn, b"UTF8_STRING")?);
+    let mut titles = Vec::new();
+    for window in shown_windows_of(&conn, root, pid)? {
+        let name = conn.get_property(false, window, net_wm_name, utf8, 0, 1024).map_err(|e| e.to_string())?.reply();
+        if let Some(name) = name.ok().filter(|n| !n.value.is_empty()) {
+            titles.push(String::from_utf8_lossy(&name.value).into_owned());
+        }
+    }
+    Ok(titles)
+}
+
+fn display() -> Result<(x11rb::rust_connection::RustConnection, Window), String> {
     let (conn, screen) = x11rb::connect(None).map_err(|e| format!("cannot reach the X display: {e}"))?;
     let root = conn.setup().roots[screen].root;
-    let atom = |name: &[u8]| -> Result<u32, String> {
-        Ok(conn.intern_atom(false, name).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?.atom)
-    };
-    let (net_wm_pid, net_wm_name, utf8) = (atom(b"_NET_WM_PID")?, atom(b"_NET_WM_NAME")?, atom(b"UTF8_STRING")?);
-    let mut titles = Vec::new();
-    for window in descendants(&conn, root)? {
+    Ok((conn, root))
+}
+
+fn atom(conn: &impl Connection, name: &[u8]) -> Result<u32, String> {
+    Ok(conn.intern_atom(false, name).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?.atom)
+}
+
+/// The windows of process `pid` that are shown. GTK also keeps an unmapped
+/// leader window; a person only sees (and closes) what is shown.
+fn shown_windows_of(conn: &impl Connection, root: Window, pid: u32) -> Result<Vec<Window>, String> {
+    let net_wm_pid = atom(conn, b"_NET_WM_PID")?;
+    let mut shown = Vec::new();
+    for window in descendants(conn, root)? {
         let owner = conn
             .get_property(false, window, net_wm_pid, AtomEnum::CARDINAL, 0, 1)
             .map_err(|e| e.to_string())?
             .reply()
             .ok()
             .and_then(|p| p.value32().and_then(|mut v| v.next()));
-        let shown = conn
+        let viewable = conn
             .get_window_attributes(window)
             .map_err(|e| e.to_string())?
             .reply()
             .is_ok_and(|a| a.map_state == x11rb::protocol::xproto::MapState::VIEWABLE);
-        if owner != Some(pid) || !shown {
-            continue;
-        }
-        let name = conn.get_property(false, window, net_wm_name, utf8, 0, 1024).map_err(|e| e.to_string())?.reply();
-        if let Ok(name) = name {
-            if !name.value.is_empty() {
-                titles.push(String::from_utf8_lossy(&name.value).into_owned());
-            }
+        if owner == Some(pid) && viewable {
+            shown.push(window);
         }
     }
-    Ok(titles)
+    Ok(shown)
 }
 
 fn descendants(conn: &impl Connection, window: Window) -> Result<Vec<Window>, String> {

@@ -870,5 +870,39 @@ async fn a_dropped_card_becomes_one_batch_and_dropping_it_again_asks_once() {
              && document.querySelectorAll('[data-testid="job-row"]').length === 12;"#,
     )
     .await;
+
+    // Clear finished: the ready rows leave the list, their stored files stay.
+    wait_until(
+        &client,
+        "a ready clip",
+        Duration::from_secs(120),
+        &format!("return document.querySelector('{READY_ROW}') !== null"),
+    )
+    .await;
+    let ready: Vec<String> = client
+        .execute(&format!("return [...document.querySelectorAll('{READY_ROW}')].map(r => r.dataset.jobId)"), vec![])
+        .await
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    click(&client, r#"[data-testid="queue-clear"]"#).await;
+    let left = wait_until(
+        &client,
+        "the ready rows gone",
+        Duration::from_secs(10),
+        &format!(
+            "const ids = [...document.querySelectorAll('[data-testid=\"job-row\"]')].map(r => r.dataset.jobId);
+             return {ready:?}.every(id => !ids.includes(id)) && ids.length > 0 ? ids : false;"
+        ),
+    )
+    .await;
+    assert!(left.as_array().unwrap().len() <= 12 - ready.len(), "{left}");
+    for id in &ready {
+        let original = session.data().join("local-s3/streamdrop-media/jobs").join(id).join("original");
+        assert!(original.is_dir(), "the cleared job's original is still stored at {}", original.display());
+    }
     client.close().await.expect("close the app");
 }

@@ -168,3 +168,25 @@ describe('duplicates of a drop', () => {
     expect(backend.commands()).not.toContain('add_skipped');
   });
 });
+
+describe('clear finished', () => {
+  it('takes the ready and cancelled rows off the list, as the backend says', async () => {
+    const ready = makeJob({ fileName: 'done.mov', state: 'ready', createdAt: 30 });
+    const cancelled = makeJob({ fileName: 'dropped.mov', state: 'cancelled', createdAt: 20 });
+    const running = makeJob({ fileName: 'going.mov', state: 'uploading', createdAt: 10 });
+    const backend = fakeBackend({
+      list_jobs: () => [ready, cancelled, running],
+      clear_finished: () => [ready.id, cancelled.id],
+    });
+    await renderApp();
+
+    const clear = screen.getByTestId('queue-clear');
+    expect(clear.textContent?.trim()).toBe('Clear finished (2)');
+    await fireEvent.click(clear);
+    await settle();
+
+    expect(backend.commands()).toContain('clear_finished');
+    expect(shownNames()).toEqual(['going.mov']);
+    expect(screen.queryByTestId('queue-clear')).toBeNull();
+  });
+});

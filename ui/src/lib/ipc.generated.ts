@@ -234,6 +234,7 @@ applied: boolean, };
 /** Each IPC command: its arguments and what it answers. */
 export type Commands = {
   list_jobs: { args: Record<string, never>; answer: Array<JobView> };
+  clear_finished: { args: Record<string, never>; answer: Array<JobId> };
   pick_files: { args: Record<string, never>; answer: IntakeReport };
   add_skipped: { args: { paths: Array<string> }; answer: IntakeReport };
   app_status: { args: Record<string, never>; answer: StatusView };

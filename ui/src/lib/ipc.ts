@@ -54,6 +54,9 @@ export const EVENT_QUIT_REQUESTED = 'quit-requested' satisfies keyof Events;
 
 export const listJobs = (): Promise<JobView[]> => call('list_jobs');
 
+/** Takes ready and cancelled jobs off the list (nothing stored is deleted); answers their ids. */
+export const clearFinished = (): Promise<string[]> => call('clear_finished');
+
 /** Opens the native picker in Rust; resolves to empty lists on cancel. */
 export const pickFiles = (): Promise<IntakeReport> => call('pick_files');
 

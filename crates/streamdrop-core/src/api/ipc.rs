@@ -92,6 +92,7 @@ fn contract(cfg: &Config) -> Contract<'_> {
     let id = c.name_of::<JobId>();
     let job = |c: &mut Contract, name| c.command::<JobView>(name, vec![("id", id.clone())]);
     c.command::<Vec<JobView>>("list_jobs", vec![]);
+    c.command::<Vec<JobId>>("clear_finished", vec![]);
     c.command::<IntakeReport>("pick_files", vec![]);
     let paths = c.name_of::<Vec<String>>();
     c.command::<IntakeReport>("add_skipped", vec![("paths", paths)]);

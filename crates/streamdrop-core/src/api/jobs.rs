@@ -74,6 +74,13 @@ impl Session {
         Ok(self.inner.store.list()?.iter().map(|job| JobView::of(job, &LiveProgress::default())).collect())
     }
 
+    /// Takes the finished jobs (ready or cancelled, on every connection) off
+    /// the list and says which. Nothing stored is deleted: their files and
+    /// links stay, and their content is still recognised as uploaded.
+    pub fn clear_finished(&self) -> Result<Vec<JobId>, Problem> {
+        Ok(self.inner.store.clear_finished()?)
+    }
+
     /// The page of jobs `query` asks for (filtered by state and name), with
     /// how many match; live progress where the engine runs them.
     pub fn jobs_page(&self, query: &JobQuery) -> Result<JobsPage, Problem> {

@@ -114,7 +114,7 @@ impl Store {
     /// The page of jobs `query` asks for, in [`list`](Self::list)'s order, and
     /// how many jobs match in all.
     pub fn query(&self, query: &JobQuery) -> Result<(Vec<Job>, u32), StoreError> {
-        let mut clauses = Vec::new();
+        let mut clauses = vec!["cleared = 0".to_owned()];
         let mut values: Vec<rusqlite::types::Value> = Vec::new();
         if !query.states.is_empty() {
             clauses.push(format!("state IN ({})", vec!["?"; query.states.len()].join(", ")));
@@ -125,7 +125,7 @@ impl Store {
             clauses.push("COALESCE(relative_path, CAST(source_path AS TEXT)) LIKE ? ESCAPE '\\'".to_owned());
             values.push(format!("%{}%", escape_like(search)).into());
         }
-        let filter = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        let filter = format!(" WHERE {}", clauses.join(" AND "));
         let conn = self.conn();
         let total: i64 = conn.query_row(
             &format!("SELECT COUNT(*) FROM jobs{filter}"),
@@ -141,12 +141,27 @@ impl Store {
         Ok((jobs, u32::try_from(total).unwrap_or(u32::MAX)))
     }
 
-    /// All jobs: the newest batch first, each batch's jobs in the order they were given.
+    /// All jobs but those cleared from the list: the newest batch first, each
+    /// batch's jobs in the order they were given.
     pub fn list(&self) -> Result<Vec<Job>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!("{SELECT_JOB} ORDER BY {LIST_ORDER}"))?;
+        let mut stmt = conn.prepare(&format!("{SELECT_JOB} WHERE cleared = 0 ORDER BY {LIST_ORDER}"))?;
         let rows = stmt.query_map([], raw_job)?.collect::<Result<Vec<_>, _>>()?;
         rows.into_iter().map(decode_job).collect()
+    }
+
+    /// Takes the finished jobs (ready or cancelled) off the list and says
+    /// which. Nothing stored is deleted: the rows stay, so [`get`](Self::get),
+    /// links and the duplicate check still know them.
+    pub fn clear_finished(&self) -> Result<Vec<JobId>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "UPDATE jobs SET cleared = 1 WHERE cleared = 0 AND state IN ('ready', 'cancelled') RETURNING id",
+        )?;
+        let ids = stmt.query_map([], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        ids.into_iter()
+            .map(|id| id.parse().map_err(|_| StoreError::Corrupt { id: id.clone(), what: "its id".into() }))
+            .collect()
     }
 }
 
@@ -443,6 +458,41 @@ mod tests {
         let JobState::Failed { problem, .. } = store.get(j.id).unwrap().unwrap().state else { panic!("failed") };
         assert_eq!(problem.code, ProblemCode::Legacy);
         assert_eq!(problem.detail.as_deref(), Some("S3 UploadPart failed: AccessDenied"));
+    }
+
+    #[test]
+    fn clearing_finished_jobs_takes_them_off_the_list_and_forgets_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.sqlite3")).unwrap();
+        let with = |name: &str, fingerprint: &str| Job { fingerprint: Some(fingerprint.to_owned()), ..job(name, 1) };
+        let jobs = [
+            with("ready.MP4", "s1:r"),
+            with("cancelled.MP4", "s1:c"),
+            with("failed.MP4", "s1:f"),
+            with("going.MP4", "s1:g"),
+        ];
+        for job in &jobs {
+            store.insert(job).unwrap();
+        }
+        store.set_state(jobs[0].id, &JobState::Ready).unwrap();
+        store.set_state(jobs[1].id, &JobState::Cancelled).unwrap();
+        let problem = crate::model::Problem::new(crate::model::ProblemCode::FileMissing).with("file", "failed.MP4");
+        store.set_state(jobs[2].id, &JobState::Failed { stage: Stage::Upload, problem }).unwrap();
+
+        let mut cleared = store.clear_finished().unwrap();
+        cleared.sort_by_key(|id| id.to_string());
+        let mut expected = vec![jobs[0].id, jobs[1].id];
+        expected.sort_by_key(|id| id.to_string());
+        assert_eq!(cleared, expected);
+        let mut listed: Vec<_> = store.list().unwrap().iter().map(|j| j.relative_path.clone()).collect();
+        listed.sort();
+        assert_eq!(listed, ["failed.MP4", "going.MP4"], "the failed one still needs a decision");
+        assert_eq!(store.query(&JobQuery::default()).unwrap().1, 2);
+        assert!(store.clear_finished().unwrap().is_empty(), "cleared once");
+        // Still known: by id, and as content already uploaded.
+        assert_eq!(store.get(jobs[0].id).unwrap().unwrap().state, JobState::Ready);
+        let again = store.insert_batch(vec![with("ready again.MP4", "s1:r")], IfExists::Skip).unwrap();
+        assert_eq!(again.duplicates.len(), 1);
     }
 
     #[test]

@@ -140,6 +140,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX jobs_by_content ON jobs (connection, source_size, fingerprint) WHERE fingerprint IS NOT NULL;",
     // Pages of the list filtered by state, in the list's order (`jobs_by_batch` serves the unfiltered list).
     "CREATE INDEX jobs_by_state ON jobs (state, created_ms DESC, batch, position);",
+    // "Clear finished": the row leaves the list but stays known, so its content
+    // is still recognised as already uploaded and its links still resolve.
+    "ALTER TABLE jobs ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;",
 ];
 
 #[derive(Clone)]
