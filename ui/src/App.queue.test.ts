@@ -190,3 +190,21 @@ describe('clear finished', () => {
     expect(screen.queryByTestId('queue-clear')).toBeNull();
   });
 });
+
+describe('a long queue', () => {
+  it('draws 200 rows of 10,000 at first, and more on asking, headers for every drop', async () => {
+    const jobs = Array.from({ length: 10_000 }, (_, i) =>
+      makeJob({ batchId: `b${Math.floor(i / 100)}`, createdAt: 10_000 - Math.floor(i / 100), position: i % 100, state: 'ready' }),
+    );
+    fakeBackend({ list_jobs: () => jobs });
+    await renderApp();
+
+    expect(screen.getAllByTestId('job-row')).toHaveLength(200);
+    expect(screen.getAllByTestId('batch-header')).toHaveLength(100);
+    expect(screen.getByTestId('queue-counts').textContent).toBe('10000 ready');
+    const more = screen.getByTestId('jobs-more');
+    expect(more.textContent?.trim()).toBe('Show 200 more of 9800');
+    await fireEvent.click(more);
+    expect(screen.getAllByTestId('job-row')).toHaveLength(400);
+  });
+});

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeJob } from '../test/fake-backend';
-import { createCoalescer, filterJobs, groupBatches, summarize, windowTitle } from './queue';
+import { createCoalescer, filterJobs, groupBatches, summarize, visibleBatches, windowTitle } from './queue';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -101,5 +101,20 @@ describe('coalescing', () => {
     coalescer.dispose();
     vi.advanceTimersByTime(1000);
     expect(applied).toHaveLength(2);
+  });
+});
+
+describe('drawing a long list', () => {
+  it('spends the row budget in list order, skipping folded drops', () => {
+    const jobs = ['a', 'b', 'c'].flatMap((batchId) => [0, 1, 2].map((position) => makeJob({ batchId, position })));
+    const batches = groupBatches(jobs);
+    const drawn = visibleBatches(batches, new Set(['a']), 4);
+    expect(drawn.batches.map((b) => [b.batch.id, b.rows.length])).toEqual([
+      ['a', 0],
+      ['b', 3],
+      ['c', 1],
+    ]);
+    expect(drawn.hidden).toBe(2);
+    expect(visibleBatches(batches, new Set(), 100).hidden).toBe(0);
   });
 });

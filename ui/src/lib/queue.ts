@@ -176,3 +176,28 @@ export function createCoalescer(apply: (jobs: JobView[]) => void, intervalMs = 1
     },
   };
 }
+
+/** Rows the list renders at first, and adds each time the end comes into view. */
+export const ROWS_PER_PAGE = 200;
+
+/**
+ * The batches as the list draws them: folded ones without rows, and rows only
+ * up to `budget` in all (the rest come as the person scrolls), so a store of
+ * 10,000 jobs opens as fast as one of 200. Headers always show.
+ */
+export function visibleBatches(
+  batches: readonly Batch[],
+  collapsed: ReadonlySet<string>,
+  budget: number,
+): { batches: { batch: Batch; rows: JobView[] }[]; hidden: number } {
+  let left = budget;
+  let hidden = 0;
+  const shown = batches.map((batch) => {
+    if (collapsed.has(batch.id)) return { batch, rows: [] };
+    const rows = batch.jobs.slice(0, Math.max(0, left));
+    left -= rows.length;
+    hidden += batch.jobs.length - rows.length;
+    return { batch, rows };
+  });
+  return { batches: shown, hidden };
+}
