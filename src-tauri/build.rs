@@ -12,6 +12,7 @@ fn main() {
             "list_jobs",
             "clear_finished",
             "pick_files",
+            "pick_folders",
             "add_skipped",
             "app_status",
             "pause_job",

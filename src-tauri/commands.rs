@@ -20,6 +20,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         list_jobs,
         clear_finished,
         pick_files,
+        pick_folders,
         add_skipped,
         app_status,
         pause_job,
@@ -38,6 +39,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         list_jobs,
         clear_finished,
         pick_files,
+        pick_folders,
         add_skipped,
         app_status,
         pause_job,
@@ -81,7 +83,22 @@ async fn pick_files(app: AppHandle) -> Answer<IntakeReport> {
     app.dialog().file().set_title("Choose camera files").pick_files(move |picked| {
         let _ = tx.send(picked);
     });
-    let picked = rx.await.unwrap_or_default();
+    add_picked(&app, rx.await.unwrap_or_default()).await
+}
+
+/// Opens the native folder dialog (a file dialog picks files or folders,
+/// not both); the clips in the chosen folders or cards become jobs.
+#[tauri::command]
+async fn pick_folders(app: AppHandle) -> Answer<IntakeReport> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_title("Choose camera cards or folders").pick_folders(move |picked| {
+        let _ = tx.send(picked);
+    });
+    add_picked(&app, rx.await.unwrap_or_default()).await
+}
+
+/// What a dialog gave becomes jobs, as a drop does.
+async fn add_picked(app: &AppHandle, picked: Option<Vec<tauri_plugin_dialog::FilePath>>) -> Answer<IntakeReport> {
     let paths = picked.unwrap_or_default().into_iter().filter_map(|p| p.into_path().ok()).collect::<Vec<_>>();
     let session = app.state::<Shell>().session()?.clone();
     session.add(paths).await.map_err(|p| p.view())

@@ -208,3 +208,15 @@ describe('a long queue', () => {
     expect(screen.getAllByTestId('job-row')).toHaveLength(400);
   });
 });
+
+describe('choosing a card', () => {
+  it('opens the folder dialog, and what it added is listed', async () => {
+    const clip = makeJob({ fileName: 'C0001.MP4', relativePath: 'A001/PRIVATE/M4ROOT/CLIP/C0001.MP4' });
+    const backend = fakeBackend({ pick_folders: () => ({ ...EMPTY_REPORT, accepted: [clip] }) });
+    await renderApp();
+    await fireEvent.click(screen.getByRole('button', { name: 'Choose a card or folder…' }));
+    await settle();
+    expect(backend.commands()).toContain('pick_folders');
+    expect(shownNames()).toEqual(['C0001.MP4']);
+  });
+});

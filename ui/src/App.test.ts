@@ -238,7 +238,7 @@ describe('App', () => {
     await emit('tauri://drag-leave', null);
     await settle();
     expect(zone.classList.contains('hovering')).toBe(false);
-    expect(zone.textContent).toContain('Drop camera files here');
+    expect(zone.textContent).toContain('Drop camera files or whole cards here');
   });
 
   it('clears the highlight on drop without sending the paths anywhere', async () => {

@@ -114,6 +114,17 @@ async fn a_drop_leaves_out_duplicates_and_only_those_can_be_added_after_all() {
     assert_eq!(refused.code, ProblemCode::NotSkipped, "{refused:?}");
     assert_eq!(session.jobs().unwrap().len(), 1);
 
+    // A drop full of stray files lists a bounded number of them by name, the totals all of them.
+    let strays = tmp.path().join("strays");
+    std::fs::create_dir_all(&strays).unwrap();
+    for n in 0..250 {
+        std::fs::write(strays.join(format!("note {n}.txt")), "not a clip").unwrap();
+    }
+    std::fs::copy(&clip, strays.join("A001 again.mov")).unwrap();
+    let report = session.add(vec![strays]).await.unwrap();
+    assert_eq!(report.rejected.len(), streamdrop_core::api::LISTED_REFUSALS);
+    assert_eq!(report.rejected_counts.iter().map(|c| c.count).sum::<u32>(), 250, "{:?}", report.rejected_counts);
+
     let added = session.add_skipped(vec![copy.clone()]).await.unwrap();
     assert_eq!(added.accepted.len(), 1, "{added:?}");
     assert_eq!(session.jobs().unwrap().len(), 2);

@@ -236,6 +236,7 @@ export type Commands = {
   list_jobs: { args: Record<string, never>; answer: Array<JobView> };
   clear_finished: { args: Record<string, never>; answer: Array<JobId> };
   pick_files: { args: Record<string, never>; answer: IntakeReport };
+  pick_folders: { args: Record<string, never>; answer: IntakeReport };
   add_skipped: { args: { paths: Array<string> }; answer: IntakeReport };
   app_status: { args: Record<string, never>; answer: StatusView };
   pause_job: { args: { id: JobId }; answer: JobView };

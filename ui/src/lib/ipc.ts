@@ -60,6 +60,9 @@ export const clearFinished = (): Promise<string[]> => call('clear_finished');
 /** Opens the native picker in Rust; resolves to empty lists on cancel. */
 export const pickFiles = (): Promise<IntakeReport> => call('pick_files');
 
+/** Opens the native folder dialog; the clips in the chosen cards or folders become jobs. */
+export const pickFolders = (): Promise<IntakeReport> => call('pick_folders');
+
 /** Adds, as new jobs, files a drop left out as already uploaded (only those: the backend checks). */
 export const addSkipped = (paths: string[]): Promise<IntakeReport> => call('add_skipped', { paths });
 

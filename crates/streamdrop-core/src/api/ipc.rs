@@ -94,6 +94,7 @@ fn contract(cfg: &Config) -> Contract<'_> {
     c.command::<Vec<JobView>>("list_jobs", vec![]);
     c.command::<Vec<JobId>>("clear_finished", vec![]);
     c.command::<IntakeReport>("pick_files", vec![]);
+    c.command::<IntakeReport>("pick_folders", vec![]);
     let paths = c.name_of::<Vec<String>>();
     c.command::<IntakeReport>("add_skipped", vec![("paths", paths)]);
     c.command::<StatusView>("app_status", vec![]);

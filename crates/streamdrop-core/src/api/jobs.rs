@@ -11,6 +11,9 @@ use crate::model::{
     IfExists, IntakeReport, Job, JobId, JobQuery, JobView, JobsPage, LiveProgress, Problem, ProblemCode,
 };
 
+/// Refusals of one drop that [`Session::add`] lists by name.
+pub const LISTED_REFUSALS: usize = 200;
+
 impl Session {
     /// Reads each path as media (a folder: the clips in it) and says what
     /// would become a job and what would be refused, and why. Nothing is recorded.
@@ -43,8 +46,11 @@ impl Session {
     /// What the window does with a drop: [`submit`](Self::submit), leaving
     /// out files already on the connection (the report lists them), which the
     /// person may then still add with [`add_skipped`](Self::add_skipped).
+    /// At most [`LISTED_REFUSALS`] refusals are listed (a folder of 50,000
+    /// stray files is not 50,000 notices); `rejected_counts` keeps the totals.
     pub async fn add(&self, paths: Vec<PathBuf>) -> Result<IntakeReport, Problem> {
-        let report = self.submit(paths, IfExists::Skip).await?;
+        let mut report = self.submit(paths, IfExists::Skip).await?;
+        report.rejected.truncate(LISTED_REFUSALS);
         let mut skipped = self.inner.skipped.lock().unwrap_or_else(|p| p.into_inner());
         skipped.extend(report.duplicates.iter().map(|d| PathBuf::from(&d.path)));
         Ok(report)

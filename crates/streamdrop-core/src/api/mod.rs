@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
+pub use jobs::LISTED_REFUSALS;
 pub use views::*;
 
 use crate::credentials::{DistributionInfo, OsKeychain, SecretStore, Settings};
