@@ -4,10 +4,12 @@
 //! when it is spawned (in drop order, synchronously), not when its task gets
 //! to ask; a place then goes to the first in line: the oldest drop, then the
 //! file's place in it. Only the first in line waits for a free place; the
-//! others wait for their turn to be first. A job that stops (paused,
-//! cancelled) leaves the line when its task drops its [`InLine`].
+//! others wait to be woken, each alone, when they become first (a card of
+//! thousands queued costs one wake-up per turn, not one per waiting job). A
+//! job that stops (paused, cancelled) leaves the line when its task drops
+//! its [`InLine`].
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -23,30 +25,27 @@ pub(super) struct Lane(Arc<Shared>);
 
 struct Shared {
     places: Arc<Semaphore>,
-    waiting: Mutex<BTreeSet<Turn>>,
-    moved: Notify,
+    /// Each waiting job, and how to wake it when it becomes first.
+    waiting: Mutex<BTreeMap<Turn, Arc<Notify>>>,
 }
 
 impl Shared {
-    fn line(&self) -> std::sync::MutexGuard<'_, BTreeSet<Turn>> {
+    fn line(&self) -> std::sync::MutexGuard<'_, BTreeMap<Turn, Arc<Notify>>> {
         self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 impl Lane {
     pub(super) fn new(places: usize) -> Self {
-        Lane(Arc::new(Shared {
-            places: Arc::new(Semaphore::new(places.max(1))),
-            waiting: Mutex::new(BTreeSet::new()),
-            moved: Notify::new(),
-        }))
+        Lane(Arc::new(Shared { places: Arc::new(Semaphore::new(places.max(1))), waiting: Mutex::new(BTreeMap::new()) }))
     }
 
     /// Puts `job` in line now.
     pub(super) fn join(&self, job: &Job) -> InLine {
         let turn = (job.created_ms, job.position, job.batch.to_string(), job.id.to_string());
-        self.0.line().insert(turn.clone());
-        InLine { lane: self.0.clone(), turn }
+        let woken = Arc::new(Notify::new());
+        self.0.line().insert(turn.clone(), woken.clone());
+        InLine { lane: self.0.clone(), turn, woken }
     }
 }
 
@@ -54,28 +53,31 @@ impl Lane {
 pub(super) struct InLine {
     lane: Arc<Shared>,
     turn: Turn,
+    woken: Arc<Notify>,
 }
 
 impl InLine {
     /// A place, once every job ahead in line has had one.
     pub(super) async fn place(self) -> OwnedSemaphorePermit {
         loop {
-            let moved = self.lane.moved.notified();
-            tokio::pin!(moved);
-            moved.as_mut().enable();
-            if self.lane.line().first() == Some(&self.turn) {
+            let first = self.lane.line().first_key_value().is_some_and(|(turn, _)| *turn == self.turn);
+            if first {
                 let places = self.lane.places.clone();
-                // Leaves the line once it has its place (self drops), letting the next move up.
+                // Leaves the line once it has its place (self drops), waking the next.
                 return places.acquire_owned().await.expect("the semaphore is never closed");
             }
-            moved.await;
+            // A wake-up sent before this wait is kept (notify_one), so none is lost.
+            self.woken.notified().await;
         }
     }
 }
 
 impl Drop for InLine {
     fn drop(&mut self) {
-        self.lane.line().remove(&self.turn);
-        self.lane.moved.notify_waiters();
+        let mut line = self.lane.line();
+        line.remove(&self.turn);
+        if let Some((_, next)) = line.first_key_value() {
+            next.notify_one();
+        }
     }
 }
