@@ -87,9 +87,6 @@ struct Inner {
     options: EngineOptions,
     runtime: Handle,
     events: broadcast::Sender<JobView>,
-    /// Made with the channel, so the first subscriber also hears what the
-    /// jobs resumed at start said before anyone could subscribe.
-    first_events: Mutex<Option<broadcast::Receiver<JobView>>>,
     upload_slots: Lane,
     /// The same for files sent in one request (see [`EngineOptions::upload_concurrency`]).
     small_upload_slots: Lane,
@@ -118,7 +115,7 @@ impl Engine {
         transcoder: Arc<dyn Transcoder>,
         options: EngineOptions,
     ) -> Result<Self, EngineError> {
-        let (events, first_events) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(1024);
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
@@ -130,7 +127,6 @@ impl Engine {
                 options,
                 runtime: Handle::current(),
                 events,
-                first_events: Mutex::new(Some(first_events)),
                 running: Mutex::new(HashMap::new()),
                 stopped: AtomicBool::new(false),
             }),
@@ -161,12 +157,9 @@ impl Engine {
     }
 
     /// Every change to a job, as it happens. Slow receivers may miss
-    /// intermediate progress, never the latest state of a job they read
-    /// afterwards. The first subscriber hears everything since the start
-    /// (the jobs resumed then may speak before it could subscribe).
+    /// intermediate progress, never the latest state of a job they read afterwards.
     pub fn subscribe(&self) -> broadcast::Receiver<JobView> {
-        let first = self.inner.first_events.lock().unwrap_or_else(|p| p.into_inner()).take();
-        first.unwrap_or_else(|| self.inner.events.subscribe())
+        self.inner.events.subscribe()
     }
 
     /// Turns each path (a file, or a folder of clips) into a queued job, or a
