@@ -536,17 +536,7 @@ pub(super) async fn check_distribution(ctx: &mut Ctx) -> Result<Check<Distributi
         ];
         return Ok(Check::new(Action::Create, details, DistributionState { existing: None }));
     };
-    let out = ctx
-        .cloudfront
-        .get_distribution_config()
-        .id(&found.id)
-        .send()
-        .await
-        .map_err(api("cloudfront:GetDistributionConfig"))?;
-    let etag = out.e_tag().unwrap_or_default().to_owned();
-    let config = out
-        .distribution_config
-        .ok_or_else(|| Failure::Blocked(format!("distribution {} answered without its config", found.id)))?;
+    let (config, etag) = config_of(ctx, &found.id).await?;
     let changes = drift(ctx, &config);
     let id = found.id.clone();
     let mut details = vec![format!("{} ({})", found.domain, found.id)];
@@ -759,7 +749,7 @@ pub(super) async fn config_of(ctx: &Ctx, id: &str) -> Result<(DistributionConfig
     let etag = out.e_tag().unwrap_or_default().to_owned();
     let config = out
         .distribution_config
-        .ok_or_else(|| Failure::Blocked(format!("CloudFront answered without the config of distribution {id}")))?;
+        .ok_or_else(|| Failure::Blocked(format!("distribution {id} answered without its config")))?;
     Ok((config, etag))
 }
 
