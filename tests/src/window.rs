@@ -1,11 +1,11 @@
-//! The app's window as the desktop sees it, for the real-window suite: which
-//! process runs a data dir, and closing its window the way a window manager
-//! does (Xvfb runs none).
+//! The app's window as the desktop sees it, for the real-window suite and the
+//! window benchmark: which process runs a data dir, closing its window the way
+//! a window manager does (Xvfb runs none), and what the window shows.
 
 use std::path::Path;
 
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt, EventMask, Window};
+use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt, EventMask, ImageFormat, Window};
 use x11rb::wrapper::ConnectionExt as _;
 
 /// The PID of the running `binary` whose environment or arguments name `data_dir`.
@@ -56,6 +56,69 @@ pub fn window_titles(pid: u32) -> Result<Vec<String>, String> {
         }
     }
     Ok(titles)
+}
+
+/// Frame times (ms) while the page scrolls the list down and back, one step
+/// per animation frame: what a person scrolling sees. A script for
+/// WebDriver's `execute/async`; the first entry is the wait for the first frame.
+pub const SCROLL_FRAMES: &str = r#"
+const done = arguments[arguments.length - 1];
+const times = [];
+let last = performance.now(), step = 0;
+function frame(now) {
+  times.push(now - last); last = now; step++;
+  window.scrollBy(0, step <= 60 ? 400 : -400);
+  if (step < 120) requestAnimationFrame(frame); else done(times);
+}
+requestAnimationFrame(frame);
+"#;
+
+/// The X display, read from outside the app: which window a process shows
+/// and its pixels as they are on the screen, to time when it is painted.
+pub struct Screen {
+    conn: x11rb::rust_connection::RustConnection,
+    root: Window,
+}
+
+impl Screen {
+    pub fn open() -> Result<Self, String> {
+        let (conn, root) = display()?;
+        Ok(Screen { conn, root })
+    }
+
+    /// The first shown top-level window of process `pid`, once it has one.
+    pub fn window_of(&self, pid: u32) -> Result<Option<Window>, String> {
+        Ok(shown_windows_of(&self.conn, self.root, pid)?.into_iter().next())
+    }
+
+    /// What `window` shows now (its pixels as drawn on the screen: Xvfb runs
+    /// no compositor), or `None` while it cannot be read (e.g. not mapped).
+    pub fn grab(&self, window: Window) -> Option<Picture> {
+        let geometry = self.conn.get_geometry(window).ok()?.reply().ok()?;
+        let image = self
+            .conn
+            .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, geometry.width, geometry.height, !0)
+            .ok()?
+            .reply()
+            .ok()?;
+        Some(Picture { width: geometry.width, height: geometry.height, pixels: image.data })
+    }
+}
+
+/// A window's pixels as the X server holds them: 32 bits a pixel (blue,
+/// green, red, unused) at the depth of 24 that Xvfb is started with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub width: u16,
+    pub height: u16,
+    pub pixels: Vec<u8>,
+}
+
+impl Picture {
+    /// Red, green, blue for each pixel, row by row (e.g. to write a PNG).
+    pub fn rgb(&self) -> Vec<u8> {
+        self.pixels.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0]]).collect()
+    }
 }
 
 fn display() -> Result<(x11rb::rust_connection::RustConnection, Window), String> {

@@ -907,20 +907,6 @@ async fn a_dropped_card_becomes_one_batch_and_dropping_it_again_asks_once() {
     client.close().await.expect("close the app");
 }
 
-/// Frame times (ms) while the page scrolls the list down and back, one step
-/// per animation frame: what a person scrolling sees.
-const SCROLL_FRAMES: &str = r#"
-const done = arguments[arguments.length - 1];
-const times = [];
-let last = performance.now(), step = 0;
-function frame(now) {
-  times.push(now - last); last = now; step++;
-  window.scrollBy(0, step <= 60 ? 400 : -400);
-  if (step < 120) requestAnimationFrame(frame); else done(times);
-}
-requestAnimationFrame(frame);
-"#;
-
 /// 10,000 finished jobs in the store (a season of cards): the window opens
 /// with the queue summed up, draws the first 200 rows under a header per
 /// drop, draws more as the list is scrolled to its end, and scrolls without
@@ -931,36 +917,7 @@ requestAnimationFrame(frame);
 async fn ten_thousand_jobs_open_and_scroll() {
     let _window = ONE_WINDOW_AT_A_TIME.lock().await;
     let session = Session::start();
-    let clip = make_clip_sized(&session.card(), "SEED.mp4", "160x90", 1);
-    let seed = streamdrop_core::intake::plan([clip]).await.accepted.remove(0);
-    let data = streamdrop_core::DataDir::at(session.data()).unwrap();
-    let store = streamdrop_core::store::Store::open(&data.store_file()).unwrap();
-    let local = streamdrop_core::model::ConnectionName::local();
-    let buckets = streamdrop_core::stack::local_buckets();
-    for card in 0..100 {
-        let accepted = (0..100)
-            .map(|n| {
-                let name = format!("C{:04}.MP4", card * 100 + n);
-                let mut job = seed.clone();
-                job.source.path = session.card().join(format!("A{card:03}/{name}"));
-                job.relative_path = format!("A{card:03}/{name}");
-                job
-            })
-            .collect();
-        let plan = streamdrop_core::intake::IntakePlan { accepted, ..Default::default() };
-        let (jobs, _) = streamdrop_core::engine::record_batch(
-            &store,
-            &local,
-            &buckets,
-            plan,
-            streamdrop_core::model::IfExists::Again,
-        )
-        .unwrap();
-        for job in jobs {
-            store.set_state(job.id, &streamdrop_core::JobState::Ready).unwrap();
-        }
-    }
-    drop(store);
+    streamdrop_e2e::seed::ready_jobs(&session.data(), &session.card(), 100, 100).await;
 
     let client = session.open().await;
     wait_until(
@@ -978,7 +935,7 @@ async fn ten_thousand_jobs_open_and_scroll() {
     assert_eq!(headers, json!(100), "a header per drop");
     assert_eq!(client.title().await.unwrap(), "Streamdrop", "nothing under way");
 
-    let times = client.execute_async(SCROLL_FRAMES, vec![]).await.expect("scroll the list");
+    let times = client.execute_async(streamdrop_e2e::window::SCROLL_FRAMES, vec![]).await.expect("scroll the list");
     let mut times: Vec<f64> = times.as_array().unwrap().iter().skip(1).filter_map(Value::as_f64).collect();
     times.sort_by(f64::total_cmp);
     let p95 = times[times.len() * 95 / 100];
