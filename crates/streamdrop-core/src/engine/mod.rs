@@ -6,6 +6,7 @@
 
 mod lanes;
 mod pipeline;
+mod returning_files;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -63,7 +64,8 @@ pub struct EngineOptions {
     /// limit, set on the transcoder.
     pub upload_concurrency: usize,
     pub transfer: TransferOptions,
-    /// How often a submitted transcode is polled.
+    /// How often the engine looks at what it waits for outside itself: a
+    /// submitted transcode, a file that left mid-upload (a card pulled out).
     pub poll_interval: Duration,
 }
 
@@ -144,6 +146,7 @@ impl Engine {
         for job in unfinished {
             engine.spawn(job);
         }
+        returning_files::watch(&engine);
         Ok(engine)
     }
 
@@ -344,7 +347,7 @@ impl Engine {
     }
 
     fn spawn_locked(&self, running: &mut HashMap<JobId, Running>, job: Job, after: Option<JoinHandle<()>>) {
-        if self.inner.stopped.load(Ordering::SeqCst) {
+        if self.inner.is_stopped() {
             return;
         }
         let control = TransferControl::new();
@@ -477,6 +480,10 @@ impl Unrecorded {
 }
 
 impl Inner {
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
     fn lock_running(&self) -> MutexGuard<'_, HashMap<JobId, Running>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -58,7 +58,7 @@ problem_codes! {
     FileNotFound = "file-not-found", None,
         "{file} was not found. Check the name and where it is, then add it again.";
     FileMissing = "file-missing", Retry,
-        "{file} is no longer where it was added. Reconnect the card or put the file back, then retry.";
+        "{file} is no longer where it was added. Reconnect the card or put the file back: the upload resumes by itself from where it stopped.";
     FileUnreadable = "file-unreadable", Retry,
         "Streamdrop cannot read {file}. Check that you may open it, then retry.";
     FileChanged = "file-changed", AddAgain,
