@@ -172,6 +172,8 @@ problem_codes! {
         "The link could not be made. See Details; try again once the cause has passed.";
     ClipboardFailed = "clipboard-failed", Retry,
         "The text could not be put on the clipboard. Try again, or select the link and copy it by hand.";
+    CannotShowFile = "cannot-show-file", None,
+        "Streamdrop could not open a file manager. The file is {file}: open it from a file manager or a terminal.";
     // Streamdrop itself.
     KeychainUnavailable = "keychain-unavailable", None,
         "The keychain could not be opened, so links made now stop working when Streamdrop quits. To keep them working, unlock the keychain and start Streamdrop again.";
