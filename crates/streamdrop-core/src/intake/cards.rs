@@ -15,13 +15,25 @@ pub enum Kind {
     Other,
 }
 
-/// Video containers cameras, phones and editors write. R3D and BRAW are
+/// Video containers cameras, phones and editors write. R3D, BRAW and CRM are
 /// raw formats ffprobe cannot read: they are found, then refused by the
-/// media check with that reason.
+/// media check as [`camera_raw`] says.
 const VIDEO: &[&str] = &[
     "mp4", "mov", "mxf", "mts", "m2ts", "m4v", "avi", "mkv", "webm", "mpg", "mpeg", "ts", "3gp", "dv", "wmv", "braw",
     "r3d", "crm", "insv",
 ];
+
+/// For a camera raw clip (by its extension): the format's name and an
+/// application that exports it to something Streamdrop converts.
+pub fn camera_raw(name: &str) -> Option<(&'static str, &'static str)> {
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    match extension.as_str() {
+        "braw" => Some(("Blackmagic RAW", "DaVinci Resolve")),
+        "r3d" => Some(("REDCODE RAW", "REDCINE-X PRO or DaVinci Resolve")),
+        "crm" => Some(("Canon Cinema RAW Light", "Canon RAW Development or DaVinci Resolve")),
+        _ => None,
+    }
+}
 
 /// What cameras write next to their clips: metadata, thumbnails, low-res
 /// proxies, and sound recorded alongside.

@@ -192,7 +192,13 @@ pub async fn examine(path: &Path) -> Result<Accepted, Problem> {
     }
     let media = match local_probe(path).await {
         Ok(media) => media,
-        Err(err) => return Err(probe_problem(&err).with("file", source.display_name())),
+        // Video all the same: say what it is and what to do, not "not a video".
+        Err(err) => match cards::camera_raw(&source.display_name()) {
+            Some((format, tool)) if !matches!(err, ProbeError::NotInstalled | ProbeError::Timeout { .. }) => {
+                return Err(about(ProblemCode::CameraRaw).with("format", format).with("tool", tool).detail(err))
+            }
+            _ => return Err(probe_problem(&err).with("file", source.display_name())),
+        },
     };
     let (owned, size) = (path.to_owned(), source.size);
     let fingerprint = match tokio::task::spawn_blocking(move || fingerprint::fingerprint(&owned, size)).await {

@@ -87,6 +87,8 @@ problem_codes! {
         "{file} is not a video or audio file Streamdrop can read.";
     StillImage = "still-image", None,
         "{file} is a still image, not a video.";
+    CameraRaw = "camera-raw", None,
+        "{file} is {format}, which Streamdrop cannot convert to a stream. Export it as ProRes or H.264 (in {tool}, for example) and add that file.";
     Playlist = "playlist", None,
         "{file} is a playlist that points to other files, not a video file. Add the video files themselves.";
     ProbeTimeout = "probe-timeout", Retry,

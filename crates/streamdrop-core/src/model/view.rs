@@ -183,6 +183,7 @@ impl ReasonCount {
         let label = match code {
             ProblemCode::NotMedia => "not video",
             ProblemCode::StillImage => "still images",
+            ProblemCode::CameraRaw => "camera raw (export first)",
             ProblemCode::Playlist => "playlists",
             ProblemCode::FileUnreadable => "unreadable",
             ProblemCode::FileNotFound => "not found",
