@@ -39,6 +39,7 @@ async fn fixture() -> Fixture {
             ..TransferOptions::default()
         },
         poll_interval: Duration::from_millis(200),
+        events: None,
     };
     let engine = stack.start_engine(&data, options).unwrap();
     let clip = make_large_clip(tmp.path(), "B002 wide.mov", (640, 360), 30 * MIB);
@@ -265,6 +266,7 @@ async fn a_card_of_jobs_shares_one_cap_and_short_clips_pass_long_ones() {
             ..TransferOptions::default()
         },
         poll_interval: Duration::from_millis(200),
+        events: None,
     };
     let _claim = data.claim_for_engine().unwrap();
     let store = Store::open(&data.store_file()).unwrap();

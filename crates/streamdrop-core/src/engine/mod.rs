@@ -67,11 +67,20 @@ pub struct EngineOptions {
     /// How often the engine looks at what it waits for outside itself: a
     /// submitted transcode, a file that left mid-upload (a card pulled out).
     pub poll_interval: Duration,
+    /// Where job changes are announced; `None`: a channel of the engine's own.
+    /// Given by a caller that must hear the very first changes of the jobs
+    /// [`Engine::start`] resumes, which begin before it could subscribe.
+    pub events: Option<broadcast::Sender<JobView>>,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { upload_concurrency: 2, transfer: TransferOptions::default(), poll_interval: Duration::from_secs(2) }
+        Self {
+            upload_concurrency: 2,
+            transfer: TransferOptions::default(),
+            poll_interval: Duration::from_secs(2),
+            events: None,
+        }
     }
 }
 
@@ -117,7 +126,7 @@ impl Engine {
         transcoder: Arc<dyn Transcoder>,
         options: EngineOptions,
     ) -> Result<Self, EngineError> {
-        let (events, _) = broadcast::channel(1024);
+        let events = options.events.clone().unwrap_or_else(|| broadcast::channel(1024).0);
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
