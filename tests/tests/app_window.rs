@@ -941,6 +941,8 @@ async fn a_dropped_card_becomes_one_batch_and_dropping_it_again_asks_once() {
         assert_eq!(job["batchId"], batch.as_str(), "one drop, one batch");
         assert_eq!(job["relativePath"], format!("A001/PRIVATE/M4ROOT/CLIP/{name}"));
         assert_eq!(job["uploadKey"], format!("uploads/{batch}/A001/PRIVATE/M4ROOT/CLIP/{name}"), "{job}");
+        // Its XML travels with it (and C0001 has the card's thumbnail too).
+        assert_eq!(job["sidecars"], if name == "C0001.MP4" { 2 } else { 1 }, "{job}");
     }
     wait_until(
         &client,

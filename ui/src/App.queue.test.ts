@@ -261,6 +261,19 @@ describe('posters', () => {
   });
 });
 
+describe('sidecars', () => {
+  it("say how many of the camera's files travel with a clip", async () => {
+    const withTwo = makeJob({ fileName: 'C0001.MP4', relativePath: 'A001/PRIVATE/M4ROOT/CLIP/C0001.MP4', sidecars: 2 });
+    const alone = makeJob({ fileName: 'C0002.MP4', sidecars: 0 });
+    fakeBackend({ list_jobs: () => [withTwo, alone] });
+    await renderApp();
+    const rows = screen.getAllByTestId('job-row');
+    const of = (id: string) => rows.find((r) => r.dataset.jobId === id)!;
+    expect(within(of(withTwo.id)).getByTestId('job-sidecars').textContent).toBe('+ 2 sidecars');
+    expect(within(of(alone.id)).queryByTestId('job-sidecars')).toBeNull();
+  });
+});
+
 describe('choosing a card', () => {
   it('opens the folder dialog, and what it added is listed', async () => {
     const clip = makeJob({ fileName: 'C0001.MP4', relativePath: 'A001/PRIVATE/M4ROOT/CLIP/C0001.MP4' });

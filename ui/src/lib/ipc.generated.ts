@@ -100,6 +100,10 @@ location: string,
  */
 uploadKey: string, 
 /**
+ * How many of the camera's files (metadata, thumbnails, proxies) travel with it.
+ */
+sidecars: number, 
+/**
  * The connection the job runs on (`Local`, or an AWS connection's name).
  */
 connection: ConnectionName, };

@@ -126,6 +126,7 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
     position: 0,
     location: `s3://streamdrop-local/ingest/${fileName}`,
     uploadKey: `ingest/${fileName}`,
+    sidecars: 0,
     connection: 'Local',
     ...overrides,
   };

@@ -7,6 +7,7 @@
 mod lanes;
 mod pipeline;
 mod returning_files;
+mod sidecars;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -429,6 +430,7 @@ pub fn record_batch(
             state: JobState::QUEUED,
             resumed_bytes: 0,
             transcode: TranscodeRecord { media: Some(accepted.media), ..TranscodeRecord::default() },
+            sidecars: accepted.sidecars,
         });
     }
     let inserted = store.insert_batch(jobs, if_exists).map_err(|err| Problem::new(ProblemCode::DataDir).detail(err))?;
