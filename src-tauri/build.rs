@@ -21,9 +21,11 @@ fn main() {
             "retry_job",
             "add_again_job",
             "preview_url",
+            "poster_url",
             "create_link",
             "list_links",
             "copy_text",
+            "show_log_file",
             "confirm_quit",
             "e2e_drop_paths",
         ]));

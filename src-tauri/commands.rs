@@ -29,9 +29,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         retry_job,
         add_again_job,
         preview_url,
+        poster_url,
         create_link,
         list_links,
         copy_text,
+        show_log_file,
         confirm_quit
     ];
     #[cfg(feature = "e2e")]
@@ -48,9 +50,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         retry_job,
         add_again_job,
         preview_url,
+        poster_url,
         create_link,
         list_links,
         copy_text,
+        show_log_file,
         confirm_quit,
         e2e_drop_paths
     ];
@@ -142,6 +146,12 @@ async fn preview_url(shell: State<'_, Shell>, job_id: JobId) -> Answer<String> {
     Ok(shell.session()?.preview(job_id).await.map_err(|p| p.view())?.url)
 }
 
+/// A signed URL of a ready job's poster, for its row in the list.
+#[tauri::command]
+async fn poster_url(shell: State<'_, Shell>, job_id: JobId) -> Answer<String> {
+    shell.session()?.poster_preview(job_id).await.map_err(|p| p.view())
+}
+
 #[tauri::command]
 async fn create_link(
     shell: State<'_, Shell>,
@@ -162,6 +172,15 @@ fn list_links(shell: State<'_, Shell>, job_id: JobId) -> Answer<Vec<LinkView>> {
 #[tauri::command]
 fn copy_text(app: AppHandle, text: String) -> Answer<()> {
     app.clipboard().write_text(text).map_err(|e| Problem::new(ProblemCode::ClipboardFailed).detail(e).view())
+}
+
+/// Shows the app's log in the file manager (a failed job's Details offer it).
+#[tauri::command]
+fn show_log_file(shell: State<'_, Shell>) -> Answer<()> {
+    let log = shell.log_file();
+    crate::reveal::in_file_manager(&log).map_err(|err| {
+        Problem::new(ProblemCode::CannotShowFile).with("file", log.display().to_string()).detail(err).view()
+    })
 }
 
 /// The person confirmed quitting while jobs run: close for real.

@@ -8,19 +8,13 @@
 mod commands;
 mod csp;
 mod launch;
+mod reveal;
 mod state;
 
 use streamdrop_core::DataDir;
 use tauri::{DragDropEvent, Emitter, Manager, RunEvent, WindowEvent};
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STREAMDROP_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-
     let args = launch::Args::parse(std::env::args_os());
     let data_dir = DataDir::resolve(args.data_dir.clone()).unwrap_or_else(|err| {
         eprintln!("streamdrop: cannot start: {err}");
@@ -38,6 +32,8 @@ fn main() {
             std::process::exit(1);
         }
     };
+    // Only the process that runs the engine writes the log: a second launch has left above.
+    streamdrop_core::logging::init("info", Some(&data_dir));
 
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())

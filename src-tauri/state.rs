@@ -79,6 +79,11 @@ impl Shell {
         }
     }
 
+    /// The log this process writes (see `streamdrop_core::logging`).
+    pub fn log_file(&self) -> PathBuf {
+        self.data_dir.log_file()
+    }
+
     pub fn session(&self) -> Result<&Session, ProblemView> {
         self.session.as_ref().map_err(Problem::view)
     }

@@ -6,7 +6,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
 import type { IntakeReport, JobView, ProblemView } from './lib/ipc';
-import { EMPTY_REPORT, fakeBackend, makeJob, makeProblem, makeRejection, resetBackend, settle } from './test/fake-backend';
+import { EMPTY_REPORT, LOCAL_STATUS, fakeBackend, makeJob, makeProblem, makeRejection, resetBackend, settle } from './test/fake-backend';
 
 afterEach(() => resetBackend(cleanup));
 
@@ -223,9 +223,39 @@ describe('failed rows', () => {
         `Problem: ${error.message}`,
         'Code: storage-denied',
         `Details: ${error.detail}`,
+        `Log file: ${LOCAL_STATUS.logFile}`,
       ].join('\n'),
     ]);
     expect(within(failed).getByTestId('job-copy-details-done').textContent).toBe('Copied');
+  });
+
+  it("name the app's log file and show it in the file manager with one click", async () => {
+    const job = failedJob(makeProblem());
+    const backend = fakeBackend({ list_jobs: () => [job] });
+    render(App);
+    await settle();
+
+    await click(within(row(job.id)).getByTestId('job-error-details-toggle'));
+    const panel = within(row(job.id)).getByTestId('job-error-details');
+    expect(panel.textContent).toContain(`Log file ${LOCAL_STATUS.logFile}`);
+    await click(within(row(job.id)).getByTestId('job-copy-details-show-log'));
+    expect(backend.calls.filter((c) => c.cmd === 'show_log_file')).toHaveLength(1);
+    expect(within(row(job.id)).queryByTestId('job-copy-details-show-log-failed')).toBeNull();
+  });
+
+  it('say where the log is when no file manager opens', async () => {
+    const job = failedJob(makeProblem());
+    const refusal = makeProblem({
+      code: 'cannot-show-file',
+      message: `Streamdrop could not open a file manager. The file is ${LOCAL_STATUS.logFile}: open it from a file manager or a terminal.`,
+    });
+    fakeBackend({ list_jobs: () => [job], show_log_file: () => Promise.reject(refusal) });
+    render(App);
+    await settle();
+
+    await click(within(row(job.id)).getByTestId('job-error-details-toggle'));
+    await click(within(row(job.id)).getByTestId('job-copy-details-show-log'));
+    expect(within(row(job.id)).getByTestId('job-copy-details-show-log-failed').textContent).toBe(refusal.message);
   });
 
   it('say so in the row when the copy fails', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { emit } from '@tauri-apps/api/event';
 import App from './App.svelte';
@@ -192,20 +192,85 @@ describe('clear finished', () => {
 });
 
 describe('a long queue', () => {
-  it('draws 200 rows of 10,000 at first, and more on asking, headers for every drop', async () => {
+  it('keeps only the lines near the viewport in the page, and draws the end when scrolled there', async () => {
     const jobs = Array.from({ length: 10_000 }, (_, i) =>
       makeJob({ batchId: `b${Math.floor(i / 100)}`, createdAt: 10_000 - Math.floor(i / 100), position: i % 100, state: 'ready' }),
     );
     fakeBackend({ list_jobs: () => jobs });
     await renderApp();
 
-    expect(screen.getAllByTestId('job-row')).toHaveLength(200);
-    expect(screen.getAllByTestId('batch-header')).toHaveLength(100);
+    const list = screen.getByTestId('job-lines');
+    expect(list.dataset.lines).toBe('10100');
     expect(screen.getByTestId('queue-counts').textContent).toBe('10000 ready');
-    const more = screen.getByTestId('jobs-more');
-    expect(more.textContent?.trim()).toBe('Show 200 more of 9800');
-    await fireEvent.click(more);
-    expect(screen.getAllByTestId('job-row')).toHaveLength(400);
+    const firstRows = screen.getAllByTestId('job-row');
+    expect(firstRows.length).toBeGreaterThan(5);
+    expect(firstRows.length).toBeLessThan(60);
+    expect(screen.getAllByTestId('batch-header').length).toBeLessThan(5);
+    expect(screen.queryByTestId('lines-before')).toBeNull();
+    const after = Number.parseFloat(screen.getByTestId('lines-after').style.height);
+    expect(after).toBeGreaterThan(9_000 * 36);
+
+    // Scrolled to the end (jsdom has no layout: the list says where it is):
+    // the list's top is `after` above the viewport's, whose height covers the rest.
+    list.getBoundingClientRect = () => ({ top: -after }) as DOMRect;
+    const viewport = window.innerHeight;
+    window.innerHeight = 2000;
+    onTestFinished(() => {
+      window.innerHeight = viewport;
+    });
+    await fireEvent.scroll(window);
+    await new Promise((r) => requestAnimationFrame(() => r(null)));
+    await settle();
+    const lastRows = screen.getAllByTestId('job-row');
+    expect(lastRows.length).toBeLessThan(60);
+    expect(lastRows[lastRows.length - 1].dataset.jobId).toBe(jobs[jobs.length - 1].id);
+    expect(screen.queryByTestId('lines-after')).toBeNull();
+  });
+});
+
+describe('posters', () => {
+  it('show a ready row its poster through a signed URL, asked once however often the row is drawn', async () => {
+    const ready = makeJob({ state: 'ready', fileName: 'A001.MP4', batchId: 'card', position: 0 });
+    const uploading = makeJob({ state: 'uploading', fileName: 'A002.MP4', batchId: 'card', position: 1 });
+    const url = 'http://127.0.0.1:4000/media/jobs/x/stream/poster.jpg?Expires=1&Signature=s&Key-Pair-Id=k';
+    const backend = fakeBackend({ list_jobs: () => [ready, uploading], poster_url: () => url });
+    await renderApp();
+
+    const posters = screen.getAllByTestId('job-poster');
+    expect(posters).toHaveLength(1);
+    expect(posters[0].getAttribute('src')).toBe(url);
+    expect(posters[0].closest('[data-testid="job-row"]')?.getAttribute('data-job-id')).toBe(ready.id);
+    expect(backend.calls.filter((c) => c.cmd === 'poster_url').map((c) => c.args)).toEqual([{ jobId: ready.id }]);
+
+    // Folded and unfolded, the row is drawn anew: the URL is reused.
+    await fireEvent.click(screen.getByTestId('batch-toggle'));
+    await settle();
+    expect(screen.queryByTestId('job-poster')).toBeNull();
+    await fireEvent.click(screen.getByTestId('batch-toggle'));
+    await settle();
+    expect(screen.getByTestId('job-poster').getAttribute('src')).toBe(url);
+    expect(backend.calls.filter((c) => c.cmd === 'poster_url')).toHaveLength(1);
+  });
+
+  it('leave the place empty for a job without a poster', async () => {
+    const ready = makeJob({ state: 'ready' });
+    fakeBackend({ list_jobs: () => [ready] });
+    await renderApp();
+    expect(screen.queryByTestId('job-poster')).toBeNull();
+    expect(screen.getByTestId('job-row').textContent).not.toContain('No poster');
+  });
+});
+
+describe('sidecars', () => {
+  it("say how many of the camera's files travel with a clip", async () => {
+    const withTwo = makeJob({ fileName: 'C0001.MP4', relativePath: 'A001/PRIVATE/M4ROOT/CLIP/C0001.MP4', sidecars: 2 });
+    const alone = makeJob({ fileName: 'C0002.MP4', sidecars: 0 });
+    fakeBackend({ list_jobs: () => [withTwo, alone] });
+    await renderApp();
+    const rows = screen.getAllByTestId('job-row');
+    const of = (id: string) => rows.find((r) => r.dataset.jobId === id)!;
+    expect(within(of(withTwo.id)).getByTestId('job-sidecars').textContent).toBe('+ 2 sidecars');
+    expect(within(of(alone.id)).queryByTestId('job-sidecars')).toBeNull();
   });
 });
 

@@ -59,13 +59,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STREAMDROP_LOG")
-                .unwrap_or_else(|_| "warn,aws_config::imds=error".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    streamdrop_core::logging::init("warn,aws_config::imds=error", None);
     let cli = Cli::parse();
     let verbose = cli.verbose;
     let runtime = match tokio::runtime::Runtime::new() {

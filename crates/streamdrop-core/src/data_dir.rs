@@ -104,6 +104,11 @@ impl DataDir {
         Ok(lock)
     }
 
+    /// The app's log (see [`crate::logging`]): what a failed job's Details point to.
+    pub fn log_file(&self) -> PathBuf {
+        self.0.join("logs").join("streamdrop.log")
+    }
+
     /// Object data of the embedded S3 server: one folder per bucket.
     pub fn local_storage_root(&self) -> PathBuf {
         self.0.join("local-s3")

@@ -9,6 +9,7 @@
 //! - [`model`]: the types everything shares (ids, jobs and their states, media, objects, links,
 //!   problems, the views that cross IPC); the bottom layer, naming no other module.
 //! - [`clock`]: the one clock.
+//! - [`logging`]: where diagnostics go (stderr, and the app's log file in the data dir).
 //! - [`store`]: the SQLite job store that survives restarts.
 //! - [`intake`]: turns dropped paths into sources or per-item rejections.
 //! - [`storage`]: S3 clients and object addresses, for AWS and S3-compatible endpoints.
@@ -27,6 +28,7 @@ pub mod engine;
 pub mod intake;
 pub mod links;
 pub mod local;
+pub mod logging;
 pub mod model;
 pub mod provisioning;
 pub mod signing;

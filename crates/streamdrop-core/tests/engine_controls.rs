@@ -39,6 +39,7 @@ async fn fixture() -> Fixture {
             ..TransferOptions::default()
         },
         poll_interval: Duration::from_millis(200),
+        events: None,
     };
     let engine = stack.start_engine(&data, options).unwrap();
     let clip = make_large_clip(tmp.path(), "B002 wide.mov", (640, 360), 30 * MIB);
@@ -265,6 +266,7 @@ async fn a_card_of_jobs_shares_one_cap_and_short_clips_pass_long_ones() {
             ..TransferOptions::default()
         },
         poll_interval: Duration::from_millis(200),
+        events: None,
     };
     let _claim = data.claim_for_engine().unwrap();
     let store = Store::open(&data.store_file()).unwrap();
@@ -327,4 +329,60 @@ async fn a_card_of_jobs_shares_one_cap_and_short_clips_pass_long_ones() {
         .unwrap();
     assert!(first_short < first_complete, "the short clips waited for a long one to finish");
     engine.stop();
+}
+
+/// A card pulled out mid-upload: the job fails saying the file is gone, and
+/// once the card is back (the same file at the same place) the upload
+/// resumes by itself from what was sent, with no click.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplugged_card_fails_its_upload_and_it_resumes_when_the_card_is_back() {
+    let fx = fixture().await;
+    let card = fx._tmp.path().join("CARD_A");
+    std::fs::create_dir(&card).unwrap();
+    let clip = card.join("A001C003.mov");
+    std::fs::rename(&fx.clip, &clip).unwrap();
+    let id = fx.engine.add_paths([card.clone()]).await.accepted[0].id;
+    wait_for(&fx.engine, id, "the first parts", |v| v.bytes_done >= 10 * MIB).await;
+
+    let unplugged = fx._tmp.path().join("card pulled out");
+    std::fs::rename(&card, &unplugged).unwrap();
+    let failed = wait_for(&fx.engine, id, "the failure", |v| v.state == "failed").await;
+    let problem = failed.error.clone().expect("a failed job says why");
+    assert_eq!((problem.code, problem.remedy), (ProblemCode::FileMissing, Remedy::Retry), "{failed:?}");
+    assert!(problem.message.starts_with("A001C003.mov is no longer where it was added"), "{}", problem.message);
+    assert!(problem.message.contains("resumes by itself"), "the sentence says what will happen: {}", problem.message);
+    // Still gone: it stays failed, nothing is thrown away.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(fx.engine.job(id).unwrap().state, "failed");
+
+    std::fs::rename(&unplugged, &card).unwrap();
+    let done = wait_for(&fx.engine, id, "the resumed job", |v| v.state == "ready").await;
+    assert!(done.bytes_resumed >= 10 * MIB, "what was sent before the card left was kept: {done:?}");
+    let object: ObjectRef = done.location.parse().unwrap();
+    assert_eq!(sha256(&fx.data.local_storage_root().join(&object.bucket).join(&object.key)), sha256(&clip));
+    assert_eq!(pending_part_files(&fx.data), 0);
+    fx.stack.shutdown().await;
+}
+
+/// A card that comes back with another file under the clip's name is not
+/// resumed: mixing two versions would corrupt the upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_back_with_another_file_under_the_name_is_not_resumed() {
+    let fx = fixture().await;
+    let card = fx._tmp.path().join("CARD_B");
+    std::fs::create_dir(&card).unwrap();
+    let clip = card.join("B001C001.mov");
+    std::fs::rename(&fx.clip, &clip).unwrap();
+    let id = fx.engine.add_paths([card.clone()]).await.accepted[0].id;
+    wait_for(&fx.engine, id, "the first part", |v| v.bytes_done >= 5 * MIB).await;
+    std::fs::rename(&card, fx._tmp.path().join("elsewhere")).unwrap();
+    wait_for(&fx.engine, id, "the failure", |v| v.state == "failed").await;
+
+    std::fs::create_dir(&card).unwrap();
+    let other = make_large_clip(fx._tmp.path(), "other take.mov", (640, 360), 12 * MIB);
+    std::fs::rename(&other, &clip).unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let still = fx.engine.job(id).unwrap();
+    assert_eq!(still.state, "failed", "another file is never taken for the one that left: {still:?}");
+    fx.stack.shutdown().await;
 }

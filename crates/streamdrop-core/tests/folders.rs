@@ -87,7 +87,23 @@ async fn a_card_becomes_its_clips_keyed_by_their_path_and_adding_it_again_adds_n
     let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
     let engine = stack.start_engine(&data, EngineOptions::default()).unwrap();
     let plan = intake::plan([card.clone(), avchd.clone(), notes.clone()]).await;
-    assert_eq!(plan.sidecars.len(), 6, "XML ×2, THM, the proxy, CPI, BDM: {:?}", plan.sidecars);
+    // The card's own files belong to no clip: they stay on the card.
+    let unclaimed: Vec<_> =
+        plan.sidecars.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(unclaimed, ["MEDIAPRO.XML", "INDEX.BDM"], "{:?}", plan.sidecars);
+    let sidecars_of = |rel: &str| -> Vec<String> {
+        let clip = plan.accepted.iter().find(|a| a.relative_path == rel).unwrap();
+        clip.sidecars.iter().map(|s| s.relative_path.clone()).collect()
+    };
+    let c0001_sidecars =
+        ["A001 #1 ünï/PRIVATE/M4ROOT/CLIP/C0001M01.XML", "A001 #1 ünï/PRIVATE/M4ROOT/THMBNL/C0001S03.MP4"];
+    assert_eq!(sidecars_of("A001 #1 ünï/PRIVATE/M4ROOT/CLIP/C0001.MP4"), c0001_sidecars);
+    assert_eq!(sidecars_of("A001 #1 ünï/DCIM/100CANON/MVI_0001.MOV"), ["A001 #1 ünï/DCIM/100CANON/MVI_0001.THM"]);
+    assert_eq!(
+        sidecars_of("AVCHD/PRIVATE/AVCHD/BDMV/STREAM/00000.MTS"),
+        ["AVCHD/PRIVATE/AVCHD/BDMV/CLIPINF/00000.CPI"]
+    );
+    assert!(sidecars_of("A001 #1 ünï/PRIVATE/M4ROOT/CLIP/C0002 take #2.MP4").is_empty());
     let report = engine.add_plan(plan, IfExists::Skip).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
 
@@ -120,15 +136,30 @@ async fn a_card_becomes_its_clips_keyed_by_their_path_and_adding_it_again_adds_n
     let batch = report.accepted[0].batch_id;
     assert!(report.accepted.iter().all(|j| j.batch_id == batch), "one drop is one batch");
 
-    // Each clip went up under uploads/<batch>/<card>/<path on the card>, intact.
+    // Each clip went up under uploads/<batch>/<card>/<path on the card>, intact,
+    // its sidecars beside it as plain objects (no jobs of their own).
     settle_all(&engine, &report).await;
     let keys = upload_keys(&stack).await;
-    let wanted: Vec<String> = expected.iter().map(|rel| format!("uploads/{batch}/{rel}")).collect();
+    let sidecars = [
+        c0001_sidecars[0],
+        c0001_sidecars[1],
+        "A001 #1 ünï/DCIM/100CANON/MVI_0001.THM",
+        "AVCHD/PRIVATE/AVCHD/BDMV/CLIPINF/00000.CPI",
+    ];
+    let mut wanted: Vec<String> =
+        expected.iter().chain(sidecars.iter()).map(|rel| format!("uploads/{batch}/{rel}")).collect();
+    wanted.sort();
     assert_eq!(keys, wanted);
-    for rel in &expected {
+    for rel in expected.iter().chain(sidecars.iter()) {
         let source = tmp.path().join("cards").join(rel);
         let stored = data.local_storage_root().join("streamdrop-uploads").join(format!("uploads/{batch}/{rel}"));
         assert_eq!(sha256_file(&stored), sha256_file(&source), "{rel}");
+    }
+    // Kept beside the clip's original once copied.
+    let c0001 = report.accepted.iter().find(|j| j.relative_path.ends_with("C0001.MP4")).unwrap().id;
+    for rel in c0001_sidecars {
+        let kept = data.local_storage_root().join(format!("streamdrop-media/jobs/{c0001}/original/sidecars/{rel}"));
+        assert_eq!(sha256_file(&kept), sha256_file(&tmp.path().join("cards").join(rel)), "{rel}");
     }
     // The listing tells the path too.
     let listed: Vec<_> = engine.jobs().unwrap().iter().map(|j| j.relative_path.clone()).collect();
@@ -150,7 +181,7 @@ async fn a_card_becomes_its_clips_keyed_by_their_path_and_adding_it_again_adds_n
     assert_eq!(skipped, wanted);
     assert!(again.duplicates.iter().all(|d| d.existing_state == StateName::Ready));
     assert_eq!(engine.jobs().unwrap().len(), expected.len(), "skipping added no job");
-    assert_eq!(upload_keys(&stack).await.len(), expected.len(), "and sent nothing");
+    assert_eq!(upload_keys(&stack).await.len(), expected.len() + sidecars.len(), "and sent nothing");
 
     // Fail: nothing of the batch is added, and the reason says what to do.
     let plan = intake::plan([avchd.clone()]).await;
@@ -221,4 +252,38 @@ impl TapMkdir for PathBuf {
         std::fs::create_dir_all(&self).unwrap();
         self
     }
+}
+
+/// A sidecar that left the card before its clip went up is left out with a
+/// warning; the clip and its other sidecars go on as if nothing happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sidecar_gone_from_the_card_never_holds_its_clip_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let card = tmp.path().join("B001");
+    let clips = card.join("PRIVATE/M4ROOT/CLIP");
+    clip(&clips, "C0007.MP4");
+    file(&clips, "C0007M01.XML", b"<NonRealTimeMeta/>");
+    file(&card.join("PRIVATE/M4ROOT/THMBNL"), "C0007T01.JPG", b"\xff\xd8\xff");
+    let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
+    let engine = stack.start_engine(&data, EngineOptions::default()).unwrap();
+    let plan = intake::plan([card.clone()]).await;
+    assert_eq!(plan.accepted[0].sidecars.len(), 2);
+    std::fs::remove_file(clips.join("C0007M01.XML")).unwrap();
+    let report = engine.add_plan(plan, IfExists::Skip).unwrap();
+    settle_all(&engine, &report).await;
+
+    let batch = report.accepted[0].batch_id;
+    let id = report.accepted[0].id;
+    assert_eq!(
+        upload_keys(&stack).await,
+        [
+            format!("uploads/{batch}/B001/PRIVATE/M4ROOT/CLIP/C0007.MP4"),
+            format!("uploads/{batch}/B001/PRIVATE/M4ROOT/THMBNL/C0007T01.JPG")
+        ]
+    );
+    let kept = data.local_storage_root().join(format!("streamdrop-media/jobs/{id}/original/sidecars/B001"));
+    assert!(kept.join("PRIVATE/M4ROOT/THMBNL/C0007T01.JPG").is_file());
+    assert!(!kept.join("PRIVATE/M4ROOT/CLIP/C0007M01.XML").exists());
+    stack.shutdown().await;
 }

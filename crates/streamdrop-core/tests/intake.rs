@@ -78,10 +78,14 @@ async fn what_cannot_play_is_refused_before_any_byte_is_sent() {
     let disguised = write(&card, "A005.mov", playlist_text.as_bytes());
     let photo = card.join("still.jpg");
     ffmpeg(&["-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", photo.to_str().unwrap()]);
+    // Camera raw: video, but no ffmpeg decodes it.
+    let braw = write(&card, "A006_C001.braw", &[b"\0\0\0\x14ftypbraw".as_slice(), &[7u8; 4096]].concat());
+    let r3d = write(&card, "A007_C001_001.R3D", &[b"\0\0\0\x20RED2".as_slice(), &[9u8; 4096]].concat());
 
     let stack = LocalStack::start(&data, LocalStackOptions::default()).await.unwrap();
     let engine = stack.start_engine(&data, EngineOptions::default()).unwrap();
-    let given = [&copying, &good, &cut, &notes, &empty, &playlist, &disguised, &photo].map(|p| p.to_path_buf());
+    let given =
+        [&copying, &good, &cut, &notes, &empty, &playlist, &disguised, &photo, &braw, &r3d].map(|p| p.to_path_buf());
     let report = engine.add_paths(given).await;
 
     assert_eq!(report.accepted.iter().map(|v| v.file_name.as_str()).collect::<Vec<_>>(), ["A001 good.mp4"]);
@@ -97,6 +101,8 @@ async fn what_cannot_play_is_refused_before_any_byte_is_sent() {
             ("stream.m3u8", ProblemCode::Playlist, Remedy::None),
             ("A005.mov", ProblemCode::Playlist, Remedy::None),
             ("still.jpg", ProblemCode::StillImage, Remedy::None),
+            ("A006_C001.braw", ProblemCode::CameraRaw, Remedy::None),
+            ("A007_C001_001.R3D", ProblemCode::CameraRaw, Remedy::None),
         ],
         "{:#?}",
         report.rejected
@@ -106,6 +112,11 @@ async fn what_cannot_play_is_refused_before_any_byte_is_sent() {
         copying_problem.message,
         "A002 copying.mp4 ends early — it may still be copying from the card. Add it again once the copy has finished."
     );
+    assert_eq!(
+        report.rejected[7].problem.message,
+        "A006_C001.braw is Blackmagic RAW, which Streamdrop cannot convert to a stream. Export it as ProRes or H.264 (in DaVinci Resolve, for example) and add that file."
+    );
+    assert!(report.rejected[8].problem.message.contains("is REDCODE RAW"), "{:?}", report.rejected[8]);
     for rejection in &report.rejected {
         let message = &rejection.problem.message;
         assert!(message.starts_with(&rejection.file_name), "a plain sentence about the file: {message}");

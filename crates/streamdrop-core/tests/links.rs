@@ -110,6 +110,14 @@ async fn a_stream_link_plays_everything_and_nothing_else() {
     let poster = linker.link_job(a, LinkKind::Poster, 600).await.unwrap();
     let (status, jpeg) = get(&poster.url).await;
     assert_eq!((status, &jpeg[..2]), (200, &[0xff, 0xd8][..]));
+    // The list's poster: the same image through the edge, and not kept as a link people made.
+    let kept = linker.list(a).unwrap().len();
+    let list_poster = linker.poster_preview(a).await.unwrap();
+    assert!(list_poster.starts_with(stack.edge_url()), "{list_poster}");
+    assert_eq!(get(&list_poster).await, (200, jpeg.clone()));
+    assert_eq!(linker.list(a).unwrap().len(), kept);
+    let (status, _) = get(&list_poster.replacen("/poster", "/Poster", 1)).await;
+    assert_eq!(status, 403, "the poster's signature opens the poster only");
 
     // A's signature on B's path: refused.
     let query = &link.url[link.url.find('?').unwrap()..];
@@ -137,6 +145,8 @@ async fn links_wait_for_a_ready_job() {
     let id = engine.add_paths([clip]).await.accepted[0].id;
     // Just added: queued for its upload, far from ready.
     let err = stack.linker(&data).unwrap().link_job(id, LinkKind::Stream, 60).await.unwrap_err();
+    assert!(err.to_string().contains("not ready"), "{err}");
+    let err = stack.linker(&data).unwrap().poster_preview(id).await.unwrap_err();
     assert!(err.to_string().contains("not ready"), "{err}");
     stack.shutdown().await;
 }

@@ -55,6 +55,7 @@ fn small_parts() -> EngineOptions {
         upload_concurrency: 2,
         transfer: TransferOptions { part_size: part, multipart_threshold: part, ..TransferOptions::default() },
         poll_interval: Duration::from_millis(200),
+        events: None,
     }
 }
 

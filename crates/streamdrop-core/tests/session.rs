@@ -205,6 +205,7 @@ async fn switching_the_active_connection_swaps_the_stack_and_switching_back_resu
             ..TransferOptions::default()
         },
         poll_interval: Duration::from_millis(100),
+        events: None,
     };
     let session = Session::open_hosting(data.clone(), options, data.claim_for_engine().unwrap()).unwrap();
     session.start().await.unwrap();

@@ -100,6 +100,10 @@ location: string,
  */
 uploadKey: string, 
 /**
+ * How many of the camera's files (metadata, thumbnails, proxies) travel with it.
+ */
+sidecars: number, 
+/**
  * The connection the job runs on (`Local`, or an AWS connection's name).
  */
 connection: ConnectionName, };
@@ -124,7 +128,7 @@ export type Phase = "starting" | "ready" | "failed";
  * Every kind of problem a person can be told about. The kebab-case
  * code is stable: it is stored, sent to the UI and printed by the CLI.
  */
-export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
+export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "camera-raw" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "cannot-show-file" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
 
 /**
  * A problem as the UI and `--json` see it.
@@ -202,6 +206,10 @@ s3Endpoint: string,
  */
 transcoder: string, dataDir: string, 
 /**
+ * The app's log file, which a failed job's Details offer to show.
+ */
+logFile: string, 
+/**
  * What people should know about how it runs (links that will not outlive the app…).
  */
 notices: Array<ProblemView>, 
@@ -245,9 +253,11 @@ export type Commands = {
   retry_job: { args: { id: JobId }; answer: JobView };
   add_again_job: { args: { id: JobId }; answer: JobView };
   preview_url: { args: { jobId: JobId }; answer: string };
+  poster_url: { args: { jobId: JobId }; answer: string };
   create_link: { args: { jobId: JobId; kind: LinkKind; expiresInSeconds: number }; answer: LinkView };
   list_links: { args: { jobId: JobId }; answer: Array<LinkView> };
   copy_text: { args: { text: string }; answer: null };
+  show_log_file: { args: Record<string, never>; answer: null };
   confirm_quit: { args: Record<string, never>; answer: null };
 };
 

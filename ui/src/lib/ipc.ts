@@ -111,6 +111,11 @@ export const copyText = async (text: string): Promise<void> => {
   await call('copy_text', { text });
 };
 
+/** Opens the file manager at the app's log file (`AppStatus.logFile`). */
+export const showLogFile = async (): Promise<void> => {
+  await call('show_log_file');
+};
+
 /** The person confirmed quitting while work runs; the app closes. */
 export const confirmQuit = async (): Promise<void> => {
   await call('confirm_quit');
@@ -121,6 +126,9 @@ export const confirmQuit = async (): Promise<void> => {
  * only). Every URI inside the playlists is absolute and signed as well.
  */
 export const previewUrl = (jobId: string): Promise<string> => call('preview_url', { jobId });
+
+/** A signed URL of a ready job's poster (valid an hour), for its row; rejects with no-poster when there is none. */
+export const posterUrl = (jobId: string): Promise<string> => call('poster_url', { jobId });
 
 /** Creates a signed share link; it is also kept for `listLinks`. */
 export const createLink = (jobId: string, kind: LinkKind, expiresInSeconds: number): Promise<LinkView> =>

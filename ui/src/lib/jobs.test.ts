@@ -36,6 +36,7 @@ function job(id: string, createdAt: number, extra: Partial<JobView> = {}): JobVi
     position: 0,
     location: `s3://bucket/${id}.mp4`,
     uploadKey: `${id}.mp4`,
+    sidecars: 0,
     connection: 'Local',
     ...extra,
   };

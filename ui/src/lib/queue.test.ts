@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeJob } from '../test/fake-backend';
-import { createCoalescer, filterJobs, groupBatches, summarize, visibleBatches, windowTitle } from './queue';
+import { createCoalescer, drawnRange, filterJobs, groupBatches, listItems, summarize, windowTitle } from './queue';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -105,16 +105,38 @@ describe('coalescing', () => {
 });
 
 describe('drawing a long list', () => {
-  it('spends the row budget in list order, skipping folded drops', () => {
-    const jobs = ['a', 'b', 'c'].flatMap((batchId) => [0, 1, 2].map((position) => makeJob({ batchId, position })));
-    const batches = groupBatches(jobs);
-    const drawn = visibleBatches(batches, new Set(['a']), 4);
-    expect(drawn.batches.map((b) => [b.batch.id, b.rows.length])).toEqual([
-      ['a', 0],
-      ['b', 3],
-      ['c', 1],
-    ]);
-    expect(drawn.hidden).toBe(2);
-    expect(visibleBatches(batches, new Set(), 100).hidden).toBe(0);
+  it('lists a header per drop of several files, and the rows of unfolded drops', () => {
+    const jobs = ['a', 'b'].flatMap((batchId) => [0, 1].map((position) => makeJob({ batchId, position })));
+    const single = makeJob({ batchId: 'c', position: 0 });
+    const items = listItems(groupBatches([...jobs, single]), new Set(['a']));
+    expect(items.map((i) => (i.kind === 'header' ? `header ${i.batch.id}` : `row ${i.job.batchId}`))).toEqual(
+      expect.arrayContaining(['header a', 'header b', 'row b', 'row b', 'row c']),
+    );
+    expect(items.filter((i) => i.kind === 'row' && i.job.batchId === 'a')).toHaveLength(0);
+    expect(items.some((i) => i.kind === 'header' && i.batch.id === 'c')).toBe(false);
+    expect(new Set(items.map((i) => i.key)).size).toBe(items.length);
+  });
+
+  it('draws only the lines that meet the band, standing for the others by their height', () => {
+    const heights = Array.from({ length: 10_000 }, (_, i) => (i % 100 === 0 ? 30 : 70));
+    const total = heights.reduce((a, b) => a + b, 0);
+    const first = drawnRange(heights, 0, 1000);
+    expect(first.start).toBe(0);
+    expect(first.before).toBe(0);
+    expect(first.end).toBeLessThan(20);
+    const drawnHeight = heights.slice(first.start, first.end).reduce((a, b) => a + b, 0);
+    expect(first.before + drawnHeight + first.after).toBe(total);
+    expect(drawnHeight).toBeGreaterThanOrEqual(1000);
+
+    const last = drawnRange(heights, total - 500, total + 1000);
+    expect(last.end).toBe(10_000);
+    expect(last.after).toBe(0);
+    expect(last.end - last.start).toBeLessThan(12);
+    expect(last.before + heights.slice(last.start).reduce((a, b) => a + b, 0)).toBe(total);
+
+    const middle = drawnRange(heights, 350_000, 351_000);
+    expect(middle.before).toBeLessThanOrEqual(350_000);
+    expect(middle.before + heights[middle.start]).toBeGreaterThan(350_000);
+    expect(drawnRange([], 0, 1000)).toEqual({ start: 0, end: 0, before: 0, after: 0 });
   });
 });

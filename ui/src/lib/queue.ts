@@ -177,27 +177,53 @@ export function createCoalescer(apply: (jobs: JobView[]) => void, intervalMs = 1
   };
 }
 
-/** Rows the list renders at first, and adds each time the end comes into view. */
-export const ROWS_PER_PAGE = 200;
+/** One line of the list: a drop's header, or a job's row. `key` is unique across both. */
+export type ListItem =
+  | { kind: 'header'; key: string; batch: Batch }
+  | { kind: 'row'; key: string; job: JobView };
+
+/** The list's lines in order: a header for each drop of more than one file, and the rows of unfolded drops. */
+export function listItems(batches: readonly Batch[], collapsed: ReadonlySet<string>): ListItem[] {
+  const items: ListItem[] = [];
+  for (const batch of batches) {
+    if (batch.jobs.length > 1) items.push({ kind: 'header', key: `b:${batch.id}`, batch });
+    if (collapsed.has(batch.id)) continue;
+    for (const job of batch.jobs) items.push({ kind: 'row', key: `j:${job.id}`, job });
+  }
+  return items;
+}
+
+/** Which lines to draw: `start` to `end` (exclusive), with the height of those above and below them. */
+export interface DrawnRange {
+  start: number;
+  end: number;
+  before: number;
+  after: number;
+}
 
 /**
- * The batches as the list draws them: folded ones without rows, and rows only
- * up to `budget` in all (the rest come as the person scrolls), so a store of
- * 10,000 jobs opens as fast as one of 200. Headers always show.
+ * The lines of a list of `heights` (px, in order) that meet the band from
+ * `top` to `bottom` (px from the list's top edge), so only those are in the
+ * DOM and 10,000 jobs cost what a screenful does. Linear in the lines: a
+ * sum of 10,000 numbers takes microseconds, and no index has to be kept in step.
  */
-export function visibleBatches(
-  batches: readonly Batch[],
-  collapsed: ReadonlySet<string>,
-  budget: number,
-): { batches: { batch: Batch; rows: JobView[] }[]; hidden: number } {
-  let left = budget;
-  let hidden = 0;
-  const shown = batches.map((batch) => {
-    if (collapsed.has(batch.id)) return { batch, rows: [] };
-    const rows = batch.jobs.slice(0, Math.max(0, left));
-    left -= rows.length;
-    hidden += batch.jobs.length - rows.length;
-    return { batch, rows };
-  });
-  return { batches: shown, hidden };
+export function drawnRange(heights: readonly number[], top: number, bottom: number): DrawnRange {
+  let y = 0;
+  let start = heights.length;
+  let before = 0;
+  for (let i = 0; i < heights.length; i++) {
+    if (y + heights[i] > top) {
+      start = i;
+      before = y;
+      break;
+    }
+    y += heights[i];
+  }
+  if (start === heights.length) before = y;
+  let end = start;
+  y = before;
+  while (end < heights.length && y < bottom) y += heights[end++];
+  let after = 0;
+  for (let i = end; i < heights.length; i++) after += heights[i];
+  return { start, end, before, after };
 }

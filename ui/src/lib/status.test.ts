@@ -9,6 +9,7 @@ const status = (extra: Partial<AppStatus>): AppStatus => ({
   s3Endpoint: '',
   transcoder: 'local-ffmpeg',
   dataDir: '/d',
+  logFile: '/d/logs/streamdrop.log',
   notices: [],
   error: null,
   ...extra,

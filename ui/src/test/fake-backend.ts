@@ -4,6 +4,7 @@
 import { tick } from 'svelte';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type { AppStatus, IntakeReport, JobState, JobView, LinkView, ProblemView, Rejection, Stage } from '../lib/ipc';
+import { forgetPosters } from '../lib/posters';
 import { UPDATE_INTERVAL } from '../lib/queue';
 
 type Handler = (args: unknown) => unknown;
@@ -20,6 +21,7 @@ export const LOCAL_STATUS: AppStatus = {
   s3Endpoint: 'http://127.0.0.1:9000',
   transcoder: 'local-ffmpeg',
   dataDir: '/home/editor/.local/share/streamdrop',
+  logFile: '/home/editor/.local/share/streamdrop/logs/streamdrop.log',
   notices: [],
   error: null,
 };
@@ -32,6 +34,7 @@ export const STARTING_STATUS: AppStatus = {
   s3Endpoint: '',
   transcoder: '',
   dataDir: LOCAL_STATUS.dataDir,
+  logFile: LOCAL_STATUS.logFile,
   notices: [],
   error: null,
 };
@@ -46,6 +49,8 @@ export function fakeBackend(overrides: Record<string, Handler> = {}): FakeBacken
     app_status: () => LOCAL_STATUS,
     pick_files: () => EMPTY_REPORT,
     copy_text: () => null,
+    show_log_file: () => null,
+    poster_url: () => Promise.reject({ code: 'no-poster', message: 'No poster.', params: {}, remedy: 'none', detail: null }),
     ...overrides,
   };
   const calls: FakeBackend['calls'] = [];
@@ -79,6 +84,7 @@ export async function resetBackend(cleanup: () => void): Promise<void> {
   cleanup();
   await settle();
   clearMocks();
+  forgetPosters();
 }
 
 let seq = 0;
@@ -120,6 +126,7 @@ export function makeJob(overrides: Partial<JobView> = {}): JobView {
     position: 0,
     location: `s3://streamdrop-local/ingest/${fileName}`,
     uploadKey: `ingest/${fileName}`,
+    sidecars: 0,
     connection: 'Local',
     ...overrides,
   };

@@ -104,12 +104,14 @@ fn contract(cfg: &Config) -> Contract<'_> {
     job(&mut c, "retry_job");
     job(&mut c, "add_again_job");
     c.command::<String>("preview_url", vec![("jobId", id.clone())]);
+    c.command::<String>("poster_url", vec![("jobId", id.clone())]);
     let kind = c.name_of::<LinkKind>();
     let seconds = c.name_of::<u64>();
     c.command::<LinkView>("create_link", vec![("jobId", id.clone()), ("kind", kind), ("expiresInSeconds", seconds)]);
     c.command::<Vec<LinkView>>("list_links", vec![("jobId", id.clone())]);
     let text = c.name_of::<String>();
     c.command::<()>("copy_text", vec![("text", text)]);
+    c.command::<()>("show_log_file", vec![]);
     c.command::<()>("confirm_quit", vec![]);
     c.name_of::<ProblemView>();
 

@@ -23,6 +23,11 @@ impl Session {
         self.with_linker(id, |linker| Box::pin(linker.preview_job(id))).await
     }
 
+    /// A signed URL of a ready job's poster for the app's list (not kept as a link).
+    pub async fn poster_preview(&self, id: JobId) -> Result<String, Problem> {
+        self.with_linker(id, |linker| Box::pin(linker.poster_preview(id))).await
+    }
+
     /// The job's links people made, newest first (previews are the player's own).
     pub fn links(&self, id: JobId) -> Result<Vec<LinkView>, Problem> {
         self.stored(id)?;
@@ -30,9 +35,9 @@ impl Session {
     }
 
     /// Runs `make` with a linker of job `id`'s connection.
-    async fn with_linker<'a, F>(&self, id: JobId, make: F) -> Result<LinkView, Problem>
+    async fn with_linker<'a, T, F>(&self, id: JobId, make: F) -> Result<T, Problem>
     where
-        F: for<'l> FnOnce(&'l Linker) -> futures_util::future::BoxFuture<'l, Result<LinkView, crate::links::LinkError>>,
+        F: for<'l> FnOnce(&'l Linker) -> futures_util::future::BoxFuture<'l, Result<T, crate::links::LinkError>>,
     {
         let job = self.stored(id)?;
         if self.hosts() {

@@ -311,9 +311,14 @@ impl Session {
             None => settings.active(),
         };
         let stack = Stack::open(data_dir, connection, inner.options.local.clone(), inner.options.aws.clone()).await?;
-        let engine = match stack.start_engine_locked(claim, data_dir, inner.options.engine.clone()) {
+        // Relayed from before the engine starts: the jobs it resumes change state at once.
+        let (job_events, relayed) = broadcast::channel(1024);
+        let relay = relay_job_events(relayed, inner.events.clone());
+        let options = EngineOptions { events: Some(job_events), ..inner.options.engine.clone() };
+        let engine = match stack.start_engine_locked(claim, data_dir, options) {
             Ok(engine) => engine,
             Err(err) => {
+                relay.abort();
                 stack.shutdown().await;
                 return Err(err.into());
             }
@@ -334,7 +339,7 @@ impl Session {
         };
         Ok(Hosted {
             connection: stack.connection(),
-            relay: relay_job_events(engine.subscribe(), inner.events.clone()),
+            relay,
             linker,
             notices,
             mode: if matches!(stack, Stack::Local(_)) { StackMode::Local } else { StackMode::Aws },

@@ -41,6 +41,8 @@ pub struct StatusView {
     /// The engine's transcoder (`local-ffmpeg`, `mediaconvert`, `elastic-transcoder`); empty with no engine.
     pub transcoder: String,
     pub data_dir: String,
+    /// The app's log file, which a failed job's Details offer to show.
+    pub log_file: String,
     /// What people should know about how it runs (links that will not outlive the app…).
     pub notices: Vec<ProblemView>,
     /// Why it could not start (phase `failed`).
@@ -77,6 +79,7 @@ impl StatusView {
             s3_endpoint: String::new(),
             transcoder: String::new(),
             data_dir: data_dir.path().display().to_string(),
+            log_file: data_dir.log_file().display().to_string(),
             notices: Vec::new(),
             error: None,
         }

@@ -6,6 +6,8 @@
 
 mod lanes;
 mod pipeline;
+mod returning_files;
+mod sidecars;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -63,13 +65,23 @@ pub struct EngineOptions {
     /// limit, set on the transcoder.
     pub upload_concurrency: usize,
     pub transfer: TransferOptions,
-    /// How often a submitted transcode is polled.
+    /// How often the engine looks at what it waits for outside itself: a
+    /// submitted transcode, a file that left mid-upload (a card pulled out).
     pub poll_interval: Duration,
+    /// Where job changes are announced; `None`: a channel of the engine's own.
+    /// Given by a caller that must hear the very first changes of the jobs
+    /// [`Engine::start`] resumes, which begin before it could subscribe.
+    pub events: Option<broadcast::Sender<JobView>>,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { upload_concurrency: 2, transfer: TransferOptions::default(), poll_interval: Duration::from_secs(2) }
+        Self {
+            upload_concurrency: 2,
+            transfer: TransferOptions::default(),
+            poll_interval: Duration::from_secs(2),
+            events: None,
+        }
     }
 }
 
@@ -115,7 +127,7 @@ impl Engine {
         transcoder: Arc<dyn Transcoder>,
         options: EngineOptions,
     ) -> Result<Self, EngineError> {
-        let (events, _) = broadcast::channel(1024);
+        let events = options.events.clone().unwrap_or_else(|| broadcast::channel(1024).0);
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
@@ -144,6 +156,7 @@ impl Engine {
         for job in unfinished {
             engine.spawn(job);
         }
+        returning_files::watch(&engine);
         Ok(engine)
     }
 
@@ -344,7 +357,7 @@ impl Engine {
     }
 
     fn spawn_locked(&self, running: &mut HashMap<JobId, Running>, job: Job, after: Option<JoinHandle<()>>) {
-        if self.inner.stopped.load(Ordering::SeqCst) {
+        if self.inner.is_stopped() {
             return;
         }
         let control = TransferControl::new();
@@ -417,6 +430,7 @@ pub fn record_batch(
             state: JobState::QUEUED,
             resumed_bytes: 0,
             transcode: TranscodeRecord { media: Some(accepted.media), ..TranscodeRecord::default() },
+            sidecars: accepted.sidecars,
         });
     }
     let inserted = store.insert_batch(jobs, if_exists).map_err(|err| Problem::new(ProblemCode::DataDir).detail(err))?;
@@ -477,6 +491,10 @@ impl Unrecorded {
 }
 
 impl Inner {
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
     fn lock_running(&self) -> MutexGuard<'_, HashMap<JobId, Running>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }

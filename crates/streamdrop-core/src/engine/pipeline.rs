@@ -15,7 +15,7 @@ use crate::transcode::{
 use crate::transfer::{Transfer, TransferControl, TransferError};
 
 /// Why a stage stopped short.
-enum Stopped {
+pub(super) enum Stopped {
     /// The user cancelled; the cancel already wrote the state.
     Cancelled,
     Failed(Problem),
@@ -23,9 +23,14 @@ enum Stopped {
 
 impl Stopped {
     fn transfer(err: TransferError, job: &Job) -> Self {
+        Self::transfer_of(err, &job.source.display_name())
+    }
+
+    /// A transfer of the file people know as `name` stopped.
+    pub(super) fn transfer_of(err: TransferError, name: &str) -> Self {
         match err {
             TransferError::Cancelled => Stopped::Cancelled,
-            other => Stopped::Failed(other.problem(&job.source.display_name())),
+            other => Stopped::Failed(other.problem(name)),
         }
     }
 }
@@ -68,6 +73,8 @@ impl Inner {
         if !self.advance(job, control, JobState::Uploading) {
             return Err(Stopped::Cancelled);
         }
+        // First: small, and a retry of this stage sends them again anyway.
+        self.upload_sidecars(job, control).await?;
         let receipt = {
             let job = &*job;
             let report = |progress: Progress| self.report(job, control, |live| live.upload = Some(progress));
@@ -136,7 +143,7 @@ impl Inner {
             .copy_from(&job.destination)
             .await
             .map_err(|e| Stopped::transfer(e, job))?;
-        Ok(())
+        self.copy_sidecars(job, control).await
     }
 
     async fn transcode(&self, job: &mut Job, control: &TransferControl) -> Result<(), Stopped> {

@@ -15,13 +15,49 @@ pub enum Kind {
     Other,
 }
 
-/// Video containers cameras, phones and editors write. R3D and BRAW are
+/// Video containers cameras, phones and editors write. R3D, BRAW and CRM are
 /// raw formats ffprobe cannot read: they are found, then refused by the
-/// media check with that reason.
+/// media check as [`camera_raw`] says.
 const VIDEO: &[&str] = &[
     "mp4", "mov", "mxf", "mts", "m2ts", "m4v", "avi", "mkv", "webm", "mpg", "mpeg", "ts", "3gp", "dv", "wmv", "braw",
     "r3d", "crm", "insv",
 ];
+
+/// For a camera raw clip (by its extension): the format's name and an
+/// application that exports it to something Streamdrop converts.
+pub fn camera_raw(name: &str) -> Option<(&'static str, &'static str)> {
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    match extension.as_str() {
+        "braw" => Some(("Blackmagic RAW", "DaVinci Resolve")),
+        "r3d" => Some(("REDCODE RAW", "REDCINE-X PRO or DaVinci Resolve")),
+        "crm" => Some(("Canon Cinema RAW Light", "Canon RAW Development or DaVinci Resolve")),
+        _ => None,
+    }
+}
+
+/// Which of `clips` (relative paths on one card) sidecar `sidecar` belongs to:
+/// the clip whose name stem and the sidecar's begin alike, one wholly the
+/// other's start (`C0001.MP4` ← `C0001M01.XML`, `THMBNL/C0001T01.JPG`;
+/// `CLIPINF/00000.CPI` → `STREAM/00000.MTS`; a RED clip's `.RMD` → its first
+/// `_001.R3D`), the longest such stem winning. `None` for a card's own
+/// files (`MEDIAPRO.XML`, a recorder's `.WAV`), which belong to no clip.
+pub fn owner_of(sidecar: &str, clips: &[&str]) -> Option<usize> {
+    let stem = |path: &str| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        name.split('.').next().unwrap_or(name).to_ascii_uppercase()
+    };
+    let own = stem(sidecar);
+    let mut best: Option<(usize, usize)> = None;
+    for (i, clip) in clips.iter().enumerate() {
+        let theirs = stem(clip);
+        let alike = theirs.len().min(own.len());
+        // Three characters at least: "A.XML" is nobody's.
+        if alike >= 3 && (own.starts_with(&theirs) || theirs.starts_with(&own)) && best.is_none_or(|(_, b)| alike > b) {
+            best = Some((i, alike));
+        }
+    }
+    best.map(|(i, _)| i)
+}
 
 /// What cameras write next to their clips: metadata, thumbnails, low-res
 /// proxies, and sound recorded alongside.
@@ -109,6 +145,23 @@ mod tests {
         assert_eq!(kind("DCIM/100GOPRO/GL010001.LRV"), Kind::Sidecar);
         assert_eq!(kind("DCIM/100CANON/IMG_0002.JPG"), Kind::Other, "a photo is not a video");
         assert_eq!(kind("A001_C001.braw"), Kind::Clip);
+    }
+
+    #[test]
+    fn a_sidecar_belongs_to_the_clip_its_name_starts_like() {
+        let sony = ["A001/PRIVATE/M4ROOT/CLIP/C0001.MP4", "A001/PRIVATE/M4ROOT/CLIP/C0002.MP4"];
+        assert_eq!(owner_of("A001/PRIVATE/M4ROOT/CLIP/C0002M01.XML", &sony), Some(1));
+        assert_eq!(owner_of("A001/PRIVATE/M4ROOT/THMBNL/C0001T01.JPG", &sony), Some(0));
+        assert_eq!(owner_of("A001/PRIVATE/M4ROOT/MEDIAPRO.XML", &sony), None);
+        let avchd = ["CARD/PRIVATE/AVCHD/BDMV/STREAM/00000.MTS", "CARD/PRIVATE/AVCHD/BDMV/STREAM/00001.MTS"];
+        assert_eq!(owner_of("CARD/PRIVATE/AVCHD/BDMV/CLIPINF/00001.CPI", &avchd), Some(1));
+        let red =
+            ["R/A001_C003_0101XY.RDC/A001_C003_0101XY_001.R3D", "R/A001_C003_0101XY.RDC/A001_C003_0101XY_002.R3D"];
+        assert_eq!(owner_of("R/A001_C003_0101XY.RDC/A001_C003_0101XY.RMD", &red), Some(0));
+        let gopro = ["G/DCIM/100GOPRO/GX010001.MP4", "G/DCIM/100GOPRO/GX010012.MP4"];
+        assert_eq!(owner_of("G/DCIM/100GOPRO/GX010012.LRV", &gopro), Some(1));
+        assert_eq!(owner_of("G/DCIM/100GOPRO/GX010012.THM", &gopro), Some(1));
+        assert_eq!(owner_of("G/A.XML", &["G/A.MP4"]), None, "too short a stem to tell");
         assert_eq!(kind("A001_1231AB.RDM/A001_C001_1231XY.RDC/A001_C001_1231XY_001.R3D"), Kind::Clip);
         assert_eq!(kind("Reel 1/A002C003_220101_R1AB.mxf"), Kind::Clip);
         assert_eq!(kind("notes.txt"), Kind::Other);

@@ -20,7 +20,7 @@ use std::time::UNIX_EPOCH;
 
 use futures_util::StreamExt;
 
-use crate::model::{MediaInfo, Problem, ProblemCode, ReasonCount, Rejection, SourceFile};
+use crate::model::{MediaInfo, Problem, ProblemCode, ReasonCount, Rejection, Sidecar, SourceFile};
 use crate::transcode::probe::{self, ProbeError};
 
 mod cards;
@@ -38,8 +38,9 @@ const PARALLELISM: usize = 4;
 pub struct IntakePlan {
     pub accepted: Vec<Accepted>,
     pub rejected: Vec<Rejection>,
-    /// Cameras' metadata, thumbnails and proxies found next to the clips.
-    /// They are not jobs, and not uploaded either (yet).
+    /// Cameras' files found on a card that belong to no clip (the card's own
+    /// indexes, a recorder's sound): not jobs, and left where they are. A
+    /// clip's own sidecars travel with it ([`Accepted::sidecars`]).
     pub sidecars: Vec<PathBuf>,
 }
 
@@ -82,9 +83,22 @@ pub async fn plan(paths: impl IntoIterator<Item = PathBuf>) -> IntakePlan {
             items.extend(trouble.map(|(_, r)| Item::Refused(r)));
             continue;
         }
-        items.extend(walked.clips.into_iter().map(|found| Item::Examine(found.path, Some(found.relative))));
+        let clip_paths: Vec<&str> = walked.clips.iter().map(|c| c.relative.as_str()).collect();
+        let mut owned: Vec<Vec<Sidecar>> = vec![Vec::new(); walked.clips.len()];
+        for found in walked.sidecars {
+            match cards::owner_of(&found.relative, &clip_paths) {
+                Some(clip) => owned[clip].push(Sidecar { path: found.path, relative_path: found.relative }),
+                None => plan.sidecars.push(found.path),
+            }
+        }
+        items.extend(
+            walked
+                .clips
+                .into_iter()
+                .zip(owned)
+                .map(|(found, sidecars)| Item::Examine(found.path, Some((found.relative, sidecars)))),
+        );
         items.extend(walked.rejected.into_iter().map(|(_, r)| Item::Refused(r)));
-        plan.sidecars.extend(walked.sidecars.into_iter().map(|found| found.path));
     }
     let examined: Vec<_> = futures_util::stream::iter(items)
         .map(|item| async move {
@@ -94,7 +108,9 @@ pub async fn plan(paths: impl IntoIterator<Item = PathBuf>) -> IntakePlan {
             };
             match examine(&path).await {
                 Ok(accepted) => Ok(match in_folder {
-                    Some(relative) => Accepted { relative_path: relative, from_folder: true, ..accepted },
+                    Some((relative, sidecars)) => {
+                        Accepted { relative_path: relative, from_folder: true, sidecars, ..accepted }
+                    }
                     None => accepted,
                 }),
                 Err(problem) => Err(Rejection::new(&path, problem)),
@@ -112,10 +128,10 @@ pub async fn plan(paths: impl IntoIterator<Item = PathBuf>) -> IntakePlan {
     plan
 }
 
-/// A file to examine (with its path in the dropped folder it was found in),
-/// or an item already refused.
+/// A file to examine (with its path in the dropped folder it was found in,
+/// and its sidecars there), or an item already refused.
 enum Item {
-    Examine(PathBuf, Option<String>),
+    Examine(PathBuf, Option<(String, Vec<Sidecar>)>),
     Refused(Rejection),
 }
 
@@ -152,6 +168,8 @@ pub struct Accepted {
     pub relative_path: String,
     /// Found in a dropped folder (rather than given by itself).
     pub from_folder: bool,
+    /// The camera's files on the same card that belong with it.
+    pub sidecars: Vec<Sidecar>,
 }
 
 /// Checks that `path` is a regular file we can read, and records its size and mtime.
@@ -192,7 +210,13 @@ pub async fn examine(path: &Path) -> Result<Accepted, Problem> {
     }
     let media = match local_probe(path).await {
         Ok(media) => media,
-        Err(err) => return Err(probe_problem(&err).with("file", source.display_name())),
+        // Video all the same: say what it is and what to do, not "not a video".
+        Err(err) => match cards::camera_raw(&source.display_name()) {
+            Some((format, tool)) if !matches!(err, ProbeError::NotInstalled | ProbeError::Timeout { .. }) => {
+                return Err(about(ProblemCode::CameraRaw).with("format", format).with("tool", tool).detail(err))
+            }
+            _ => return Err(probe_problem(&err).with("file", source.display_name())),
+        },
     };
     let (owned, size) = (path.to_owned(), source.size);
     let fingerprint = match tokio::task::spawn_blocking(move || fingerprint::fingerprint(&owned, size)).await {
@@ -200,7 +224,14 @@ pub async fn examine(path: &Path) -> Result<Accepted, Problem> {
         Ok(Err(err)) => return Err(about(ProblemCode::FileUnreadable).detail(err)),
         Err(err) => return Err(about(ProblemCode::Internal).detail(err)),
     };
-    Ok(Accepted { relative_path: source.display_name(), from_folder: false, source, media, fingerprint })
+    Ok(Accepted {
+        relative_path: source.display_name(),
+        from_folder: false,
+        source,
+        media,
+        fingerprint,
+        sidecars: Vec::new(),
+    })
 }
 
 /// ffprobe on a local file, reading that file only (see [`probe::local_only_input_options`]).

@@ -52,6 +52,9 @@ pub enum LinkError {
 /// The longest link lifetime offered.
 pub const MAX_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 
+/// How long the list's poster URLs work ([`Linker::poster_preview`]).
+pub const POSTER_PREVIEW_SECS: u64 = 3600;
+
 /// Makes links for one edge (CloudFront, or the local edge) with one signing key.
 pub struct Linker {
     client: Client,
@@ -106,6 +109,15 @@ impl Linker {
     pub async fn preview_job(&self, id: JobId) -> Result<LinkView, LinkError> {
         let ready = self.ready_outputs(id).await?;
         self.preview(id, &ready).await
+    }
+
+    /// A signed URL of the job's poster for the app's own list, valid for
+    /// [`POSTER_PREVIEW_SECS`]: made on demand and not kept (it opens one image
+    /// only, and the list asks again once it has expired).
+    pub async fn poster_preview(&self, id: JobId) -> Result<String, LinkError> {
+        let ready = self.ready_outputs(id).await?;
+        let poster = ready.manifest.poster.as_ref().ok_or(LinkError::NoPoster)?;
+        self.object(&ObjectRef::new(&self.bucket, poster), now_secs() + POSTER_PREVIEW_SECS)
     }
 
     /// A ready job of this connection: where its files are, and what its transcoder wrote.

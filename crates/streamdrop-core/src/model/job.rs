@@ -102,6 +102,17 @@ impl JobState {
     }
 }
 
+/// A camera's file that belongs with a clip (its metadata, thumbnail or proxy,
+/// found on the same card): uploaded next to the clip and kept beside its
+/// original as a plain object, never a job of its own. Read as it is when
+/// sent: it carries no media to protect from a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sidecar {
+    pub path: PathBuf,
+    /// `<folder or card>/<path under it>`, as a clip's `relative_path`.
+    pub relative_path: String,
+}
+
 /// A user's file as it was when the job was created. The file itself is only
 /// ever read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +121,14 @@ pub struct SourceFile {
     pub size: u64,
     /// Modification time in ms since the epoch, to notice a file changed under us.
     pub modified_ms: i64,
+}
+
+impl Job {
+    /// Where the upload stage puts `sidecar`: beside the clip, under the path it had on the card.
+    pub fn sidecar_destination(&self, sidecar: &Sidecar) -> ObjectRef {
+        let prefix = self.destination.key.strip_suffix(&self.relative_path).unwrap_or("");
+        ObjectRef::new(&self.destination.bucket, format!("{prefix}{}", sidecar.relative_path))
+    }
 }
 
 impl SourceFile {
@@ -152,6 +171,8 @@ pub struct Job {
     pub resumed_bytes: u64,
     /// What the transcode stage learned, started and made, kept across restarts.
     pub transcode: TranscodeRecord,
+    /// The camera's files that belong with this clip (found next to it on a card).
+    pub sidecars: Vec<Sidecar>,
 }
 
 /// The transcode stage's memory: the probed source, the backend's id for the

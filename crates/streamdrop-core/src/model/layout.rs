@@ -115,4 +115,10 @@ impl JobOutputs {
     pub fn original_of(id: JobId, name: &str, media_bucket: &str) -> ObjectRef {
         ObjectRef::new(media_bucket, format!("jobs/{id}/original/{name}"))
     }
+
+    /// Where the copy stage keeps a sidecar of job `id`: beside its original,
+    /// under the path it had on the card.
+    pub fn sidecar_of(id: JobId, relative_path: &str, media_bucket: &str) -> ObjectRef {
+        ObjectRef::new(media_bucket, format!("jobs/{id}/original/sidecars/{relative_path}"))
+    }
 }

@@ -21,7 +21,7 @@ mod view;
 
 pub use connection::{BadConnectionName, ConnectionName, LOCAL_CONNECTION};
 pub use ids::{BatchId, JobId};
-pub use job::{Job, JobState, LiveProgress, SourceFile, Stage, StateName, TranscodeRecord};
+pub use job::{Job, JobState, LiveProgress, Sidecar, SourceFile, Stage, StateName, TranscodeRecord};
 pub use layout::{JobOutputs, OutputLayout, OutputManifest, Thumbnail, Variant};
 pub use link::{LinkKind, LinkView};
 pub use media::{MediaInfo, Rung, VideoInfo, GOP_SECONDS, SEGMENT_SECONDS};

@@ -58,7 +58,7 @@ problem_codes! {
     FileNotFound = "file-not-found", None,
         "{file} was not found. Check the name and where it is, then add it again.";
     FileMissing = "file-missing", Retry,
-        "{file} is no longer where it was added. Reconnect the card or put the file back, then retry.";
+        "{file} is no longer where it was added. Reconnect the card or put the file back: the upload resumes by itself from where it stopped.";
     FileUnreadable = "file-unreadable", Retry,
         "Streamdrop cannot read {file}. Check that you may open it, then retry.";
     FileChanged = "file-changed", AddAgain,
@@ -87,6 +87,8 @@ problem_codes! {
         "{file} is not a video or audio file Streamdrop can read.";
     StillImage = "still-image", None,
         "{file} is a still image, not a video.";
+    CameraRaw = "camera-raw", None,
+        "{file} is {format}, which Streamdrop cannot convert to a stream. Export it as ProRes or H.264 (in {tool}, for example) and add that file.";
     Playlist = "playlist", None,
         "{file} is a playlist that points to other files, not a video file. Add the video files themselves.";
     ProbeTimeout = "probe-timeout", Retry,
@@ -172,6 +174,8 @@ problem_codes! {
         "The link could not be made. See Details; try again once the cause has passed.";
     ClipboardFailed = "clipboard-failed", Retry,
         "The text could not be put on the clipboard. Try again, or select the link and copy it by hand.";
+    CannotShowFile = "cannot-show-file", None,
+        "Streamdrop could not open a file manager. The file is {file}: open it from a file manager or a terminal.";
     // Streamdrop itself.
     KeychainUnavailable = "keychain-unavailable", None,
         "The keychain could not be opened, so links made now stop working when Streamdrop quits. To keep them working, unlock the keychain and start Streamdrop again.";

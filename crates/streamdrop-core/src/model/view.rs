@@ -43,6 +43,8 @@ pub struct JobView {
     /// The key its upload has in the uploads bucket: `uploads/<batch>/<folder>/<path
     /// in it>` for a file from a folder, `uploads/<job id>/<name>` for one given by itself.
     pub upload_key: String,
+    /// How many of the camera's files (metadata, thumbnails, proxies) travel with it.
+    pub sidecars: u32,
     /// The connection the job runs on (`Local`, or an AWS connection's name).
     pub connection: ConnectionName,
 }
@@ -71,6 +73,7 @@ impl JobView {
             stage: job.state.stage(),
             bytes_done,
             bytes_resumed,
+            sidecars: job.sidecars.len() as u32,
             rate_bps: upload.and_then(|p| p.rate_bps),
             eta_seconds: upload.and_then(|p| p.eta_seconds),
             transcode_percent: live
@@ -183,6 +186,7 @@ impl ReasonCount {
         let label = match code {
             ProblemCode::NotMedia => "not video",
             ProblemCode::StillImage => "still images",
+            ProblemCode::CameraRaw => "camera raw (export first)",
             ProblemCode::Playlist => "playlists",
             ProblemCode::FileUnreadable => "unreadable",
             ProblemCode::FileNotFound => "not found",

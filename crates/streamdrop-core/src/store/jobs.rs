@@ -6,7 +6,7 @@ use super::{path_from_bytes, path_to_bytes, Store, StoreError};
 use crate::clock::now_ms;
 use crate::model::{
     BatchId, ConnectionName, IfExists, Job, JobId, JobQuery, JobState, MediaInfo, ObjectRef, Problem, ProblemCode,
-    SourceFile, Stage, StateName, TranscodeRecord,
+    Sidecar, SourceFile, Stage, StateName, TranscodeRecord,
 };
 
 /// What [`Store::insert_batch`] did.
@@ -180,8 +180,8 @@ fn insert_job(conn: &Connection, job: &Job) -> Result<(), StoreError> {
         "INSERT INTO jobs (id, source_path, source_size, source_mtime_ms, bucket, object_key,
                            created_ms, state, stage, failure, updated_ms, connection,
                            batch, position, original_bucket, original_key, resumed_bytes,
-                           media_info, backend_job_id, manifest, relative_path, fingerprint)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                           media_info, backend_job_id, manifest, relative_path, fingerprint, sidecars)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         params![
             job.id.to_string(),
             path_to_bytes(&job.source.path),
@@ -205,6 +205,7 @@ fn insert_job(conn: &Connection, job: &Job) -> Result<(), StoreError> {
             manifest_json(&job.transcode),
             job.relative_path,
             job.fingerprint,
+            encode_sidecars(&job.sidecars),
         ],
     )?;
     Ok(())
@@ -234,7 +235,7 @@ fn same_content(conn: &Connection, job: &Job) -> Result<Option<(JobId, StateName
 const SELECT_JOB: &str = "SELECT id, source_path, source_size, source_mtime_ms, bucket, object_key,
                                  created_ms, state, stage, failure, media_info, backend_job_id, connection,
                                  batch, position, original_bucket, original_key, resumed_bytes, manifest,
-                                 relative_path, fingerprint FROM jobs";
+                                 relative_path, fingerprint, sidecars FROM jobs";
 
 struct RawJob {
     id: String,
@@ -258,6 +259,7 @@ struct RawJob {
     resumed_bytes: i64,
     relative_path: Option<String>,
     fingerprint: Option<String>,
+    sidecars: Option<String>,
 }
 
 fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -283,6 +285,7 @@ fn raw_job(row: &Row<'_>) -> rusqlite::Result<RawJob> {
         manifest: row.get(18)?,
         relative_path: row.get(19)?,
         fingerprint: row.get(20)?,
+        sidecars: row.get(21)?,
     })
 }
 
@@ -337,7 +340,41 @@ fn decode_job(raw: RawJob) -> Result<Job, StoreError> {
         state,
         resumed_bytes: u64::try_from(raw.resumed_bytes).unwrap_or(0),
         transcode: TranscodeRecord { media, backend_job_id: raw.backend_job_id, manifest },
+        sidecars: decode_sidecars(raw.sidecars.as_deref()).ok_or_else(|| corrupt("unreadable sidecars"))?,
     })
+}
+
+/// A sidecar as stored: its path's bytes in base64 (a path need not be UTF-8).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSidecar {
+    path: String,
+    relative: String,
+}
+
+fn encode_sidecars(sidecars: &[Sidecar]) -> Option<String> {
+    use base64::Engine as _;
+    let stored: Vec<StoredSidecar> = sidecars
+        .iter()
+        .map(|s| StoredSidecar {
+            path: base64::engine::general_purpose::STANDARD.encode(path_to_bytes(&s.path)),
+            relative: s.relative_path.clone(),
+        })
+        .collect();
+    (!stored.is_empty()).then(|| serde_json::to_string(&stored).expect("sidecars serialize"))
+}
+
+/// `None` when the column is unreadable; no column (older jobs) is no sidecars.
+fn decode_sidecars(json: Option<&str>) -> Option<Vec<Sidecar>> {
+    use base64::Engine as _;
+    let Some(json) = json else { return Some(Vec::new()) };
+    let stored: Vec<StoredSidecar> = serde_json::from_str(json).ok()?;
+    stored
+        .into_iter()
+        .map(|s| {
+            let bytes = base64::engine::general_purpose::STANDARD.decode(s.path).ok()?;
+            Some(Sidecar { path: path_from_bytes(bytes), relative_path: s.relative })
+        })
+        .collect()
 }
 
 fn manifest_json(record: &TranscodeRecord) -> Option<String> {
@@ -384,6 +421,7 @@ mod tests {
             state: JobState::QUEUED,
             resumed_bytes: 0,
             transcode: TranscodeRecord::default(),
+            sidecars: Vec::new(),
         }
     }
 
@@ -393,6 +431,17 @@ mod tests {
         let path = dir.path().join("jobs.sqlite3");
         let (a, mut b) = (job("a.mov", 1), job("b é.mov", 2));
         b.connection = ConnectionName::new("Production AWS").unwrap();
+        #[cfg(unix)]
+        let odd = <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(b"/card/C0001\xffM01.XML".to_vec());
+        #[cfg(not(unix))]
+        let odd = std::ffi::OsString::from("/card/C0001M01.XML");
+        b.sidecars = vec![
+            Sidecar { path: PathBuf::from(odd), relative_path: "A001/C0001M01.XML".into() },
+            Sidecar {
+                path: PathBuf::from("/card/THMBNL/C0001T01.JPG"),
+                relative_path: "A001/THMBNL/C0001T01.JPG".into(),
+            },
+        ];
         {
             let store = Store::open(&path).unwrap();
             store.insert(&a).unwrap();
@@ -415,6 +464,8 @@ mod tests {
         assert_eq!(jobs[0].transcode.backend_job_id.as_deref(), Some("local-1"));
         assert_eq!(jobs[0].transcode.media.as_ref().map(|m| m.duration_secs), Some(2.5));
         assert_eq!(store.get(a.id).unwrap().unwrap().source, a.source);
+        assert_eq!(jobs[0].sidecars, b.sidecars, "sidecars keep their paths byte for byte");
+        assert!(jobs[1].sidecars.is_empty());
         assert!(store.get(JobId::new()).unwrap().is_none());
     }
 

@@ -143,6 +143,8 @@ const MIGRATIONS: &[&str] = &[
     // "Clear finished": the row leaves the list but stays known, so its content
     // is still recognised as already uploaded and its links still resolve.
     "ALTER TABLE jobs ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;",
+    // A clip's sidecars (the camera's files that belong with it), as JSON.
+    "ALTER TABLE jobs ADD COLUMN sidecars TEXT;",
 ];
 
 #[derive(Clone)]
