@@ -326,7 +326,14 @@ fn launch_json(l: &Launch) -> Value {
 struct ScrollPass {
     frames: Vec<f64>,
     rows_after: u64,
+    elements_after: u64,
 }
+
+/// The rows and all the elements in the page.
+const PAGE_SIZE: &str = r#"return {
+  rows: document.querySelectorAll('[data-testid="job-row"]').length,
+  elements: document.getElementsByTagName('*').length,
+};"#;
 
 struct Scroll {
     passes: Vec<ScrollPass>,
@@ -377,11 +384,12 @@ async fn scroll_in(opts: &Options, client: &Client, data: &Path) -> Result<Scrol
         let times = client.execute_async(SCROLL_FRAMES, vec![]).await.map_err(|e| e.to_string())?;
         // The first entry is the wait for the first frame, not a frame.
         let frames = times.as_array().map(|a| a.iter().skip(1).filter_map(Value::as_f64).collect()).unwrap_or_default();
-        let rows = client
-            .execute("return document.querySelectorAll('[data-testid=\"job-row\"]').length", vec![])
-            .await
-            .map_err(|e| e.to_string())?;
-        passes.push(ScrollPass { frames, rows_after: rows.as_u64().unwrap_or(0) });
+        let page = client.execute(PAGE_SIZE, vec![]).await.map_err(|e| e.to_string())?;
+        passes.push(ScrollPass {
+            frames,
+            rows_after: page["rows"].as_u64().unwrap_or(0),
+            elements_after: page["elements"].as_u64().unwrap_or(0),
+        });
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     tokio::time::sleep(opts.idle).await;
@@ -542,7 +550,7 @@ fn markdown(
         }
     }
     line(&mut md, String::new());
-    line(&mut md, "| jobs in the store | scroll pass | frames | median ms | 95th percentile ms | longest ms | rows in the DOM after |".into());
+    line(&mut md, "| jobs in the store | scroll pass | frames | median ms | 95th percentile ms | longest ms | rows / elements in the page after |".into());
     line(&mut md, "|---:|---:|---:|---:|---:|---:|---:|".into());
     for (jobs, scroll) in scrolls {
         match scroll {
@@ -551,13 +559,14 @@ fn markdown(
                     line(
                         &mut md,
                         format!(
-                            "| {jobs} | {} | {} | {:.1} | {:.1} | {:.0} | {} |",
+                            "| {jobs} | {} | {} | {:.1} | {:.1} | {:.0} | {} / {} |",
                             i + 1,
                             p.frames.len(),
                             median(&p.frames),
                             percentile(&p.frames, 95),
                             p.frames.iter().copied().fold(0.0, f64::max),
-                            p.rows_after
+                            p.rows_after,
+                            p.elements_after
                         ),
                     );
                 }
@@ -671,7 +680,7 @@ async fn main() {
                         p.rows_after
                     );
                 }
-                runs_json.push(json!({"jobs": jobs, "scroll": s.passes.iter().map(|p| json!({"frames_ms": p.frames, "rows_after": p.rows_after})).collect::<Vec<_>>()}));
+                runs_json.push(json!({"jobs": jobs, "scroll": s.passes.iter().map(|p| json!({"frames_ms": p.frames, "rows_after": p.rows_after, "elements_after": p.elements_after})).collect::<Vec<_>>()}));
             }
             Err(e) => eprintln!("  scrolling failed: {e}"),
         }
