@@ -41,7 +41,8 @@ if [ "$(id -u)" = 0 ]; then nice_cmd=(nice -n -19); fi
   --work "$work" --markdown "$section" "${args[@]}"
 
 commit=$(git rev-parse --short HEAD)
-dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with uncommitted changes)" || true)
+# The README itself is left out: --write-readme is about to change it.
+dirty=$(git status --porcelain --untracked-files=no -- . ':!bench/README.md' | grep -q . && echo " (with uncommitted changes)" || true)
 machine="cpus (nproc): $(nproc); cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); kernel: $(uname -r); os: $(. /etc/os-release && echo "$PRETTY_NAME"); WebKitGTK: $(dpkg-query -W -f '${Version}' libwebkit2gtk-4.1-0 2>/dev/null || echo '?')"
 {
   echo "Measured $started with \`bench/window.sh${args[*]:+ ${args[*]}}\`: release build of \`$commit\`$dirty."
