@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use streamdrop_core::api::{Session, SessionOptions};
+use streamdrop_core::control::{Reply, Request};
 use streamdrop_core::model::LinkKind;
 use streamdrop_core::{DataDir, JobId};
 
+use crate::running;
 use crate::units::parse_duration;
 
 /// Said on stderr with every local link, so it never mixes with the link on stdout.
@@ -27,8 +29,16 @@ pub struct Args {
 }
 
 pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
-    let session = Session::open(DataDir::resolve(data_dir)?, SessionOptions::with_os_keychain())?;
-    let link = session.link(args.job_id, args.kind, args.expires_in).await?;
+    let data_dir = DataDir::resolve(data_dir)?;
+    // The running engine signs with the key its edge checks (keychain or not).
+    let request = Request::Link { id: args.job_id, kind: args.kind, lifetime_secs: args.expires_in };
+    let asked = running::ask(&data_dir, request, running::ANSWER_TIMEOUT).await?;
+    let session = Session::open(data_dir, SessionOptions::with_os_keychain())?;
+    let link = match asked {
+        Some(Reply::Link { link }) => *link,
+        Some(other) => return Err(running::unexpected(other)),
+        None => session.link(args.job_id, args.kind, args.expires_in).await?,
+    };
     println!("{}", link.url);
     if session.job(args.job_id)?.connection.is_local() {
         eprintln!("{LOCAL_LINKS_NOTE}");
