@@ -109,6 +109,7 @@ impl From<LinkError> for Problem {
             LinkError::UnknownJob(id) => Problem::new(ProblemCode::JobNotFound).with("job", id),
             LinkError::BadLifetime => Problem::new(ProblemCode::BadLifetime),
             LinkError::NoPoster => Problem::new(ProblemCode::NoPoster),
+            LinkError::UnknownLink(id) => Problem::new(ProblemCode::LinkNotFound).with("link", id),
             LinkError::Store(e) => e.into(),
             LinkError::OtherConnection(connection) => {
                 Problem::new(ProblemCode::OtherConnection).with("connection", connection)

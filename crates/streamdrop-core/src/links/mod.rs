@@ -41,6 +41,8 @@ pub enum LinkError {
     Playlist(String),
     #[error("this job has no poster (audio-only sources have none)")]
     NoPoster,
+    #[error("no link with id {0}")]
+    UnknownLink(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the job runs on connection {0:?}; its links are made there")]
@@ -158,7 +160,15 @@ impl Linker {
         if lifetime_secs == 0 || lifetime_secs > MAX_LIFETIME_SECS {
             return Err(LinkError::BadLifetime);
         }
-        let expires = now_secs() + lifetime_secs;
+        // A signature is its policy's (the job's resource and the expiry): two
+        // links of a job expiring in the same second would share one, and
+        // revoking one would revoke both. A second later keeps each its own.
+        let taken: std::collections::HashSet<i64> =
+            self.store.links(job)?.iter().map(|l| l.expires_at.div_euclid(1000)).collect();
+        let mut expires = now_secs() + lifetime_secs;
+        while taken.contains(&(expires as i64)) {
+            expires += 1;
+        }
         let id = uuid::Uuid::new_v4().simple().to_string();
         let url = match kind {
             LinkKind::Stream | LinkKind::Preview => self.stream(ready, &id, expires).await?,
@@ -168,7 +178,15 @@ impl Linker {
             }
             LinkKind::Original => self.object(&ready.outputs.original, expires)?,
         };
-        let link = LinkView { id, job_id: job, kind, url, expires_at: expires as i64 * 1000, created_at: now_ms() };
+        let link = LinkView {
+            id,
+            job_id: job,
+            kind,
+            url,
+            expires_at: expires as i64 * 1000,
+            created_at: now_ms(),
+            revoked_at: None,
+        };
         self.store.insert_link(&link)?;
         Ok(link)
     }
@@ -278,6 +296,52 @@ impl Linker {
             .map_err(|e| LinkError::Storage(format!("{object}: {}", aws_sdk_s3::error::DisplayErrorContext(&e))))?;
         let bytes = out.body.collect().await.map_err(|e| LinkError::Storage(format!("{object}: {e}")))?.into_bytes();
         String::from_utf8(bytes.to_vec()).map_err(|_| LinkError::Playlist(format!("{object} is not text")))
+    }
+
+    /// Revokes link `id`: from now on the edge refuses its signature (every
+    /// URL of a stream link carries the same one), and a stream link's own
+    /// playlists are deleted, so a player asking for them anew fails. Revoking
+    /// again changes nothing.
+    pub async fn revoke(&self, id: &str) -> Result<LinkView, LinkError> {
+        let link = self.store.link(id)?.ok_or_else(|| LinkError::UnknownLink(id.to_owned()))?;
+        let job = self.store.get(link.job_id)?.ok_or(LinkError::UnknownJob(link.job_id))?;
+        if job.connection != self.connection {
+            return Err(LinkError::OtherConnection(job.connection.to_string()));
+        }
+        if link.revoked_at.is_some() {
+            return Ok(link);
+        }
+        // Refused at the edge first: nothing it signed plays from this moment.
+        let revoked = self.store.revoke_link(id)?.ok_or_else(|| LinkError::UnknownLink(id.to_owned()))?;
+        if matches!(link.kind, LinkKind::Stream | LinkKind::Preview) {
+            let ready = self.ready_outputs(link.job_id).await?;
+            let prefix = format!("{}/links/{id}/", ready.stream_root());
+            self.delete_under(&prefix).await?;
+        }
+        Ok(revoked)
+    }
+
+    /// Deletes every object of the media bucket under `prefix`.
+    async fn delete_under(&self, prefix: &str) -> Result<(), LinkError> {
+        let storage_error = |e: String| LinkError::Storage(format!("{}/{prefix}: {e}", self.bucket));
+        let listed = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .map_err(|e| storage_error(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+        for key in listed.contents().iter().filter_map(|o| o.key()) {
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| storage_error(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+        }
+        Ok(())
     }
 
     async fn write(&self, object: &ObjectRef, body: String) -> Result<(), LinkError> {

@@ -120,6 +120,8 @@ problem_codes! {
     TranscoderUnavailable = "transcoder-unavailable", None,
         "{backend} cannot be used on this connection. Choose another transcoder for it.";
     // Asking for something that cannot be done now, or at all.
+    LinkNotFound = "link-not-found", None,
+        "There is no link {link}. List a job's links (streamdrop links JOB_ID) to see which there are.";
     JobNotFound = "job-not-found", None,
         "There is no job {job}. List the jobs to see which there are.";
     NotNow = "not-now", None,
