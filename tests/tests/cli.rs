@@ -738,6 +738,24 @@ fn the_cli_beside_a_running_serve_works_on_its_engine_without_a_keychain() {
         Command::new("ffmpeg").args(["-v", "error", "-i", &url, "-map", "0", "-f", "null", "-"]).output().unwrap();
     assert!(played.status.success(), "the link plays at the running edge: {}", String::from_utf8_lossy(&played.stderr));
 
+    // Listed, then revoked through the running engine: the next request fails.
+    let out = run(no_keychain(streamdrop(&data)).args(["links", &second_id, "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let links: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(links.as_array().map(Vec::len), Some(1), "{links}");
+    assert_eq!((links[0]["url"].as_str(), &links[0]["revokedAt"]), (Some(url.as_str()), &Value::Null));
+    let link_id = links[0]["id"].as_str().unwrap().to_owned();
+    let out = run(no_keychain(streamdrop(&data)).args(["revoke", &link_id]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let refused = Command::new("ffprobe").args(["-v", "error", &url]).output().unwrap();
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("403"),
+        "a revoked link is refused: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let out = run(no_keychain(streamdrop(&data)).args(["links", &second_id]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\trevoked\t"), "{}", String::from_utf8_lossy(&out.stdout));
+
     let out = run(no_keychain(streamdrop(&data)).args(["pause", &second_id]));
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);

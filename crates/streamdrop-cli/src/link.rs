@@ -10,6 +10,7 @@ use streamdrop_core::control::{Reply, Request};
 use streamdrop_core::model::LinkKind;
 use streamdrop_core::{DataDir, JobId};
 
+use crate::output::json_line;
 use crate::running;
 use crate::units::parse_duration;
 
@@ -43,5 +44,54 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     if session.job(args.job_id)?.connection.is_local() {
         eprintln!("{LOCAL_LINKS_NOTE}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    job_id: JobId,
+    /// Print the links as one JSON array: id, kind, url, expiresAt, createdAt, revokedAt (Unix ms)
+    #[arg(long)]
+    json: bool,
+}
+
+/// `streamdrop links JOB_ID`: the links people made to a job, newest first.
+pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<ExitCode> {
+    let session = Session::open(DataDir::resolve(data_dir)?, SessionOptions::with_os_keychain())?;
+    let links = session.links(args.job_id)?;
+    if args.json {
+        json_line(&links);
+    } else if links.is_empty() {
+        println!("no links yet: make one with `streamdrop link {}`", args.job_id);
+    } else {
+        let now = streamdrop_core::clock::now_ms();
+        for link in &links {
+            let state = match link.revoked_at {
+                Some(_) => "revoked",
+                None if link.expires_at <= now => "expired",
+                None => "active",
+            };
+            println!("{}\t{}\t{state}\t{}", link.id, link.kind, link.url);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// The link's id, as `streamdrop links JOB_ID` lists it
+    link_id: String,
+}
+
+/// `streamdrop revoke LINK_ID`: the link opens nothing from now on.
+pub async fn revoke(data_dir: Option<PathBuf>, args: RevokeArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = DataDir::resolve(data_dir)?;
+    let request = Request::Revoke { link: args.link_id.clone() };
+    let link = match running::ask(&data_dir, request, running::ANSWER_TIMEOUT).await? {
+        Some(Reply::Link { link }) => *link,
+        Some(other) => return Err(running::unexpected(other)),
+        None => Session::open(data_dir, SessionOptions::with_os_keychain())?.revoke_link(&args.link_id).await?,
+    };
+    println!("{}\trevoked", link.id);
     Ok(ExitCode::SUCCESS)
 }

@@ -63,6 +63,10 @@ enum Command {
     AddAgain(act::Args),
     /// Print a playable signed link to a ready job (local mode: through the edge `serve` runs)
     Link(link::Args),
+    /// List the links made to a job: id, kind, active/expired/revoked, url
+    Links(link::ListArgs),
+    /// Revoke a link: it opens nothing from now on
+    Revoke(link::RevokeArgs),
     /// Print a CloudFront signed URL: canned (--expires) or for a custom policy (--policy)
     Sign(sign::Args),
     /// AWS connections: keys in the OS keychain or an AWS profile; which one is active
@@ -95,6 +99,8 @@ fn main() -> ExitCode {
             Command::Retry(args) => act::run(cli.data_dir, JobAction::Retry, args).await,
             Command::AddAgain(args) => act::run(cli.data_dir, JobAction::AddAgain, args).await,
             Command::Link(args) => link::run(cli.data_dir, args).await,
+            Command::Links(args) => link::list(cli.data_dir, args).await,
+            Command::Revoke(args) => link::revoke(cli.data_dir, args).await,
             Command::Sign(args) => sign::run(args),
             Command::Connection(args) => connection::run(cli.data_dir, args).await,
             Command::Setup(args) => setup::run(cli.data_dir, args).await,

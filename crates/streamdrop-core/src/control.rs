@@ -57,6 +57,8 @@ pub enum Request {
     Act { id: JobId, action: JobAction },
     /// A signed link to a ready job.
     Link { id: JobId, kind: LinkKind, lifetime_secs: u64 },
+    /// Revoke a link.
+    Revoke { link: String },
 }
 
 /// The running engine's answer.

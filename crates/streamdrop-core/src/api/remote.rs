@@ -32,6 +32,10 @@ impl Session {
                 Ok(link) => Reply::Link { link: Box::new(link) },
                 Err(problem) => failed(problem),
             },
+            Request::Revoke { link } => match self.revoke_link(&link).await {
+                Ok(link) => Reply::Link { link: Box::new(link) },
+                Err(problem) => failed(problem),
+            },
         })
     }
 }
