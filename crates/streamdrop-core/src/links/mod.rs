@@ -43,6 +43,10 @@ pub enum LinkError {
     NoPoster,
     #[error("no link with id {0}")]
     UnknownLink(String),
+    #[error("a {kind} link opens one file, and CloudFront cannot take its signature back")]
+    CannotRevoke { kind: LinkKind, expires_at: i64 },
+    #[error("CloudFront refused to forget the link's playlists: {0}")]
+    Cdn(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the job runs on connection {0:?}; its links are made there")]
@@ -68,6 +72,8 @@ pub struct Linker {
     bucket: String,
     key: Arc<SigningKey>,
     store: Store,
+    /// The CloudFront client and distribution serving these links, if they are CloudFront's.
+    cloudfront: Option<(aws_sdk_cloudfront::Client, String)>,
 }
 
 impl fmt::Debug for Linker {
@@ -92,7 +98,16 @@ impl Linker {
             bucket: bucket.to_owned(),
             key,
             store,
+            cloudfront: None,
         }
+    }
+
+    /// Links served by CloudFront distribution `distribution_id`: revoking
+    /// one also has CloudFront forget its playlists (an invalidation), and
+    /// links CloudFront cannot refuse (a single file's) are not revoked.
+    pub fn on_cloudfront(mut self, client: aws_sdk_cloudfront::Client, distribution_id: String) -> Self {
+        self.cloudfront = Some((client, distribution_id));
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -300,23 +315,52 @@ impl Linker {
 
     /// Revokes link `id`: from now on the edge refuses its signature (every
     /// URL of a stream link carries the same one), and a stream link's own
-    /// playlists are deleted, so a player asking for them anew fails. Revoking
-    /// again changes nothing.
+    /// playlists are deleted, so a player asking for them anew fails (on
+    /// CloudFront, which checks signatures and no revocation list, that is
+    /// all: a player holding a stream's media playlists can fetch its
+    /// segments until the link expires). Revoking again changes nothing.
     pub async fn revoke(&self, id: &str) -> Result<LinkView, LinkError> {
         let link = self.store.link(id)?.ok_or_else(|| LinkError::UnknownLink(id.to_owned()))?;
         let job = self.store.get(link.job_id)?.ok_or(LinkError::UnknownJob(link.job_id))?;
         if job.connection != self.connection {
             return Err(LinkError::OtherConnection(job.connection.to_string()));
         }
-        if link.revoked_at.is_some() {
+        // Again on CloudFront: its caches are asked again (the last time may have failed).
+        if link.revoked_at.is_some() && self.cloudfront.is_none() {
             return Ok(link);
         }
-        // Refused at the edge first: nothing it signed plays from this moment.
+        let own_playlists = matches!(link.kind, LinkKind::Stream | LinkKind::Preview);
+        if self.cloudfront.is_some() && !own_playlists {
+            // CloudFront checks a signature, never a list of revoked ones.
+            return Err(LinkError::CannotRevoke { kind: link.kind, expires_at: link.expires_at });
+        }
+        // Refused at the local edge first: nothing it signed plays from this moment.
         let revoked = self.store.revoke_link(id)?.ok_or_else(|| LinkError::UnknownLink(id.to_owned()))?;
-        if matches!(link.kind, LinkKind::Stream | LinkKind::Preview) {
+        if own_playlists {
             let ready = self.ready_outputs(link.job_id).await?;
             let prefix = format!("{}/links/{id}/", ready.stream_root());
             self.delete_under(&prefix).await?;
+            if let Some((client, distribution)) = &self.cloudfront {
+                // Edge caches may hold the playlists for their max-age (60 s): drop them now.
+                let path = format!("/{prefix}*");
+                let paths = aws_sdk_cloudfront::types::Paths::builder()
+                    .quantity(1)
+                    .items(path)
+                    .build()
+                    .map_err(|e| LinkError::Cdn(e.to_string()))?;
+                let batch = aws_sdk_cloudfront::types::InvalidationBatch::builder()
+                    .paths(paths)
+                    .caller_reference(format!("streamdrop-revoke-{id}-{}", now_ms()))
+                    .build()
+                    .map_err(|e| LinkError::Cdn(e.to_string()))?;
+                client
+                    .create_invalidation()
+                    .distribution_id(distribution)
+                    .invalidation_batch(batch)
+                    .send()
+                    .await
+                    .map_err(|e| LinkError::Cdn(aws_sdk_cloudfront::error::DisplayErrorContext(&e).to_string()))?;
+            }
         }
         Ok(revoked)
     }
