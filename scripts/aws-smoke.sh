@@ -10,7 +10,8 @@
 #
 # What it does, on a throwaway data dir: adds a connection, runs setup (and
 # waits for CloudFront to deploy), makes a 10-second clip with ffmpeg, runs it
-# through MediaConvert, plays the signed CloudFront link with ffprobe, then
+# through MediaConvert, plays the signed CloudFront link with ffprobe, revokes
+# it (and checks a player can no longer start it), then
 # tears everything down (buckets emptied and deleted, distribution disabled
 # and deleted, policies, keys and the role deleted) and removes the connection
 # with its keychain entries. The teardown also runs when a step fails;
@@ -131,4 +132,15 @@ else
   python3 -c 'import sys; d=float(sys.argv[1]); sys.exit(0 if 9 <= d <= 11 else f"aws-smoke: the stream plays {d} s, not 10")' "$duration"
   echo "the link plays: $duration s" >&2
 fi
-echo "revoking links comes with issue #13; this one expires in an hour, and the teardown deletes what it opens" >&2
+step "revoke the link"
+link_id="$(sd links "$job" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+sd revoke "$link_id"
+sd links "$job" | grep -q $'\trevoked\t' || { echo "aws-smoke: the link is not listed as revoked" >&2; exit 1; }
+if [ -z "$endpoint" ]; then
+  # Its playlists are deleted and invalidated: a player starting it now fails.
+  sleep 5
+  if ffprobe -v error "$link" 2>/dev/null; then
+    echo "aws-smoke: the revoked link still starts" >&2; exit 1
+  fi
+  echo "the revoked link no longer starts" >&2
+fi

@@ -24,6 +24,7 @@ fn main() {
             "poster_url",
             "create_link",
             "list_links",
+            "revoke_link",
             "copy_text",
             "show_log_file",
             "confirm_quit",

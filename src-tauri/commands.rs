@@ -32,6 +32,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         poster_url,
         create_link,
         list_links,
+        revoke_link,
         copy_text,
         show_log_file,
         confirm_quit
@@ -53,6 +54,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         poster_url,
         create_link,
         list_links,
+        revoke_link,
         copy_text,
         show_log_file,
         confirm_quit,
@@ -165,6 +167,12 @@ async fn create_link(
 #[tauri::command]
 fn list_links(shell: State<'_, Shell>, job_id: JobId) -> Answer<Vec<LinkView>> {
     shell.session()?.links(job_id).map_err(|p| p.view())
+}
+
+/// Revokes a share link: it opens nothing from now on.
+#[tauri::command]
+async fn revoke_link(shell: State<'_, Shell>, link_id: String) -> Answer<LinkView> {
+    shell.session()?.revoke_link(&link_id).await.map_err(|p| p.view())
 }
 
 /// Puts text on the system clipboard from Rust: WebKitGTK refuses the page's

@@ -48,5 +48,9 @@ pub fn claim(data_dir: &DataDir, files: &[PathBuf]) -> Result<EngineLock, Result
         Ok(Claim::Mine(lock)) => Ok(lock),
         Ok(Claim::Theirs(Reply::Done { message, .. })) => Err(Ok(message)),
         Ok(Claim::Theirs(Reply::Refused { message })) | Err(message) => Err(Err(message)),
+        Ok(Claim::Theirs(Reply::Failed { problem })) => Err(Err(problem.message())),
+        Ok(Claim::Theirs(other)) => {
+            Err(Err(format!("the running Streamdrop gave an answer of another kind: {other:?}")))
+        }
     }
 }

@@ -147,7 +147,17 @@ impl control::Handler for Activation {
     fn handle(&self, request: Request) -> futures_util::future::BoxFuture<'static, Reply> {
         let app = self.0.clone();
         Box::pin(async move {
-            let Request::Activate { paths } = request;
+            let paths = match request {
+                Request::Activate { paths } => paths,
+                // The CLI beside the app: its engine answers.
+                other => {
+                    let session = match app.state::<Shell>().session() {
+                        Ok(session) => session.clone(),
+                        Err(problem) => return Reply::Refused { message: problem.message },
+                    };
+                    return session.answer(other).await.expect("only Activate is the face's own");
+                }
+            };
             focus_main_window(&app);
             if paths.is_empty() {
                 return Reply::Done {

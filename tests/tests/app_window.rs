@@ -141,6 +141,20 @@ async fn click(client: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Waits until a row's upload has sent something.
+async fn upload_under_way(client: &Client) {
+    wait_until(
+        client,
+        "the upload to be under way",
+        Duration::from_secs(60),
+        r#"
+        const r = document.querySelector('[data-testid="job-row"][data-state="uploading"] [role="progressbar"]');
+        return r && Number(r.getAttribute('aria-valuenow')) > 0;
+    "#,
+    )
+    .await;
+}
+
 /// Saves what the window shows now, once WebKit has painted the latest DOM
 /// (two animation frames: the change is then composited).
 async fn save_screenshot(client: &Client, name: &str) {
@@ -504,16 +518,7 @@ async fn closing_mid_upload_asks_first_and_the_next_start_resumes_it() {
     let client = session.open().await;
     let pid = session.app_pid().expect("the app's process");
     drop_files(&client, std::slice::from_ref(&big)).await;
-    wait_until(
-        &client,
-        "the upload to be under way",
-        Duration::from_secs(60),
-        r#"
-        const r = document.querySelector('[data-testid="job-row"][data-state="uploading"] [role="progressbar"]');
-        return r && Number(r.getAttribute('aria-valuenow')) > 0;
-    "#,
-    )
-    .await;
+    upload_under_way(&client).await;
 
     assert_eq!(request_close(pid), Ok(1), "the window manager's close reaches one window");
     wait_until(
@@ -606,16 +611,7 @@ async fn a_card_pulled_out_mid_upload_resumes_when_back_and_the_log_is_one_click
     let clip = make_large_clip(&card, "B001C001.mov", (640, 360), 600 * 1024 * 1024);
     let client = session.open().await;
     drop_files(&client, std::slice::from_ref(&card)).await;
-    wait_until(
-        &client,
-        "the upload to be under way",
-        Duration::from_secs(60),
-        r#"
-        const r = document.querySelector('[data-testid="job-row"][data-state="uploading"] [role="progressbar"]');
-        return r && Number(r.getAttribute('aria-valuenow')) > 0;
-    "#,
-    )
-    .await;
+    upload_under_way(&client).await;
     let pulled_out = session.card().join("card pulled out");
     std::fs::rename(&card, &pulled_out).unwrap();
 

@@ -39,6 +39,8 @@ struct Site {
     user: (String, String),
     /// CloudFront's own identity: reads the media bucket, as its bucket policy lets it.
     cloudfront: (String, String),
+    /// Reads CloudFront's configuration, to check what it was asked.
+    auditor: (String, String),
     tmp: tempfile::TempDir,
     data: DataDir,
     standin: TranscoderStandIn,
@@ -74,6 +76,11 @@ impl Site {
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{PREFIX}-media/*")}
         ]});
         let cloudfront = moto.create_user("cloudfront.amazonaws.com", &read_media).await;
+        // Whoever checks what CloudFront was asked (the tests), not the person.
+        let read_cdn = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["cloudfront:List*", "cloudfront:Get*"], "Resource": "*"}
+        ]});
+        let auditor = moto.create_user("auditor", &read_cdn).await;
         // From here on moto judges every request, setup's included.
         tokio::task::block_in_place(|| moto.enforce_iam());
         let tmp = tempfile::tempdir().unwrap();
@@ -100,7 +107,7 @@ impl Site {
         let session = Session::open_hosting(data.clone(), session_options, claim).unwrap();
         session.start().await.unwrap();
         assert_eq!(session.status().connection, CONNECTION);
-        Site { moto, user, cloudfront, tmp, data, standin, session }
+        Site { moto, user, cloudfront, auditor, tmp, data, standin, session }
     }
 
     async fn add_clip(&self, name: &str) -> (JobId, std::path::PathBuf) {
@@ -282,6 +289,39 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
         !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("403"),
         "a tampered link is refused"
     );
+
+    // Revoked by the person holding the daily policy: the link's own playlists leave the
+    // bucket, CloudFront is asked to drop its cached copies, and a player starting it fails.
+    let revoked = site.session.revoke_link(&stream.id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    let own = format!("jobs/{id}/stream/links/{}/", stream.id);
+    let left = s3_as(&site, &site.user).list_objects_v2().bucket(&media).prefix(&own).send().await.unwrap();
+    assert_eq!(left.contents().len(), 0, "the revoked link's playlists are deleted: {left:?}");
+    let auditor = aws_sdk_cloudfront::Client::from_conf(
+        cloudfront
+            .config()
+            .to_builder()
+            .credentials_provider(aws_sdk_cloudfront::config::Credentials::new(
+                &site.auditor.0,
+                &site.auditor.1,
+                None,
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    let invalidations = auditor.list_invalidations().distribution_id(&distribution.id).send().await.unwrap();
+    assert_eq!(invalidations.invalidation_list().map(|l| l.quantity()), Some(1), "{invalidations:?}");
+    let again = tokio::process::Command::new("ffprobe")
+        .args(["-v", "error", &name.local(&stream.url, &distribution.domain)])
+        .output()
+        .await
+        .unwrap();
+    assert!(!again.status.success(), "a revoked link no longer starts");
+    // CloudFront cannot take back a single file's signature: said, not pretended.
+    let refused = site.session.revoke_link(&poster.id).await.unwrap_err();
+    assert_eq!(refused.code, streamdrop_core::ProblemCode::LinkNotRevocable, "{refused:?}");
+    assert!(refused.message().contains("works until it expires"), "{}", refused.message());
 
     // Another connection's job is linked on its own connection: the Local one, which never ran here.
     assert!(site.session.link(local_job.id, LinkKind::Stream, 60).await.is_err(), "a job that is not ready");

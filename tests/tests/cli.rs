@@ -673,3 +673,91 @@ fn setup_permissions_prints_the_policies_to_grant() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("# To run `streamdrop setup`") && text.contains("\"s3:CreateBucket\""), "{text}");
 }
+
+/// Beside a running `serve` (its own minted keys, and no Secret Service on
+/// this session bus, as on a headless box), the CLI works on serve's engine
+/// over the control channel: a job submitted starts at once, `--wait`
+/// follows it there, `jobs` shows live states, `link` is signed with the key
+/// the running edge checks (ffmpeg plays it), and job actions are done by
+/// that engine. With nothing running, an action says what to start.
+#[test]
+fn the_cli_beside_a_running_serve_works_on_its_engine_without_a_keychain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // No Secret Service: a bus address nobody listens on.
+    let no_keychain = |mut cmd: Command| {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", tmp.path().join("no-bus").display()));
+        cmd
+    };
+    let first = make_clip(tmp.path(), "first take.mp4", 1);
+    let second = make_clip(tmp.path(), "second take.mp4", 1);
+    let out = run(no_keychain(streamdrop(&data)).args(["pause", "00000000-0000-4000-8000-000000000001"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Open the app or start streamdrop serve"), "{stderr}");
+
+    let (_server, _) = serve_as(no_keychain(streamdrop(&data)), false);
+
+    // Without --wait: serve's engine takes it at once (no waiting for a next start).
+    let out = run(no_keychain(streamdrop(&data)).arg("submit").arg(&first).arg("--json"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first_id = report["accepted"][0]["id"].as_str().unwrap().to_owned();
+
+    // With --wait, from another folder (relative path): followed until ready.
+    let out = run(no_keychain(streamdrop(&data)).current_dir(tmp.path()).args([
+        "submit",
+        "second take.mp4",
+        "--wait",
+        "--json",
+    ]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let job = &report["accepted"][0];
+    assert_eq!(job["state"], "ready", "{report}");
+    assert_eq!(job["sourcePath"], second.display().to_string());
+    let second_id = job["id"].as_str().unwrap().to_owned();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let out = run(no_keychain(streamdrop(&data)).args(["jobs", "--json"]));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let jobs: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let state_of = |id: &str| jobs.as_array().unwrap().iter().find(|j| j["id"] == id).map(|j| j["state"].clone());
+        if state_of(&first_id) == Some(json!("ready")) && state_of(&second_id) == Some(json!("ready")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the first job never ran: {jobs}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let out = run(no_keychain(streamdrop(&data)).args(["link", &second_id, "--expires-in", "10m"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let played =
+        Command::new("ffmpeg").args(["-v", "error", "-i", &url, "-map", "0", "-f", "null", "-"]).output().unwrap();
+    assert!(played.status.success(), "the link plays at the running edge: {}", String::from_utf8_lossy(&played.stderr));
+
+    // Listed, then revoked through the running engine: the next request fails.
+    let out = run(no_keychain(streamdrop(&data)).args(["links", &second_id, "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let links: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(links.as_array().map(Vec::len), Some(1), "{links}");
+    assert_eq!((links[0]["url"].as_str(), &links[0]["revokedAt"]), (Some(url.as_str()), &Value::Null));
+    let link_id = links[0]["id"].as_str().unwrap().to_owned();
+    let out = run(no_keychain(streamdrop(&data)).args(["revoke", &link_id]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let refused = Command::new("ffprobe").args(["-v", "error", &url]).output().unwrap();
+    assert!(
+        !refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("403"),
+        "a revoked link is refused: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let out = run(no_keychain(streamdrop(&data)).args(["links", &second_id]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\trevoked\t"), "{}", String::from_utf8_lossy(&out.stdout));
+
+    let out = run(no_keychain(streamdrop(&data)).args(["pause", &second_id]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("The job is ready, so it cannot be paused"), "{stderr}");
+}

@@ -319,6 +319,7 @@ fn the_aws_smoke_script_runs_its_flow_and_tears_everything_down() {
         "cost-relevant resources touched:",
         "is ready",
         "not played: an emulator has no CloudFront edge",
+        "\trevoked",
         "deleted cloudfront distribution",
         "deleted s3 bucket streamdrop-smoke-media",
         "nothing to delete",

@@ -285,3 +285,23 @@ describe('choosing a card', () => {
     expect(shownNames()).toEqual(['C0001.MP4']);
   });
 });
+
+describe('keyboard shortcuts', () => {
+  it('Ctrl+O opens the file dialog, Ctrl+Shift+O the folder dialog, Ctrl+F goes to the search', async () => {
+    const backend = fakeBackend({ list_jobs: () => [makeJob({ state: 'ready' })], pick_folders: () => EMPTY_REPORT });
+    await renderApp();
+    await fireEvent.keyDown(window, { key: 'o', ctrlKey: true });
+    await settle();
+    expect(backend.commands()).toContain('pick_files');
+    await fireEvent.keyDown(window, { key: 'O', ctrlKey: true, shiftKey: true });
+    await settle();
+    expect(backend.commands()).toContain('pick_folders');
+    await fireEvent.keyDown(window, { key: 'f', ctrlKey: true });
+    expect(document.activeElement).toBe(screen.getByTestId('queue-search'));
+    // A plain "o" typed into the search is just a letter.
+    const before = backend.commands().length;
+    await fireEvent.keyDown(screen.getByTestId('queue-search'), { key: 'o' });
+    await settle();
+    expect(backend.commands().length).toBe(before);
+  });
+});

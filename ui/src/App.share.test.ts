@@ -231,6 +231,47 @@ describe('share panel', () => {
     expect(screen.getByTestId('share-copied').textContent).toBe('Copied original file link');
   });
 
+  it('revokes a link after asking, and shows it revoked with nothing to copy', async () => {
+    const now = Date.now();
+    const sent = makeLink({ jobId: 'x', kind: 'stream', expiresAt: now + DAY, url: 'https://cdn.example/s?Sig=1' });
+    const other = makeLink({ jobId: 'x', kind: 'poster', expiresAt: now + DAY, url: 'https://cdn.example/p?Sig=2' });
+    const expired = makeLink({ jobId: 'x', kind: 'original', expiresAt: now - 1, url: 'https://cdn.example/o?Sig=3' });
+    const { backend } = await openShare([sent, other, expired], {
+      revoke_link: () => ({ ...sent, revokedAt: now }),
+    });
+    const row = (id: string) => screen.getAllByTestId('share-link').find((l) => l.dataset.linkId === id)!;
+    expect(within(row(expired.id)).queryByTestId('share-link-revoke')).toBeNull();
+
+    // Asked first; Keep changes nothing.
+    await click(within(row(sent.id)).getByTestId('share-link-revoke'));
+    expect(row(sent.id).textContent).toContain('It stops working for everyone who has it.');
+    await click(within(row(sent.id)).getByTestId('share-link-revoke-keep'));
+    expect(backend.commands()).not.toContain('revoke_link');
+
+    await click(within(row(sent.id)).getByTestId('share-link-revoke'));
+    await click(within(row(sent.id)).getByTestId('share-link-revoke-confirm'));
+    expect(backend.calls.filter((c) => c.cmd === 'revoke_link').map((c) => c.args)).toEqual([{ linkId: sent.id }]);
+    expect(row(sent.id).dataset.revoked).toBe('true');
+    expect(within(row(sent.id)).getByTestId('share-link-expiry').textContent).toBe('revoked');
+    expect((within(row(sent.id)).getByTestId('share-link-copy') as HTMLButtonElement).disabled).toBe(true);
+    expect(within(row(sent.id)).queryByTestId('share-link-revoke')).toBeNull();
+    expect(row(other.id).dataset.revoked).toBe('false');
+  });
+
+  it('says so when a revoke is refused, and the link stays as it was', async () => {
+    const sent = makeLink({ jobId: 'x', kind: 'stream', expiresAt: Date.now() + DAY });
+    await openShare([sent], {
+      revoke_link: () =>
+        Promise.reject({ code: 'storage-unreachable', message: 'Streamdrop could not reach the storage. Check the network connection, then retry.', params: {}, remedy: 'retry', detail: null }),
+    });
+    await click(screen.getByTestId('share-link-revoke'));
+    await click(screen.getByTestId('share-link-revoke-confirm'));
+    expect(screen.getByTestId('share-revoke-error').textContent).toBe(
+      'Could not revoke the stream link: Streamdrop could not reach the storage. Check the network connection, then retry.',
+    );
+    expect(screen.getByTestId('share-link').dataset.revoked).toBe('false');
+  });
+
   it('reports a refused create_link in the panel and copies nothing', async () => {
     await openShare([], { create_link: () => Promise.reject('the original is no longer stored') });
     await click(screen.getByTestId('share-copy-original'));

@@ -4,15 +4,19 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use streamdrop_core::api::{OutputsView, Session, SessionOptions};
+use streamdrop_core::control::{self, Reply, Request};
 use streamdrop_core::credentials::MemorySecretStore;
 use streamdrop_core::{
-    DataDir, Duplicate, IfExists, IntakeReport, JobQuery, JobView, JobsPage, Problem, ProblemCode, Rejection, StateName,
+    DataDir, Duplicate, IfExists, IntakeReport, JobId, JobQuery, JobView, JobsPage, Problem, ProblemCode, Rejection,
+    StateName,
 };
 
 use crate::output::{self, json_line};
+use crate::running;
 
 #[derive(Debug, clap::Args)]
 pub struct SubmitArgs {
@@ -24,9 +28,10 @@ pub struct SubmitArgs {
     /// queued, running, paused or ready): skip it, add it again, or add nothing and fail
     #[arg(long, value_name = "skip|again|fail", default_value = "skip")]
     if_exists: IfExists,
-    /// Wait until the jobs have finished, and exit non-zero if one failed. Without it
-    /// the jobs stay queued until an engine on their connection runs on this data
-    /// dir: the app, a later `submit --wait`, or (Local) `streamdrop serve`
+    /// Wait until the jobs have finished, and exit non-zero if one failed. While the
+    /// app or `streamdrop serve` runs on this data dir, its engine runs them at once
+    /// (with or without --wait); otherwise, without --wait, they stay queued until an
+    /// engine on their connection runs here
     #[arg(long)]
     wait: bool,
     /// Print one JSON line: {"accepted": [jobs], "rejected": [items refused, with why],
@@ -101,24 +106,24 @@ struct SubmittedJob {
 /// with `--wait`, runs them through the whole pipeline here.
 pub async fn submit(data_dir: Option<PathBuf>, args: SubmitArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
-    let (accepted, not_added) = if args.wait {
-        // This process hosts the engine until the jobs settle. Its edge makes
-        // no links, so the local signing key need not come from the keychain.
-        let claim = data_dir.claim_for_engine()?;
-        let mut options = SessionOptions::with_os_keychain();
-        options.local.secrets = Arc::new(MemorySecretStore::new());
-        let session = Session::open_hosting(data_dir, options, claim)?;
-        let result = run_to_the_end(&session, args.files, args.if_exists).await;
-        session.stop().await;
-        result?
-    } else {
-        let session = Session::open(data_dir, SessionOptions::with_os_keychain())?;
-        let mut report = session.submit(args.files, args.if_exists).await.map_err(with_if_exists_hint)?;
-        let accepted = std::mem::take(&mut report.accepted)
-            .into_iter()
-            .map(|job| Ok(SubmittedJob { outputs: session.outputs(job.id)?, job }))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        (accepted, NotAdded::of(report))
+    let (accepted, not_added) = match submit_to_the_running_engine(&data_dir, &args).await? {
+        Some(submitted) => submitted,
+        None if args.wait => {
+            // This process hosts the engine until the jobs settle. Its edge makes
+            // no links, so the local signing key need not come from the keychain.
+            let claim = data_dir.claim_for_engine()?;
+            let mut options = SessionOptions::with_os_keychain();
+            options.local.secrets = Arc::new(MemorySecretStore::new());
+            let session = Session::open_hosting(data_dir, options, claim)?;
+            let result = run_to_the_end(&session, args.files, args.if_exists).await;
+            session.stop().await;
+            result?
+        }
+        None => {
+            let session = Session::open(data_dir, SessionOptions::with_os_keychain())?;
+            let report = session.submit(args.files, args.if_exists).await.map_err(with_if_exists_hint)?;
+            with_outputs(&session, report)?
+        }
     };
     for rejection in not_added.rejected.iter().take(REJECTIONS_SHOWN) {
         output::problem_view(&rejection.problem, verbose);
@@ -168,6 +173,60 @@ fn with_if_exists_hint(problem: Problem) -> anyhow::Error {
     problem.into()
 }
 
+/// The jobs of `report`, each with its outputs, and what did not become one.
+fn with_outputs(session: &Session, mut report: IntakeReport) -> anyhow::Result<(Vec<SubmittedJob>, NotAdded)> {
+    let accepted = std::mem::take(&mut report.accepted)
+        .into_iter()
+        .map(|job| Ok(SubmittedJob { outputs: session.outputs(job.id)?, job }))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((accepted, NotAdded::of(report)))
+}
+
+/// Hands the files to the engine running on `data_dir` (the app or `serve`),
+/// which starts them at once; with `--wait`, follows them there until they
+/// settle. `None` when no engine runs.
+async fn submit_to_the_running_engine(
+    data_dir: &DataDir,
+    args: &SubmitArgs,
+) -> anyhow::Result<Option<(Vec<SubmittedJob>, NotAdded)>> {
+    let request = Request::Submit { paths: running::absolute(args.files.clone())?, if_exists: args.if_exists };
+    let mut report = match running::ask(data_dir, request, control::SUBMIT_TIMEOUT).await {
+        Ok(Some(Reply::Intake { report })) => report,
+        Ok(Some(other)) => return Err(running::unexpected(other)),
+        Ok(None) => return Ok(None),
+        Err(err) => {
+            return Err(match err.downcast::<Problem>() {
+                Ok(problem) => with_if_exists_hint(problem),
+                Err(err) => err,
+            })
+        }
+    };
+    if args.wait {
+        for job in &mut report.accepted {
+            *job = follow_until_settled(data_dir, job.id).await?;
+        }
+    }
+    let session = Session::open(data_dir.clone(), SessionOptions::with_os_keychain())?;
+    with_outputs(&session, report).map(Some)
+}
+
+/// Asks the running engine about job `id` until it is ready, failed, cancelled or paused.
+async fn follow_until_settled(data_dir: &DataDir, id: JobId) -> anyhow::Result<JobView> {
+    loop {
+        match running::ask(data_dir, Request::Job { id }, running::ANSWER_TIMEOUT).await? {
+            Some(Reply::Job { job }) if job.state.is_at_rest() => return Ok(*job),
+            Some(Reply::Job { .. }) => tokio::time::sleep(FOLLOW_INTERVAL).await,
+            Some(other) => return Err(running::unexpected(other)),
+            None => anyhow::bail!(
+                "the Streamdrop running the jobs stopped before they finished; they resume when it runs again (`streamdrop jobs` shows them)"
+            ),
+        }
+    }
+}
+
+/// How often `submit --wait` asks a running engine about its jobs.
+const FOLLOW_INTERVAL: Duration = Duration::from_millis(500);
+
 /// Starts the engine, adds `files` and waits for each job to settle.
 async fn run_to_the_end(
     session: &Session,
@@ -176,18 +235,22 @@ async fn run_to_the_end(
 ) -> anyhow::Result<(Vec<SubmittedJob>, NotAdded)> {
     session.start().await?;
     let mut report = session.submit(files, if_exists).await.map_err(with_if_exists_hint)?;
-    let mut accepted = Vec::new();
-    for job in std::mem::take(&mut report.accepted) {
-        let job = session.settled(job.id).await?;
-        accepted.push(SubmittedJob { outputs: session.outputs(job.id)?, job });
+    for job in &mut report.accepted {
+        *job = session.settled(job.id).await?;
     }
-    Ok((accepted, NotAdded::of(report)))
+    with_outputs(session, report)
 }
 
 pub async fn list(data_dir: Option<PathBuf>, args: ListArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::open(DataDir::resolve(data_dir)?, SessionOptions::with_os_keychain())?;
+    let data_dir = DataDir::resolve(data_dir)?;
     let query = JobQuery { states: args.state, search: args.search, offset: args.offset, limit: args.limit };
-    let JobsPage { jobs, total } = session.jobs_page(&query)?;
+    // A running engine adds live progress to what the store says.
+    let JobsPage { jobs, total } =
+        match running::ask(&data_dir, Request::Jobs { query: query.clone() }, running::ANSWER_TIMEOUT).await? {
+            Some(Reply::Page { page }) => page,
+            Some(other) => return Err(running::unexpected(other)),
+            None => Session::open(data_dir, SessionOptions::with_os_keychain())?.jobs_page(&query)?,
+        };
     if jobs.is_empty() && total > 0 {
         eprintln!("streamdrop: {total} jobs match, all before --offset {}. Use a lower --offset.", args.offset);
     } else if jobs.len() < total as usize {

@@ -1,12 +1,14 @@
 //! `streamdrop`: Streamdrop's engine, headless. Each subcommand is a small
 //! module that maps flags onto `streamdrop-core`.
 
+mod act;
 mod connection;
 mod copy;
 mod jobs;
 mod link;
 mod output;
 mod progress_bar;
+mod running;
 mod s3_args;
 mod serve;
 mod setup;
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use streamdrop_core::model::JobAction;
 use streamdrop_core::Problem;
 
 #[derive(Debug, Parser)]
@@ -48,8 +51,22 @@ enum Command {
     Submit(jobs::SubmitArgs),
     /// List jobs
     Jobs(jobs::ListArgs),
+    /// Pause a job's upload, keeping what was sent (needs the app or `serve` running)
+    Pause(act::Args),
+    /// Resume a paused job
+    Resume(act::Args),
+    /// Stop a job for good; its partial upload is removed
+    Cancel(act::Args),
+    /// Run a failed job again from the stage that failed (a cancelled one from the start)
+    Retry(act::Args),
+    /// Read a failed or cancelled job's file anew and upload it from the start
+    AddAgain(act::Args),
     /// Print a playable signed link to a ready job (local mode: through the edge `serve` runs)
     Link(link::Args),
+    /// List the links made to a job: id, kind, active/expired/revoked, url
+    Links(link::ListArgs),
+    /// Revoke a link: it opens nothing from now on
+    Revoke(link::RevokeArgs),
     /// Print a CloudFront signed URL: canned (--expires) or for a custom policy (--policy)
     Sign(sign::Args),
     /// AWS connections: keys in the OS keychain or an AWS profile; which one is active
@@ -76,7 +93,14 @@ fn main() -> ExitCode {
             Command::Copy(args) => copy::run(cli.data_dir, args).await,
             Command::Submit(args) => jobs::submit(cli.data_dir, args, verbose).await,
             Command::Jobs(args) => jobs::list(cli.data_dir, args).await,
+            Command::Pause(args) => act::run(cli.data_dir, JobAction::Pause, args).await,
+            Command::Resume(args) => act::run(cli.data_dir, JobAction::Resume, args).await,
+            Command::Cancel(args) => act::run(cli.data_dir, JobAction::Cancel, args).await,
+            Command::Retry(args) => act::run(cli.data_dir, JobAction::Retry, args).await,
+            Command::AddAgain(args) => act::run(cli.data_dir, JobAction::AddAgain, args).await,
             Command::Link(args) => link::run(cli.data_dir, args).await,
+            Command::Links(args) => link::list(cli.data_dir, args).await,
+            Command::Revoke(args) => link::revoke(cli.data_dir, args).await,
             Command::Sign(args) => sign::run(args),
             Command::Connection(args) => connection::run(cli.data_dir, args).await,
             Command::Setup(args) => setup::run(cli.data_dir, args).await,

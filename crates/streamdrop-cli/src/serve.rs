@@ -95,14 +95,19 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// What others ask of `serve`: files handed over become jobs of its engine.
+/// What others ask of `serve`: files handed over become jobs of its engine,
+/// and the CLI's requests are answered by it.
 struct ServeControl(Session);
 
 impl control::Handler for ServeControl {
     fn handle(&self, request: Request) -> BoxFuture<'static, Reply> {
         let session = self.0.clone();
         Box::pin(async move {
-            let Request::Activate { paths } = request;
+            let paths = match request {
+                Request::Activate { paths } => paths,
+                // The CLI beside `serve`: this engine answers.
+                other => return session.answer(other).await.expect("only Activate is the face's own"),
+            };
             if paths.is_empty() {
                 return Reply::Refused {
                     message: "Streamdrop is already running on this data dir as `streamdrop serve`; stop it to open the app here".into(),

@@ -1,7 +1,9 @@
 //! The control channel: how another Streamdrop process reaches the one that
 //! runs the engine on a data dir (the app, or `streamdrop serve`). A second
 //! launch of the app hands it the files it was given and leaves, touching
-//! nothing.
+//! nothing; the CLI's `submit`, `jobs`, `link` and job actions are answered
+//! by that process's engine (so a job added starts at once, and a link is
+//! signed with the key its edge checks, keychain or not).
 //!
 //! It is a Unix socket, `control.sock` in the data dir, created mode 0600 by
 //! the process that holds the data dir's engine lock; a connecting peer must
@@ -18,16 +20,26 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::data_dir::{DataDirError, EngineLock};
+use crate::model::{
+    IfExists, IntakeReport, JobAction, JobId, JobQuery, JobView, JobsPage, LinkKind, LinkView, Problem,
+};
 use crate::DataDir;
 
 /// The socket's file name in the data dir.
 pub const SOCKET_NAME: &str = "control.sock";
 
-/// How long a client waits for the engine to answer.
+/// How long the engine waits for a request line, and a client for most answers.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The biggest request or reply line accepted.
+/// How long a client waits for a submit's answer: a card of thousands of
+/// clips is read (each probed) before the answer comes.
+pub const SUBMIT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The biggest request line accepted.
 const MAX_LINE: usize = 1 << 20;
+
+/// The biggest reply line accepted: a page of thousands of jobs, a card's report.
+const MAX_REPLY: usize = 64 << 20;
 
 /// What one process asks of the running engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +47,18 @@ const MAX_LINE: usize = 1 << 20;
 pub enum Request {
     /// Bring the window forward (if there is one) and add these files as jobs.
     Activate { paths: Vec<PathBuf> },
+    /// Add these files and folders as one batch (`streamdrop submit`).
+    Submit { paths: Vec<PathBuf>, if_exists: IfExists },
+    /// A page of jobs, with live progress (`streamdrop jobs`).
+    Jobs { query: JobQuery },
+    /// One job now, with live progress (`streamdrop submit --wait` follows its jobs so).
+    Job { id: JobId },
+    /// Pause, resume, cancel, retry or add again a job.
+    Act { id: JobId, action: JobAction },
+    /// A signed link to a ready job.
+    Link { id: JobId, kind: LinkKind, lifetime_secs: u64 },
+    /// Revoke a link.
+    Revoke { link: String },
 }
 
 /// The running engine's answer.
@@ -49,6 +73,22 @@ pub enum Reply {
     },
     Refused {
         message: String,
+    },
+    Intake {
+        report: IntakeReport,
+    },
+    Page {
+        page: JobsPage,
+    },
+    Job {
+        job: Box<JobView>,
+    },
+    Link {
+        link: Box<LinkView>,
+    },
+    /// The request was understood and could not be done: why, as a person reads it.
+    Failed {
+        problem: Box<Problem>,
     },
 }
 
@@ -210,8 +250,13 @@ async fn serve_one(stream: tokio::net::UnixStream, handler: Arc<dyn Handler>) ->
 }
 
 /// Sends `request` to the process running the engine on `data_dir`.
-#[cfg(unix)]
 pub async fn send(data_dir: &DataDir, request: &Request) -> Result<Reply, ControlError> {
+    send_waiting(data_dir, request, REPLY_TIMEOUT).await
+}
+
+/// [`send`], waiting up to `timeout` for the answer.
+#[cfg(unix)]
+pub async fn send_waiting(data_dir: &DataDir, request: &Request, timeout: Duration) -> Result<Reply, ControlError> {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
     let path = socket_path(data_dir);
@@ -230,14 +275,14 @@ pub async fn send(data_dir: &DataDir, request: &Request) -> Result<Reply, Contro
         out.push(b'\n');
         write.write_all(&out).await?;
         let mut line = String::new();
-        BufReader::new(read).take(MAX_LINE as u64).read_line(&mut line).await?;
+        BufReader::new(read).take(MAX_REPLY as u64).read_line(&mut line).await?;
         serde_json::from_str::<Reply>(line.trim()).map_err(|e| ControlError::BadReply(format!("{e}: {line:?}")))
     };
-    tokio::time::timeout(REPLY_TIMEOUT, exchange).await.map_err(|_| ControlError::NoAnswer)?
+    tokio::time::timeout(timeout, exchange).await.map_err(|_| ControlError::NoAnswer)?
 }
 
 #[cfg(not(unix))]
-pub async fn send(_data_dir: &DataDir, _request: &Request) -> Result<Reply, ControlError> {
+pub async fn send_waiting(_data_dir: &DataDir, _request: &Request, _timeout: Duration) -> Result<Reply, ControlError> {
     Err(ControlError::NotRunning)
 }
 

@@ -265,6 +265,7 @@ async fn the_preview_reuses_only_links_on_this_very_edge() {
         url: format!("{}7/jobs/{id}/stream/links/x/master.m3u8?Signature=x", stack.edge_url()),
         expires_at: far,
         created_at: 0,
+        revoked_at: None,
     };
     Store::open(&data.store_file()).unwrap().insert_link(&elsewhere).unwrap();
 
@@ -274,5 +275,56 @@ async fn the_preview_reuses_only_links_on_this_very_edge() {
     assert_eq!(get(&preview.url).await.0, 200);
     let again = stack.linker(&data).unwrap().preview_job(id).await.unwrap();
     assert_eq!(again.id, preview.id, "a preview on this edge is reused");
+    stack.shutdown().await;
+}
+
+/// A revoked link stops at once: its playlists, its variants and the segments
+/// a player already knows all answer 403 on the next request (the edge refuses
+/// its signature), its own playlists are deleted, other links of the job go
+/// on playing, and revoking again changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_link_stops_at_once_and_only_it_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, stack, engine) = local_stack_and_engine(tmp.path()).await;
+    let id = engine.add_paths([make_clip(tmp.path(), "take.mp4", "320x180", 3)]).await.accepted[0].id;
+    ready(&engine, id).await;
+    let linker = stack.linker(&data).unwrap();
+    let sent = linker.link_job(id, LinkKind::Stream, 3600).await.unwrap();
+    let kept = linker.link_job(id, LinkKind::Stream, 3600).await.unwrap();
+    let poster = linker.link_job(id, LinkKind::Poster, 3600).await.unwrap();
+
+    // A player that has read the playlists holds segment URLs.
+    let (_, master) = get(&sent.url).await;
+    let variant = uris(&String::from_utf8(master).unwrap())[0].clone();
+    let (_, media) = get(&variant).await;
+    let segment = uris(&String::from_utf8(media).unwrap())[0].clone();
+    assert_eq!(get(&segment).await.0, 200);
+
+    let revoked = linker.revoke(&sent.id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    for url in [&sent.url, &variant, &segment] {
+        assert_eq!(get(url).await.0, 403, "{url} still opens after the revoke");
+    }
+    let own = data.local_storage_root().join(format!("streamdrop-media/jobs/{id}/stream/links/{}", sent.id));
+    assert!(!own.join("master.m3u8").exists(), "the link's own playlists are deleted");
+
+    // The job's other links are not touched.
+    let played = tokio::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i", &kept.url, "-map", "0", "-f", "null", "-"])
+        .output()
+        .await
+        .unwrap();
+    assert!(played.status.success(), "{}", String::from_utf8_lossy(&played.stderr));
+    assert_eq!(get(&poster.url).await.0, 200);
+
+    // A poster link is revoked the same way; listed links say which are.
+    linker.revoke(&poster.id).await.unwrap();
+    assert_eq!(get(&poster.url).await.0, 403);
+    let listed = linker.list(id).unwrap();
+    let state: Vec<_> = listed.iter().map(|l| (l.id.as_str(), l.revoked_at.is_some())).collect();
+    assert_eq!(state, [(poster.id.as_str(), true), (kept.id.as_str(), false), (sent.id.as_str(), true)]);
+    assert_eq!(linker.revoke(&sent.id).await.unwrap().revoked_at, revoked.revoked_at, "revoking again changes nothing");
+    let err = linker.revoke("no-such-link").await.unwrap_err();
+    assert!(err.to_string().contains("no link with id no-such-link"), "{err}");
     stack.shutdown().await;
 }

@@ -117,7 +117,11 @@ export type LinkView = { id: string, jobId: JobId, kind: LinkKind, url: string,
 /**
  * Unix milliseconds.
  */
-expiresAt: number, createdAt: number, };
+expiresAt: number, createdAt: number, 
+/**
+ * When it was revoked (Unix ms): it opens nothing since.
+ */
+revokedAt: number | null, };
 
 /**
  * Where the session is in its start.
@@ -128,7 +132,7 @@ export type Phase = "starting" | "ready" | "failed";
  * Every kind of problem a person can be told about. The kebab-case
  * code is stable: it is stored, sent to the UI and printed by the CLI.
  */
-export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "camera-raw" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "cannot-show-file" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
+export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "camera-raw" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "link-not-found" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "cannot-show-file" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
 
 /**
  * A problem as the UI and `--json` see it.
@@ -256,6 +260,7 @@ export type Commands = {
   poster_url: { args: { jobId: JobId }; answer: string };
   create_link: { args: { jobId: JobId; kind: LinkKind; expiresInSeconds: number }; answer: LinkView };
   list_links: { args: { jobId: JobId }; answer: Array<LinkView> };
+  revoke_link: { args: { linkId: string }; answer: LinkView };
   copy_text: { args: { text: string }; answer: null };
   show_log_file: { args: Record<string, never>; answer: null };
   confirm_quit: { args: Record<string, never>; answer: null };

@@ -134,6 +134,9 @@ export const posterUrl = (jobId: string): Promise<string> => call('poster_url', 
 export const createLink = (jobId: string, kind: LinkKind, expiresInSeconds: number): Promise<LinkView> =>
   call('create_link', { jobId, kind, expiresInSeconds });
 
+/** Revokes a share link: it opens nothing from now on. Resolves to the link, marked revoked. */
+export const revokeLink = (linkId: string): Promise<LinkView> => call('revoke_link', { linkId });
+
 /** The job's share links, newest first (expired ones included). */
 export const listLinks = (jobId: string): Promise<LinkView[]> => call('list_links', { jobId });
 

@@ -44,6 +44,7 @@ describe('prependLink', () => {
     url: `https://x/${id}`,
     expiresAt: 2,
     createdAt: 1,
+    revokedAt: null,
   });
 
   it('puts the new link first without duplicating it', () => {

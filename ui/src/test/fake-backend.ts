@@ -50,6 +50,7 @@ export function fakeBackend(overrides: Record<string, Handler> = {}): FakeBacken
     pick_files: () => EMPTY_REPORT,
     copy_text: () => null,
     show_log_file: () => null,
+    revoke_link: () => Promise.reject({ code: 'internal', message: 'unexpected', params: {}, remedy: 'none', detail: null }),
     poster_url: () => Promise.reject({ code: 'no-poster', message: 'No poster.', params: {}, remedy: 'none', detail: null }),
     ...overrides,
   };
@@ -187,6 +188,7 @@ export function makeLink(overrides: Partial<LinkView> & Pick<LinkView, 'jobId'>)
     url: `https://d111111abcdef8.cloudfront.net/jobs/${overrides.jobId}/${kind}?Policy=P${linkSeq}&Signature=S&Key-Pair-Id=K`,
     expiresAt: 1_700_000_000_000 + 86_400_000,
     createdAt: 1_700_000_000_000,
+    revokedAt: null,
     ...overrides,
   };
 }

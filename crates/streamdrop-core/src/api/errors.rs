@@ -109,6 +109,11 @@ impl From<LinkError> for Problem {
             LinkError::UnknownJob(id) => Problem::new(ProblemCode::JobNotFound).with("job", id),
             LinkError::BadLifetime => Problem::new(ProblemCode::BadLifetime),
             LinkError::NoPoster => Problem::new(ProblemCode::NoPoster),
+            LinkError::UnknownLink(id) => Problem::new(ProblemCode::LinkNotFound).with("link", id),
+            LinkError::CannotRevoke { kind, expires_at } => Problem::new(ProblemCode::LinkNotRevocable)
+                .with("kind", kind)
+                .with("expires", crate::clock::utc_minute(expires_at.max(0) as u64 / 1000)),
+            LinkError::Cdn(detail) => Problem::new(ProblemCode::LinkRevokeUnconfirmed).detail(detail),
             LinkError::Store(e) => e.into(),
             LinkError::OtherConnection(connection) => {
                 Problem::new(ProblemCode::OtherConnection).with("connection", connection)

@@ -110,6 +110,7 @@ fn contract(cfg: &Config) -> Contract<'_> {
     c.command::<LinkView>("create_link", vec![("jobId", id.clone()), ("kind", kind), ("expiresInSeconds", seconds)]);
     c.command::<Vec<LinkView>>("list_links", vec![("jobId", id.clone())]);
     let text = c.name_of::<String>();
+    c.command::<LinkView>("revoke_link", vec![("linkId", text.clone())]);
     c.command::<()>("copy_text", vec![("text", text)]);
     c.command::<()>("show_log_file", vec![]);
     c.command::<()>("confirm_quit", vec![]);

@@ -8,7 +8,7 @@ use crate::credentials::Settings;
 use crate::engine::record_batch;
 use crate::intake::{self, IntakePlan};
 use crate::model::{
-    IfExists, IntakeReport, Job, JobId, JobQuery, JobView, JobsPage, LiveProgress, Problem, ProblemCode,
+    IfExists, IntakeReport, Job, JobAction, JobId, JobQuery, JobView, JobsPage, LiveProgress, Problem, ProblemCode,
 };
 
 /// Refusals of one drop that [`Session::add`] lists by name.
@@ -126,6 +126,17 @@ impl Session {
     /// Reads a failed or cancelled job's file anew and uploads it from the start.
     pub async fn add_again(&self, id: JobId) -> Result<JobView, Problem> {
         Ok(self.engine().await?.engine.add_again(id).await?)
+    }
+
+    /// Does `action` to job `id` (the one door for the window's buttons, the CLI and the control channel).
+    pub async fn act(&self, id: JobId, action: JobAction) -> Result<JobView, Problem> {
+        match action {
+            JobAction::Pause => self.pause(id).await,
+            JobAction::Resume => self.resume(id).await,
+            JobAction::Cancel => self.cancel(id).await,
+            JobAction::Retry => self.retry(id).await,
+            JobAction::AddAgain => self.add_again(id).await,
+        }
     }
 
     /// Waits until the job is ready, failed, cancelled or paused.

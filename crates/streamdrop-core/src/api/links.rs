@@ -34,6 +34,14 @@ impl Session {
         Ok(self.inner.store.links(id)?.into_iter().filter(|l| l.kind != LinkKind::Preview).collect())
     }
 
+    /// Revokes link `id` (see [`Linker::revoke`]), on its job's connection.
+    pub async fn revoke_link(&self, id: &str) -> Result<LinkView, Problem> {
+        let link =
+            self.inner.store.link(id)?.ok_or_else(|| Problem::new(ProblemCode::LinkNotFound).with("link", id))?;
+        let id = id.to_owned();
+        self.with_linker(link.job_id, move |linker| Box::pin(async move { linker.revoke(&id).await })).await
+    }
+
     /// Runs `make` with a linker of job `id`'s connection.
     async fn with_linker<'a, T, F>(&self, id: JobId, make: F) -> Result<T, Problem>
     where

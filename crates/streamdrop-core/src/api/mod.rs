@@ -20,6 +20,7 @@ mod errors;
 pub mod ipc;
 mod jobs;
 mod links;
+mod remote;
 mod setup;
 mod views;
 

@@ -231,7 +231,7 @@ impl Engine {
         let mut events = self.subscribe();
         loop {
             let job = self.inner.load(id)?;
-            if job.state.is_settled() || job.state == JobState::Paused {
+            if job.state.name().is_at_rest() {
                 return Ok(self.inner.view(&job));
             }
             // Any event (or a lag) is a cue to re-read the store.

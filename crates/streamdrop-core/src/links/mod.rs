@@ -41,6 +41,12 @@ pub enum LinkError {
     Playlist(String),
     #[error("this job has no poster (audio-only sources have none)")]
     NoPoster,
+    #[error("no link with id {0}")]
+    UnknownLink(String),
+    #[error("a {kind} link opens one file, and CloudFront cannot take its signature back")]
+    CannotRevoke { kind: LinkKind, expires_at: i64 },
+    #[error("CloudFront refused to forget the link's playlists: {0}")]
+    Cdn(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the job runs on connection {0:?}; its links are made there")]
@@ -66,6 +72,8 @@ pub struct Linker {
     bucket: String,
     key: Arc<SigningKey>,
     store: Store,
+    /// The CloudFront client and distribution serving these links, if they are CloudFront's.
+    cloudfront: Option<(aws_sdk_cloudfront::Client, String)>,
 }
 
 impl fmt::Debug for Linker {
@@ -90,7 +98,16 @@ impl Linker {
             bucket: bucket.to_owned(),
             key,
             store,
+            cloudfront: None,
         }
+    }
+
+    /// Links served by CloudFront distribution `distribution_id`: revoking
+    /// one also has CloudFront forget its playlists (an invalidation), and
+    /// links CloudFront cannot refuse (a single file's) are not revoked.
+    pub fn on_cloudfront(mut self, client: aws_sdk_cloudfront::Client, distribution_id: String) -> Self {
+        self.cloudfront = Some((client, distribution_id));
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -158,7 +175,15 @@ impl Linker {
         if lifetime_secs == 0 || lifetime_secs > MAX_LIFETIME_SECS {
             return Err(LinkError::BadLifetime);
         }
-        let expires = now_secs() + lifetime_secs;
+        // A signature is its policy's (the job's resource and the expiry): two
+        // links of a job expiring in the same second would share one, and
+        // revoking one would revoke both. A second later keeps each its own.
+        let taken: std::collections::HashSet<i64> =
+            self.store.links(job)?.iter().map(|l| l.expires_at.div_euclid(1000)).collect();
+        let mut expires = now_secs() + lifetime_secs;
+        while taken.contains(&(expires as i64)) {
+            expires += 1;
+        }
         let id = uuid::Uuid::new_v4().simple().to_string();
         let url = match kind {
             LinkKind::Stream | LinkKind::Preview => self.stream(ready, &id, expires).await?,
@@ -168,7 +193,15 @@ impl Linker {
             }
             LinkKind::Original => self.object(&ready.outputs.original, expires)?,
         };
-        let link = LinkView { id, job_id: job, kind, url, expires_at: expires as i64 * 1000, created_at: now_ms() };
+        let link = LinkView {
+            id,
+            job_id: job,
+            kind,
+            url,
+            expires_at: expires as i64 * 1000,
+            created_at: now_ms(),
+            revoked_at: None,
+        };
         self.store.insert_link(&link)?;
         Ok(link)
     }
@@ -278,6 +311,81 @@ impl Linker {
             .map_err(|e| LinkError::Storage(format!("{object}: {}", aws_sdk_s3::error::DisplayErrorContext(&e))))?;
         let bytes = out.body.collect().await.map_err(|e| LinkError::Storage(format!("{object}: {e}")))?.into_bytes();
         String::from_utf8(bytes.to_vec()).map_err(|_| LinkError::Playlist(format!("{object} is not text")))
+    }
+
+    /// Revokes link `id`: from now on the edge refuses its signature (every
+    /// URL of a stream link carries the same one), and a stream link's own
+    /// playlists are deleted, so a player asking for them anew fails (on
+    /// CloudFront, which checks signatures and no revocation list, that is
+    /// all: a player holding a stream's media playlists can fetch its
+    /// segments until the link expires). Revoking again changes nothing.
+    pub async fn revoke(&self, id: &str) -> Result<LinkView, LinkError> {
+        let link = self.store.link(id)?.ok_or_else(|| LinkError::UnknownLink(id.to_owned()))?;
+        let job = self.store.get(link.job_id)?.ok_or(LinkError::UnknownJob(link.job_id))?;
+        if job.connection != self.connection {
+            return Err(LinkError::OtherConnection(job.connection.to_string()));
+        }
+        // Again on CloudFront: its caches are asked again (the last time may have failed).
+        if link.revoked_at.is_some() && self.cloudfront.is_none() {
+            return Ok(link);
+        }
+        let own_playlists = matches!(link.kind, LinkKind::Stream | LinkKind::Preview);
+        if self.cloudfront.is_some() && !own_playlists {
+            // CloudFront checks a signature, never a list of revoked ones.
+            return Err(LinkError::CannotRevoke { kind: link.kind, expires_at: link.expires_at });
+        }
+        // Refused at the local edge first: nothing it signed plays from this moment.
+        let revoked = self.store.revoke_link(id)?.ok_or_else(|| LinkError::UnknownLink(id.to_owned()))?;
+        if own_playlists {
+            let ready = self.ready_outputs(link.job_id).await?;
+            let prefix = format!("{}/links/{id}/", ready.stream_root());
+            self.delete_under(&prefix).await?;
+            if let Some((client, distribution)) = &self.cloudfront {
+                // Edge caches may hold the playlists for their max-age (60 s): drop them now.
+                let path = format!("/{prefix}*");
+                let paths = aws_sdk_cloudfront::types::Paths::builder()
+                    .quantity(1)
+                    .items(path)
+                    .build()
+                    .map_err(|e| LinkError::Cdn(e.to_string()))?;
+                let batch = aws_sdk_cloudfront::types::InvalidationBatch::builder()
+                    .paths(paths)
+                    .caller_reference(format!("streamdrop-revoke-{id}-{}", now_ms()))
+                    .build()
+                    .map_err(|e| LinkError::Cdn(e.to_string()))?;
+                client
+                    .create_invalidation()
+                    .distribution_id(distribution)
+                    .invalidation_batch(batch)
+                    .send()
+                    .await
+                    .map_err(|e| LinkError::Cdn(aws_sdk_cloudfront::error::DisplayErrorContext(&e).to_string()))?;
+            }
+        }
+        Ok(revoked)
+    }
+
+    /// Deletes every object of the media bucket under `prefix`.
+    async fn delete_under(&self, prefix: &str) -> Result<(), LinkError> {
+        let storage_error = |e: String| LinkError::Storage(format!("{}/{prefix}: {e}", self.bucket));
+        let listed = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .map_err(|e| storage_error(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+        for key in listed.contents().iter().filter_map(|o| o.key()) {
+            self.client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| storage_error(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
+        }
+        Ok(())
     }
 
     async fn write(&self, object: &ObjectRef, body: String) -> Result<(), LinkError> {

@@ -87,6 +87,9 @@ pub struct EdgeOptions {
     /// `https://dxxxx.cloudfront.net`): signatures and `Host` are checked
     /// against it. `None`: its own `http://127.0.0.1:PORT`.
     pub public_url: Option<String>,
+    /// The job store whose revoked links the edge refuses (a revoked link's
+    /// signature opens nothing, whichever process revoked it). `None`: none.
+    pub revocations: Option<crate::store::Store>,
 }
 
 /// Loopback on a free port; CORS for the desktop webview ([`WEBVIEW_ORIGINS`],
@@ -98,6 +101,7 @@ impl Default for EdgeOptions {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             cors_origins: WEBVIEW_ORIGINS.iter().copied().chain(dev).map(str::to_owned).collect(),
             public_url: None,
+            revocations: None,
         }
     }
 }
@@ -111,6 +115,8 @@ pub enum EdgeError {
          scheme://host[:port] with no path or trailing slash (e.g. tauri://localhost)"
     )]
     CorsOrigin { origin: String },
+    #[error("the local edge cannot read the revoked links: {0}")]
+    Revocations(#[from] crate::store::StoreError),
 }
 
 /// The public keys the edge trusts (its "trusted key group"), shared with the
@@ -204,6 +210,7 @@ impl Edge {
             cors,
             authority,
             base_url: base_url.clone(),
+            revocations: options.revocations,
         });
 
         let server = HttpServer::spawn("local edge", listener, ClientLimits::default(), move |peer| {
@@ -250,6 +257,7 @@ struct Shared {
     /// `127.0.0.1:PORT`, the authority signed links carry.
     authority: String,
     base_url: String,
+    revocations: Option<crate::store::Store>,
 }
 
 async fn handle(
@@ -312,6 +320,9 @@ async fn respond(shared: &Shared, peer: SocketAddr, request: &Parts) -> Response
         tracing::debug!(path = request.uri.path(), %peer, "local edge refused a request: {denied}");
         return xml_error(StatusCode::FORBIDDEN, "AccessDenied", &format!("Access denied: {denied}"));
     }
+    if let Some(refused) = revoked(shared, &url) {
+        return refused;
+    }
 
     if request.method == Method::OPTIONS {
         return shared.cors.preflight(&request.headers);
@@ -324,6 +335,21 @@ async fn respond(shared: &Shared, peer: SocketAddr, request: &Parts) -> Response
         Err(KeyProblem::Invalid(why)) => return xml_error(StatusCode::BAD_REQUEST, "InvalidURI", &why),
     };
     fetch(shared, request, &key).await
+}
+
+/// A 403 when the URL's signature is a revoked link's (a 503 when the store
+/// cannot say: a revoked link must never play because of a busy disk).
+fn revoked(shared: &Shared, url: &str) -> Option<Response<Body>> {
+    let store = shared.revocations.as_ref()?;
+    let signature = crate::store::signature_of(url)?;
+    match store.is_revoked(&signature) {
+        Ok(false) => None,
+        Ok(true) => Some(xml_error(StatusCode::FORBIDDEN, "AccessDenied", "Access denied: this link was revoked")),
+        Err(err) => {
+            tracing::warn!("local edge cannot read the revoked links: {err}");
+            Some(xml_error(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "try again in a moment"))
+        }
+    }
 }
 
 /// The authority the client addressed: the request target's own (absolute

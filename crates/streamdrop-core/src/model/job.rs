@@ -40,6 +40,14 @@ string_enum! {
     }
 }
 
+impl StateName {
+    /// Whether nothing more happens to the job until someone acts on it:
+    /// ready, failed, cancelled or paused (what `settled` waits for).
+    pub fn is_at_rest(self) -> bool {
+        matches!(self, StateName::Ready | StateName::Failed | StateName::Cancelled | StateName::Paused)
+    }
+}
+
 /// Where a job is in its life. Waiting and failed jobs know their stage, so a
 /// restart or a retry picks up exactly there; a failure always carries its
 /// [`Problem`], which says whether a retry can help.

@@ -28,4 +28,6 @@ pub struct LinkView {
     /// Unix milliseconds.
     pub expires_at: i64,
     pub created_at: i64,
+    /// When it was revoked (Unix ms): it opens nothing since.
+    pub revoked_at: Option<i64>,
 }

@@ -29,6 +29,6 @@ pub use object::{key_of_path, BadObjectRef, Buckets, KeyProblem, ObjectRef};
 pub use problem::{redact, Problem, ProblemCode, ProblemView, Remedy};
 pub use progress::Progress;
 pub use strings::UnknownName;
-pub use view::{Duplicate, IfExists, IntakeReport, JobQuery, JobView, JobsPage, ReasonCount, Rejection};
+pub use view::{Duplicate, IfExists, IntakeReport, JobAction, JobQuery, JobView, JobsPage, ReasonCount, Rejection};
 
 pub(crate) use strings::string_enum;

@@ -120,6 +120,12 @@ problem_codes! {
     TranscoderUnavailable = "transcoder-unavailable", None,
         "{backend} cannot be used on this connection. Choose another transcoder for it.";
     // Asking for something that cannot be done now, or at all.
+    LinkNotRevocable = "link-not-revocable", None,
+        "This {kind} link opens one file, and CloudFront cannot take a signature back: it works until it expires ({expires}). Stream links can be revoked; share streams when you may need to take them back.";
+    LinkRevokeUnconfirmed = "link-revoke-unconfirmed", Retry,
+        "The link is revoked and its playlists are deleted, but CloudFront did not confirm it dropped its cached copies (see Details). They leave its caches within a minute; retry to ask again.";
+    LinkNotFound = "link-not-found", None,
+        "There is no link {link}. List a job's links (streamdrop links JOB_ID) to see which there are.";
     JobNotFound = "job-not-found", None,
         "There is no job {job}. List the jobs to see which there are.";
     NotNow = "not-now", None,

@@ -230,6 +230,21 @@ pub struct Duplicate {
 }
 
 string_enum! {
+    /// What a person can do to one job (the window's buttons, the CLI's commands).
+    pub enum JobAction "a job action" {
+        /// Stop its upload, keeping what was sent.
+        Pause = "pause",
+        Resume = "resume",
+        /// Stop it for good; its partial upload is removed.
+        Cancel = "cancel",
+        /// Run it again from the stage that failed.
+        Retry = "retry",
+        /// Read its file anew and upload it from the start.
+        AddAgain = "add-again",
+    }
+}
+
+string_enum! {
     /// What to do with a file whose content is already on the connection (a
     /// job of the same size and fingerprint that is queued, running, paused or
     /// ready; failed and cancelled ones do not count).

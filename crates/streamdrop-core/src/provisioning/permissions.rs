@@ -170,6 +170,19 @@ pub fn needed(names: &Names, partition: &str, transcoder: TranscoderKind) -> Per
             "Action": ["s3:ListBucket"],
             "Resource": [uploads.clone(), media.clone()]
         }),
+        // Revoking a link deletes its own playlists and has CloudFront drop its cached copies.
+        json!({
+            "Sid": "StreamdropRevokeLinks",
+            "Effect": "Allow",
+            "Action": ["s3:DeleteObject"],
+            "Resource": [format!("{media}/jobs/*/stream/links/*")]
+        }),
+        json!({
+            "Sid": "StreamdropRevokeLinksAtTheEdge",
+            "Effect": "Allow",
+            "Action": ["cloudfront:CreateInvalidation"],
+            "Resource": "*"
+        }),
         // After a signing key rotation: whether CloudFront has deployed the new key yet.
         json!({
             "Sid": "StreamdropSigningKeyDeployed",

@@ -5,8 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::{
-    self, AwsConnection, ConnectionError, DistributionInfo, OsKeychain, SecretStore, Transcoder as TranscoderSetting,
-    TranscoderKind,
+    self, AwsConnection, ConnectionError, OsKeychain, SecretStore, Transcoder as TranscoderSetting, TranscoderKind,
 };
 
 use crate::data_dir::EngineLock;
@@ -141,21 +140,21 @@ impl AwsStack {
     pub async fn linker(&self, data_dir: &DataDir) -> Result<Linker, LinkError> {
         let key =
             credentials::signing_key(data_dir, &self.connection.name, &self.secrets, Some(&self.cloudfront)).await?;
-        let base_url = self
+        let distribution = self
             .connection
             .resources
             .as_ref()
             .and_then(|r| r.distribution.as_ref())
-            .map(DistributionInfo::base_url)
             .ok_or_else(|| ConnectionError::NotSetUp { connection: self.connection.name.to_string() })?;
         let store = Store::open(&data_dir.store_file())?;
         Ok(Linker::new(
             self.storage.client.clone(),
             self.connection.name.clone(),
-            &base_url,
+            &distribution.base_url(),
             &self.storage.buckets.media,
             Arc::new(key),
             store,
-        ))
+        )
+        .on_cloudfront(self.cloudfront.clone(), distribution.id.clone()))
     }
 }

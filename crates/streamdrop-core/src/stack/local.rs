@@ -259,8 +259,14 @@ fn local_signing_key(secrets: &dyn SecretStore) -> Result<SigningKey, String> {
 async fn start_edge(data_dir: &DataDir, storage: &Storage, keys: PublicKeySet) -> Result<Edge, EdgeError> {
     let port_file = data_dir.path().join(EDGE_PORT_FILE);
     let remembered = remembered_edge_port(data_dir);
+    // The job store knows which links were revoked, by whichever process.
+    let revocations = Store::open(&data_dir.store_file())?;
     let start = |port: u16| {
-        let options = EdgeOptions { bind: SocketAddr::from(([127, 0, 0, 1], port)), ..EdgeOptions::default() };
+        let options = EdgeOptions {
+            bind: SocketAddr::from(([127, 0, 0, 1], port)),
+            revocations: Some(revocations.clone()),
+            ..EdgeOptions::default()
+        };
         Edge::start(storage.client.clone(), storage.buckets.media.clone(), keys.clone(), options)
     };
     let edge = match remembered {

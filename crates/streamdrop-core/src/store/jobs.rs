@@ -680,7 +680,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jobs.sqlite3");
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
-        let err = Store::open(&path).err().expect("must refuse");
+        let err = Store::open(&path).expect_err("must refuse");
         assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
     }
 }

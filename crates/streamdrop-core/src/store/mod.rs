@@ -7,6 +7,7 @@ mod links;
 mod uploads;
 
 pub use jobs::Inserted;
+pub use links::signature_of;
 pub use uploads::{DonePart, UploadKey, UploadRecord};
 
 use std::path::{Path, PathBuf};
@@ -145,11 +146,22 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE jobs ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;",
     // A clip's sidecars (the camera's files that belong with it), as JSON.
     "ALTER TABLE jobs ADD COLUMN sidecars TEXT;",
+    // Revoked links: the edge refuses their signature (every URL of a stream
+    // link carries the same one), looked up by it.
+    "ALTER TABLE links ADD COLUMN revoked_ms INTEGER;
+    ALTER TABLE links ADD COLUMN signature TEXT;
+    CREATE INDEX links_by_signature ON links (signature) WHERE revoked_ms IS NOT NULL;",
 ];
 
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
 }
 
 impl Store {
