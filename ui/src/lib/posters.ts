@@ -3,6 +3,9 @@
 // does not ask the backend again.
 import { posterUrl } from './ipc';
 
+/** How long a row is drawn before it asks for its poster (scrolling past asks nothing). */
+export const POSTER_DELAY_MS = 250;
+
 /** Signed poster URLs work an hour; one is reused for 50 minutes. */
 export const POSTER_REUSE_MS = 50 * 60 * 1000;
 
