@@ -489,10 +489,13 @@ impl Transfer<'_> {
     }
 
     /// A request that streamed the file failed: if the file changed under it
-    /// (truncated, rewritten), say that rather than what the broken body did to the request.
+    /// (truncated, rewritten) or left (a card pulled out), say that rather
+    /// than what the broken body did to the request.
     fn send_failed(&self, source: &SourceFile, action: &'static str, gave_up: GaveUp) -> TransferError {
         match (&gave_up, file_changed(source)) {
             (GaveUp::Failed { .. }, Ok(true)) => TransferError::SourceChanged { path: source.path.clone() },
+            // Gone or unreadable (a card pulled out while a part was read): that, not the request.
+            (GaveUp::Failed { .. }, Err(unreadable)) => unreadable,
             _ => self.gave_up(action, gave_up),
         }
     }
