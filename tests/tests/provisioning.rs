@@ -515,6 +515,11 @@ async fn a_denied_permission_names_the_action_and_the_step_and_a_rerun_continues
     let json = serde_json::to_value(&failed).unwrap();
     assert_eq!(json["error"]["action"], "iam:CreateRole", "{json}");
     assert_eq!(json["error"]["denied"], true, "{json}");
+    // The one statement that grants it, scoped as `setup --permissions` scopes it.
+    let role_arn = format!("arn:aws:iam::*:role/{PREFIX}-mediaconvert");
+    let grant = serde_json::json!({ "Effect": "Allow", "Action": "iam:CreateRole", "Resource": [role_arn] });
+    assert_eq!(failed.grant, Some(grant.clone()));
+    assert_eq!(json["grant"], grant, "{json}");
 
     // The admin grants it; the same command continues where it stopped.
     let (admin_id, admin_secret) = &keys["admin"];

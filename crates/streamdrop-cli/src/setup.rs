@@ -108,6 +108,9 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         Some(err) => {
             if !args.json {
                 eprintln!("streamdrop: setup stopped at step {}: {err}", err.step);
+                if let Some(grant) = &report.grant {
+                    eprintln!("The policy statement to add:\n{}", serde_json::to_string_pretty(grant)?);
+                }
             }
             Ok(ExitCode::FAILURE)
         }

@@ -148,6 +148,14 @@ problem_codes! {
         "Connection {connection} is not set up yet. Run setup for it first.";
     SetupCannotStart = "setup-cannot-start", None,
         "Setup cannot start: {reason}.";
+    SetupDenied = "setup-denied", Retry,
+        "Setup stopped while {doing}: these credentials may not call {action}. Add the statement shown to them in IAM (or ask your admin), then apply again; setup continues from here.";
+    SetupStepFailed = "setup-step-failed", Retry,
+        "Setup stopped while {doing}. Apply again once the cause (see Details) is fixed; setup keeps what is done and continues from here.";
+    BadRegion = "bad-region", None,
+        "{region} is not an AWS region name. Use one such as us-east-1 or ap-northeast-1.";
+    BadEndpoint = "bad-endpoint", None,
+        "{endpoint} is not an endpoint address. Give a URL such as https://s3.example.com, or leave it empty for AWS.";
     SettingsUnreadable = "settings-unreadable", None,
         "Streamdrop could not read or write its settings. See Details; fix or remove the settings file, then try again.";
     // Keys, the keychain, AWS.

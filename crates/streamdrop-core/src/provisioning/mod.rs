@@ -265,12 +265,14 @@ pub async fn run(
                 latest.save(data_dir)?;
             }
         }
+        let grant = grant_for(&error, &names, &connection.region, transcoder);
         return Ok(SetupReport {
             mode,
             connection: connection.name.to_string(),
             names,
             steps,
             error,
+            grant,
             distribution: None,
         });
     }
@@ -334,7 +336,19 @@ pub async fn run(
             .as_ref()
             .and_then(|r| r.distribution.clone());
     }
-    Ok(SetupReport { mode, connection: connection.name.to_string(), names, steps, error, distribution })
+    let grant = grant_for(&error, &names, &connection.region, transcoder);
+    Ok(SetupReport { mode, connection: connection.name.to_string(), names, steps, error, grant, distribution })
+}
+
+/// For a step refused for lack of permission: the statement that grants it.
+fn grant_for(
+    error: &Option<StepError>,
+    names: &Names,
+    region: &str,
+    transcoder: TranscoderKind,
+) -> Option<serde_json::Value> {
+    let action = error.as_ref()?.denied_action()?;
+    permissions::needed(names, permissions::partition_of(region), transcoder).grant_for(action)
 }
 
 /// When the last link signed with each of `keys` expires (secs since the

@@ -84,6 +84,24 @@ pub struct Permissions {
     pub teardown: Value,
 }
 
+impl Permissions {
+    /// The one statement that grants `action` as these policies scope it:
+    /// what a person (or their admin) adds when a step was refused it.
+    pub fn grant_for(&self, action: &str) -> Option<Value> {
+        let names = |a: &Value| match a {
+            Value::String(one) => one == action,
+            Value::Array(many) => many.iter().any(|a| a == action),
+            _ => false,
+        };
+        [&self.setup, &self.daily, &self.teardown]
+            .into_iter()
+            .filter_map(|policy| policy["Statement"].as_array())
+            .flatten()
+            .find(|statement| names(&statement["Action"]))
+            .map(|statement| json!({ "Effect": "Allow", "Action": action, "Resource": statement["Resource"] }))
+    }
+}
+
 /// The AWS partition of `region`, as ARNs spell it.
 pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
@@ -286,6 +304,26 @@ mod tests {
     }
 
     #[test]
+    fn each_action_has_the_statement_that_grants_it_as_scoped() {
+        let names = Names::from_prefix("streamdrop-acme").unwrap();
+        let permissions = needed(&names, "aws", TranscoderKind::MediaConvert);
+        for action in SETUP_ACTIONS.iter().chain(TEARDOWN_ACTIONS) {
+            let grant = permissions.grant_for(action).unwrap_or_else(|| panic!("no statement grants {action}"));
+            assert_eq!(grant["Action"], json!(action));
+        }
+        assert_eq!(
+            permissions.grant_for("iam:PassRole").unwrap(),
+            json!({"Effect": "Allow", "Action": "iam:PassRole",
+                   "Resource": ["arn:aws:iam::*:role/streamdrop-acme-mediaconvert"]})
+        );
+        assert_eq!(
+            permissions.grant_for("s3:CreateBucket").unwrap()["Resource"][0],
+            "arn:aws:s3:::streamdrop-acme-uploads"
+        );
+        assert_eq!(permissions.grant_for("ec2:RunInstances"), None);
+    }
+
+    #[test]
     fn passing_the_transcoder_role_is_granted_and_scoped_to_it() {
         let names = Names::from_prefix("streamdrop-acme").unwrap();
         let daily = needed(&names, "aws", TranscoderKind::MediaConvert).daily;
@@ -345,10 +383,15 @@ pub async fn simulate(
             Ok(answer) => answer,
             Err(err) => {
                 let code = aws_sdk_iam::error::ProvideErrorMetadata::code(&err).unwrap_or_default().to_owned();
-                let why = if code.contains("AccessDenied") {
+                // A refusal whose body the SDK cannot read still says 403.
+                let refused =
+                    code.contains("AccessDenied") || err.raw_response().is_some_and(|r| r.status().as_u16() == 403);
+                // People get the reason in words; the raw answer goes to the log.
+                tracing::warn!("policy simulator: {}", aws_sdk_iam::error::DisplayErrorContext(&err));
+                let why = if refused {
                     "this identity may not ask the policy simulator (iam:SimulatePrincipalPolicy)".to_owned()
                 } else {
-                    format!("IAM's policy simulator did not answer ({})", aws_sdk_iam::error::DisplayErrorContext(&err))
+                    "IAM's policy simulator did not answer (the log file has its reply)".to_owned()
                 };
                 return Simulated::NotChecked(why);
             }

@@ -126,6 +126,8 @@ pub struct SetupReport {
     pub steps: Vec<StepReport>,
     #[serde(serialize_with = "serialize_error")]
     pub error: Option<StepError>,
+    /// When `error` is a refusal: the IAM policy statement that grants what was refused.
+    pub grant: Option<serde_json::Value>,
     /// After a successful apply: what the app needs to serve signed links.
     #[serde(serialize_with = "serialize_distribution")]
     pub distribution: Option<DistributionInfo>,
