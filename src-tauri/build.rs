@@ -27,6 +27,13 @@ fn main() {
             "revoke_link",
             "copy_text",
             "show_log_file",
+            "list_connections",
+            "add_connection",
+            "check_connection",
+            "use_connection",
+            "remove_connection",
+            "plan_setup",
+            "apply_setup",
             "confirm_quit",
             "e2e_drop_paths",
         ]));

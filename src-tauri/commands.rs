@@ -5,8 +5,12 @@
 
 use std::path::PathBuf;
 
-use streamdrop_core::api::StatusView;
+use streamdrop_core::api::{
+    AddedConnection, CheckView, ConnectionForm, ConnectionView, ConnectionsView, RemovedConnection, SetupRequest,
+    SetupView, StatusView,
+};
 use streamdrop_core::model::{LinkKind, LinkView, ProblemView};
+use streamdrop_core::provisioning::Mode;
 use streamdrop_core::{IntakeReport, JobId, JobView, Problem, ProblemCode};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
@@ -35,6 +39,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         revoke_link,
         copy_text,
         show_log_file,
+        list_connections,
+        add_connection,
+        check_connection,
+        use_connection,
+        remove_connection,
+        plan_setup,
+        apply_setup,
         confirm_quit
     ];
     #[cfg(feature = "e2e")]
@@ -57,6 +68,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         revoke_link,
         copy_text,
         show_log_file,
+        list_connections,
+        add_connection,
+        check_connection,
+        use_connection,
+        remove_connection,
+        plan_setup,
+        apply_setup,
         confirm_quit,
         e2e_drop_paths
     ];
@@ -189,6 +207,53 @@ fn show_log_file(shell: State<'_, Shell>) -> Answer<()> {
     crate::reveal::in_file_manager(&log).map_err(|err| {
         Problem::new(ProblemCode::CannotShowFile).with("file", log.display().to_string()).detail(err).view()
     })
+}
+
+#[tauri::command]
+fn list_connections(shell: State<'_, Shell>) -> Answer<ConnectionsView> {
+    shell.session()?.connections().map_err(|p| p.view())
+}
+
+/// Adds an AWS connection; its secret goes to the keychain and nowhere else.
+#[tauri::command]
+async fn add_connection(shell: State<'_, Shell>, connection: ConnectionForm) -> Answer<AddedConnection> {
+    shell.session()?.add_connection(connection.into()).await.map_err(|p| p.view())
+}
+
+/// Who the connection's credentials are, and what they may not do.
+#[tauri::command]
+async fn check_connection(shell: State<'_, Shell>, name: String) -> Answer<CheckView> {
+    shell.session()?.check_connection(Some(&name), None).await.map_err(|p| p.view())
+}
+
+/// Makes `name` the active connection: its jobs run from now on.
+#[tauri::command]
+async fn use_connection(shell: State<'_, Shell>, name: String) -> Answer<ConnectionView> {
+    shell.session()?.use_connection(&name).await.map_err(|p| p.view())
+}
+
+/// Removes an AWS connection and its keys; its jobs stay listed.
+#[tauri::command]
+async fn remove_connection(shell: State<'_, Shell>, name: String) -> Answer<RemovedConnection> {
+    shell.session()?.remove_connection(&name).await.map_err(|p| p.view())
+}
+
+/// What setup would create or adopt; changes nothing.
+#[tauri::command]
+async fn plan_setup(shell: State<'_, Shell>, request: SetupRequest) -> Answer<SetupView> {
+    run_setup(&shell, request, Mode::Plan).await
+}
+
+/// Creates or adopts the connection's resources; each step is announced as `setup-step`.
+#[tauri::command]
+async fn apply_setup(shell: State<'_, Shell>, request: SetupRequest) -> Answer<SetupView> {
+    run_setup(&shell, request, Mode::Apply).await
+}
+
+async fn run_setup(shell: &Shell, request: SetupRequest, mode: Mode) -> Answer<SetupView> {
+    let report =
+        shell.session()?.setup(Some(&request.connection), &request.options(), mode).await.map_err(|p| p.view())?;
+    Ok(SetupView::of(&report))
 }
 
 /// The person confirmed quitting while jobs run: close for real.

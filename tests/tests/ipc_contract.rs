@@ -89,3 +89,29 @@ fn the_shell_emits_exactly_the_contracts_events() {
     let contract: BTreeSet<String> = ipc::events().into_iter().map(|e| e.name.to_owned()).collect();
     assert_eq!(emitted, contract);
 }
+
+/// The window may call each command of the contract, and nothing else: the
+/// app manifest (`build.rs`) declares it and the main capability allows it.
+#[test]
+fn the_window_is_allowed_exactly_the_contracts_commands() {
+    let contract: BTreeSet<String> = ipc::commands().into_iter().map(|c| c.name.to_owned()).collect();
+    let capability: serde_json::Value = serde_json::from_str(&shell_source("capabilities/main.json")).unwrap();
+    let allowed: BTreeSet<String> = capability["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+        .map(|p| p.replace('-', "_"))
+        .collect();
+    assert_eq!(allowed, contract, "src-tauri/capabilities/main.json");
+    let build = shell_source("build.rs");
+    let manifest = &build[build.find(".commands(&[").unwrap()..];
+    let declared: BTreeSet<String> = manifest[..manifest.find("])").unwrap()]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|name| !name.starts_with("e2e_"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(declared, contract, "src-tauri/build.rs");
+}

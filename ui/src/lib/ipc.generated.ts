@@ -8,10 +8,56 @@
 export type Action = "create" | "update" | "exists" | "skip" | "later" | "delete" | "gone";
 
 /**
+ * A connection just added.
+ */
+export type AddedConnection = { connection: ConnectionView, 
+/**
+ * The access key id whose secret went to the keychain (never the secret).
+ */
+accessKeyId: string | null, 
+/**
+ * Where the secret went ("Secret Service", …).
+ */
+keptIn: string | null, };
+
+/**
+ * How the form's connection authenticates.
+ */
+export type AuthForm = { "kind": "keys", accessKeyId: string, secretAccessKey: string, } | { "kind": "profile", profile: string, };
+
+/**
  * The drop (or dialog pick, or `submit`) a job came in with: its jobs are
  * listed together, in the order they were given.
  */
 export type BatchId = string;
+
+/**
+ * Who a connection's credentials are.
+ */
+export type CheckView = { connection: string, account: string, arn: string, 
+/**
+ * Whether that identity may do what Streamdrop needs of it.
+ */
+permissions: PermissionsView, };
+
+/**
+ * A connection to add, as the window's form sends it. The secret crosses
+ * IPC this once, on its way to the keychain; it has no `Debug`, so it is never logged.
+ */
+export type ConnectionForm = { name: string, auth: AuthForm, 
+/**
+ * Empty: the profile's region, else `$AWS_REGION`, else us-east-1.
+ */
+region: string, 
+/**
+ * Empty: AWS's own endpoints.
+ */
+endpointUrl: string, makeActive: boolean, };
+
+/**
+ * How a connection reaches its services.
+ */
+export type ConnectionKind = "local" | "keys" | "profile";
 
 /**
  * A connection's name, as people type it ("Production AWS"). At most 64
@@ -19,6 +65,18 @@ export type BatchId = string;
  * entries), no control characters, no surrounding spaces.
  */
 export type ConnectionName = string;
+
+/**
+ * A connection as listed.
+ */
+export type ConnectionView = { name: string, kind: ConnectionKind, active: boolean, profile: string | null, region: string | null, endpointUrl: string | null, uploadBucket: string | null, mediaBucket: string | null, transcoder: string | null, mediaconvertRoleArn: string | null, distribution: DistributionView | null, };
+
+/**
+ * Every connection, and which one is active.
+ */
+export type ConnectionsView = { active: string, connections: Array<ConnectionView>, };
+
+export type DistributionView = { id: string, domain: string, keyPairId: string, };
 
 /**
  * A file whose content is already on the connection as another job.
@@ -124,6 +182,12 @@ expiresAt: number, createdAt: number,
 revokedAt: number | null, };
 
 /**
+ * What IAM's policy simulator says of the permissions `streamdrop setup
+ * --permissions` lists, for the connection's identity.
+ */
+export type PermissionsView = { "state": "allowed", actions: number, } | { "state": "missing", missing: Array<string>, } | { "state": "not-checked", why: string, };
+
+/**
  * Where the session is in its start.
  */
 export type Phase = "starting" | "ready" | "failed";
@@ -132,7 +196,7 @@ export type Phase = "starting" | "ready" | "failed";
  * Every kind of problem a person can be told about. The kebab-case
  * code is stable: it is stored, sent to the UI and printed by the CLI.
  */
-export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "camera-raw" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "link-not-revocable" | "link-revoke-unconfirmed" | "link-not-found" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "cannot-show-file" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
+export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "camera-raw" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "link-not-revocable" | "link-revoke-unconfirmed" | "link-not-found" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "setup-denied" | "setup-step-failed" | "bad-region" | "bad-endpoint" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "cannot-show-file" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
 
 /**
  * A problem as the UI and `--json` see it.
@@ -180,9 +244,66 @@ export type Rejection = { path: string, fileName: string, problem: ProblemView, 
 export type Remedy = "retry" | "add-again" | "none";
 
 /**
+ * A connection just removed.
+ */
+export type RemovedConnection = { name: string, 
+/**
+ * The keychain entries deleted with it.
+ */
+deletedSecrets: Array<string>, 
+/**
+ * The keychain they were in.
+ */
+keptIn: string, 
+/**
+ * Whether it had AWS resources (they are left as they are).
+ */
+hadResources: boolean, 
+/**
+ * The active connection now.
+ */
+active: string, };
+
+/**
  * A setup step that has run, on which connection.
  */
 export type SetupProgress = { connection: string, step: StepReport, };
+
+/**
+ * What the window's setup wizard asks for: which connection, the names'
+ * prefix and the transcoder (both remembered after the first setup).
+ */
+export type SetupRequest = { connection: string, namePrefix: string | null, transcoder: TranscoderKind | null, };
+
+/**
+ * The step a setup stopped at, and what to do.
+ */
+export type SetupStop = { step: string, problem: ProblemView, 
+/**
+ * For a refusal: the IAM policy statement (JSON) that grants what was refused.
+ */
+grant: string | null, };
+
+/**
+ * A setup plan, or what applying it did, as the window shows it.
+ */
+export type SetupView = { connection: string, 
+/**
+ * Applied; else this is the plan.
+ */
+applied: boolean, namePrefix: string, 
+/**
+ * Each step that ran, in order.
+ */
+steps: Array<StepReport>, 
+/**
+ * What stopped it; what ran before stays, and applying again continues there.
+ */
+stopped: SetupStop | null, 
+/**
+ * Where links are served from, once a distribution is set up.
+ */
+domain: string | null, };
 
 /**
  * What the hosted connection's jobs run on.
@@ -243,6 +364,8 @@ details: Array<string>,
  */
 applied: boolean, };
 
+export type TranscoderKind = "local-ffmpeg" | "mediaconvert" | "elastic-transcoder";
+
 /** Each IPC command: its arguments and what it answers. */
 export type Commands = {
   list_jobs: { args: Record<string, never>; answer: Array<JobView> };
@@ -263,6 +386,13 @@ export type Commands = {
   revoke_link: { args: { linkId: string }; answer: LinkView };
   copy_text: { args: { text: string }; answer: null };
   show_log_file: { args: Record<string, never>; answer: null };
+  list_connections: { args: Record<string, never>; answer: ConnectionsView };
+  add_connection: { args: { connection: ConnectionForm }; answer: AddedConnection };
+  check_connection: { args: { name: string }; answer: CheckView };
+  use_connection: { args: { name: string }; answer: ConnectionView };
+  remove_connection: { args: { name: string }; answer: RemovedConnection };
+  plan_setup: { args: { request: SetupRequest }; answer: SetupView };
+  apply_setup: { args: { request: SetupRequest }; answer: SetupView };
   confirm_quit: { args: Record<string, never>; answer: null };
 };
 

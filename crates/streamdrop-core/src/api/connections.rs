@@ -35,8 +35,11 @@ impl Session {
         if settings.get(name.as_str()).is_some() {
             return Err(Problem::new(ProblemCode::ConnectionExists).with("connection", name.as_str()));
         }
+        if let Some(endpoint) = &new.endpoint_url {
+            check_endpoint(endpoint)?;
+        }
         let region = match (new.region, &new.auth) {
-            (Some(region), _) => region,
+            (Some(region), _) => check_region(region)?,
             (None, NewAuth::Profile(profile)) => {
                 credentials::aws::profile_region(profile).await.unwrap_or_else(default_region)
             }
@@ -188,4 +191,55 @@ fn default_region() -> String {
         .ok()
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| "us-east-1".into())
+}
+
+/// `us-east-1`, `ap-northeast-1`, `us-gov-west-1`: a typo is caught when the
+/// connection is added, not as an unreachable host on its first upload.
+fn check_region(region: String) -> Result<String, Problem> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let letters = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    let shaped = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(letters)
+        && parts.last().is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if shaped {
+        Ok(region)
+    } else {
+        Err(Problem::new(ProblemCode::BadRegion).with("region", region))
+    }
+}
+
+/// An endpoint is an http(s) URL with a host.
+fn check_endpoint(endpoint: &str) -> Result<(), Problem> {
+    let host = endpoint.strip_prefix("https://").or_else(|| endpoint.strip_prefix("http://"));
+    match host {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace) => Ok(()),
+        _ => Err(Problem::new(ProblemCode::BadEndpoint).with("endpoint", endpoint)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names_are_checked_for_their_shape() {
+        for good in ["us-east-1", "ap-northeast-1", "us-gov-west-1", "cn-north-1", "eu-central-2"] {
+            assert_eq!(check_region(good.into()).unwrap(), good);
+        }
+        for bad in ["us-east", "useast1", "us-east-1a", "US-EAST-1", "us east 1", "", "tokyo", "u-east-1"] {
+            let problem = check_region(bad.into()).unwrap_err();
+            assert_eq!(problem.code, ProblemCode::BadRegion, "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints_are_http_urls_with_a_host() {
+        for good in ["http://127.0.0.1:5000", "https://s3.example.com", "https://minio.local/"] {
+            check_endpoint(good).unwrap();
+        }
+        for bad in ["127.0.0.1:5000", "ftp://host", "https://", "http:///path", "https://a b"] {
+            assert_eq!(check_endpoint(bad).unwrap_err().code, ProblemCode::BadEndpoint, "{bad}");
+        }
+    }
 }

@@ -9,7 +9,7 @@ use crate::engine::EngineError;
 use crate::links::LinkError;
 use crate::local::s3_server::S3ServerError;
 use crate::model::{BadConnectionName, Problem, ProblemCode};
-use crate::provisioning::PreflightError;
+use crate::provisioning::{PreflightError, StepError};
 use crate::stack::{LocalStackError, StackError};
 use crate::store::StoreError;
 
@@ -157,6 +157,16 @@ impl From<PreflightError> for Problem {
                 Problem::new(ProblemCode::SetupCannotStart).with("reason", reason.trim_end_matches('.'))
             }
         }
+    }
+}
+
+impl From<&StepError> for Problem {
+    fn from(err: &StepError) -> Self {
+        let problem = match err.denied_action() {
+            Some(action) => Problem::new(ProblemCode::SetupDenied).with("action", action),
+            None => Problem::new(ProblemCode::SetupStepFailed),
+        };
+        problem.with("doing", &err.doing).detail(err)
     }
 }
 

@@ -10,7 +10,10 @@ use std::collections::HashSet;
 
 use ts_rs::{Config, TypeVisitor, TS};
 
-use super::{QuitRequest, SetupProgress, StatusView};
+use super::{
+    AddedConnection, CheckView, ConnectionForm, ConnectionView, ConnectionsView, QuitRequest, RemovedConnection,
+    SetupProgress, SetupRequest, SetupView, StatusView,
+};
 use crate::model::{IntakeReport, JobId, JobView, LinkKind, LinkView, ProblemView};
 
 /// One IPC command: its name, its arguments as the webview names them
@@ -113,6 +116,16 @@ fn contract(cfg: &Config) -> Contract<'_> {
     c.command::<LinkView>("revoke_link", vec![("linkId", text.clone())]);
     c.command::<()>("copy_text", vec![("text", text)]);
     c.command::<()>("show_log_file", vec![]);
+    c.command::<ConnectionsView>("list_connections", vec![]);
+    let form = c.name_of::<ConnectionForm>();
+    c.command::<AddedConnection>("add_connection", vec![("connection", form)]);
+    let name = c.name_of::<String>();
+    c.command::<CheckView>("check_connection", vec![("name", name.clone())]);
+    c.command::<ConnectionView>("use_connection", vec![("name", name.clone())]);
+    c.command::<RemovedConnection>("remove_connection", vec![("name", name)]);
+    let request = c.name_of::<SetupRequest>();
+    c.command::<SetupView>("plan_setup", vec![("request", request.clone())]);
+    c.command::<SetupView>("apply_setup", vec![("request", request)]);
     c.command::<()>("confirm_quit", vec![]);
     c.name_of::<ProblemView>();
 

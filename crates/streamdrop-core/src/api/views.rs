@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::{AwsAuth, AwsKeys, Connection, Transcoder};
-use crate::model::{Job, JobOutputs, ProblemView};
+use crate::credentials::{AwsAuth, AwsKeys, Connection, Transcoder, TranscoderKind};
+use crate::model::{Job, JobOutputs, Problem, ProblemView};
+use crate::provisioning::{Mode, SetupReport, StepReport};
 
 /// Where the session is in its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -198,6 +199,121 @@ pub struct NewConnection {
     /// One endpoint for every service (an AWS-compatible server such as moto).
     pub endpoint_url: Option<String>,
     pub make_active: bool,
+}
+
+/// A connection to add, as the window's form sends it. The secret crosses
+/// IPC this once, on its way to the keychain; it has no `Debug`, so it is never logged.
+#[derive(Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionForm {
+    pub name: String,
+    pub auth: AuthForm,
+    /// Empty: the profile's region, else `$AWS_REGION`, else us-east-1.
+    #[serde(default)]
+    pub region: String,
+    /// Empty: AWS's own endpoints.
+    #[serde(default)]
+    pub endpoint_url: String,
+    pub make_active: bool,
+}
+
+/// How the form's connection authenticates.
+#[derive(Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum AuthForm {
+    Keys {
+        #[serde(rename = "accessKeyId")]
+        #[ts(rename = "accessKeyId")]
+        access_key_id: String,
+        #[serde(rename = "secretAccessKey")]
+        #[ts(rename = "secretAccessKey")]
+        secret_access_key: String,
+    },
+    Profile {
+        profile: String,
+    },
+}
+
+impl From<ConnectionForm> for NewConnection {
+    fn from(form: ConnectionForm) -> Self {
+        let given = |text: String| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        NewConnection {
+            name: form.name.trim().to_owned(),
+            // The secret moves into `AwsKeys`, which zeroes it when dropped.
+            auth: match form.auth {
+                AuthForm::Keys { access_key_id, secret_access_key } => {
+                    NewAuth::Keys(AwsKeys::new(access_key_id.trim(), secret_access_key, None))
+                }
+                AuthForm::Profile { profile } => NewAuth::Profile(profile.trim().to_owned()),
+            },
+            region: given(form.region),
+            endpoint_url: given(form.endpoint_url),
+            make_active: form.make_active,
+        }
+    }
+}
+
+/// What the window's setup wizard asks for: which connection, the names'
+/// prefix and the transcoder (both remembered after the first setup).
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupRequest {
+    pub connection: String,
+    pub name_prefix: Option<String>,
+    pub transcoder: Option<TranscoderKind>,
+}
+
+impl SetupRequest {
+    pub fn options(&self) -> crate::provisioning::SetupOptions {
+        crate::provisioning::SetupOptions {
+            name_prefix: self.name_prefix.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned),
+            transcoder: self.transcoder,
+            ..Default::default()
+        }
+    }
+}
+
+/// A setup plan, or what applying it did, as the window shows it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupView {
+    pub connection: String,
+    /// Applied; else this is the plan.
+    pub applied: bool,
+    pub name_prefix: String,
+    /// Each step that ran, in order.
+    pub steps: Vec<StepReport>,
+    /// What stopped it; what ran before stays, and applying again continues there.
+    pub stopped: Option<SetupStop>,
+    /// Where links are served from, once a distribution is set up.
+    pub domain: Option<String>,
+}
+
+/// The step a setup stopped at, and what to do.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SetupStop {
+    pub step: String,
+    pub problem: ProblemView,
+    /// For a refusal: the IAM policy statement (JSON) that grants what was refused.
+    pub grant: Option<String>,
+}
+
+impl SetupView {
+    pub fn of(report: &SetupReport) -> Self {
+        SetupView {
+            connection: report.connection.clone(),
+            applied: matches!(report.mode, Mode::Apply | Mode::Teardown),
+            name_prefix: report.names.prefix.clone(),
+            steps: report.steps.clone(),
+            stopped: report.error.as_ref().map(|err| SetupStop {
+                step: err.step.to_owned(),
+                problem: Problem::from(err).view(),
+                grant: report.grant.as_ref().and_then(|g| serde_json::to_string_pretty(g).ok()),
+            }),
+            domain: report.distribution.as_ref().map(|d| d.domain.clone()),
+        }
+    }
 }
 
 /// A connection just added.
