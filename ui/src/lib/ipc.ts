@@ -7,7 +7,12 @@ import { getCurrentWebview } from '@tauri-apps/api/webview';
 // The shapes come from the Rust types (ipc.generated.ts, checked by a test);
 // this file adds names the components use and typed wrappers.
 import type {
+  AddedConnection,
+  CheckView,
   Commands,
+  ConnectionForm,
+  ConnectionsView,
+  ConnectionView,
   Duplicate,
   Events,
   IntakeReport,
@@ -17,12 +22,39 @@ import type {
   QuitRequest,
   Rejection,
   Remedy,
+  RemovedConnection,
+  SetupProgress,
+  SetupRequest,
+  SetupView,
   Stage,
   StateName,
   StatusView,
+  StepReport,
+  TranscoderKind,
 } from './ipc.generated';
 
-export type { Duplicate, IntakeReport, JobView, LinkView, ProblemView, QuitRequest, Rejection, Remedy, Stage };
+export type {
+  AddedConnection,
+  CheckView,
+  ConnectionForm,
+  ConnectionsView,
+  ConnectionView,
+  Duplicate,
+  IntakeReport,
+  JobView,
+  LinkView,
+  ProblemView,
+  QuitRequest,
+  Rejection,
+  Remedy,
+  RemovedConnection,
+  SetupProgress,
+  SetupRequest,
+  SetupView,
+  Stage,
+  StepReport,
+  TranscoderKind,
+};
 
 /** Where a job is in the pipeline: upload, copy (the original is kept), transcode. */
 export type JobState = StateName;
@@ -51,6 +83,8 @@ export const EVENT_INTAKE = 'intake' satisfies keyof Events;
 /** The backend has started; its payload is the ready AppStatus. */
 export const EVENT_APP_READY = 'app-ready' satisfies keyof Events;
 export const EVENT_QUIT_REQUESTED = 'quit-requested' satisfies keyof Events;
+/** A setup step has run (plan or apply): the wizard shows it as it happens. */
+export const EVENT_SETUP_STEP = 'setup-step' satisfies keyof Events;
 
 export const listJobs = (): Promise<JobView[]> => call('list_jobs');
 
@@ -139,6 +173,34 @@ export const revokeLink = (linkId: string): Promise<LinkView> => call('revoke_li
 
 /** The job's share links, newest first (expired ones included). */
 export const listLinks = (jobId: string): Promise<LinkView[]> => call('list_links', { jobId });
+
+/** Every connection (Local first) and which one is active. */
+export const listConnections = (): Promise<ConnectionsView> => call('list_connections');
+
+/**
+ * Adds an AWS connection. An access key's secret goes to the keychain only:
+ * nothing answers it back, and the form should forget it once sent.
+ */
+export const addConnection = (connection: ConnectionForm): Promise<AddedConnection> =>
+  call('add_connection', { connection });
+
+/** Asks AWS who the connection's credentials are, and which permissions they lack. */
+export const checkConnection = (name: string): Promise<CheckView> => call('check_connection', { name });
+
+/** Makes `name` the active connection: new jobs run on it from now on. */
+export const useConnection = (name: string): Promise<ConnectionView> => call('use_connection', { name });
+
+/** Removes an AWS connection and its keys; its jobs and links stay listed, its AWS resources stay. */
+export const removeConnection = (name: string): Promise<RemovedConnection> => call('remove_connection', { name });
+
+/** What setup would create, update or adopt; changes nothing. */
+export const planSetup = (request: SetupRequest): Promise<SetupView> => call('plan_setup', { request });
+
+/** Creates or adopts the resources; each step is announced (`onSetupStep`) as it finishes. */
+export const applySetup = (request: SetupRequest): Promise<SetupView> => call('apply_setup', { request });
+
+export const onSetupStep = (handler: (progress: SetupProgress) => void): Promise<UnlistenFn> =>
+  on(EVENT_SETUP_STEP, handler);
 
 export const onJobUpdated = (handler: (job: JobView) => void): Promise<UnlistenFn> => on(EVENT_JOB_UPDATED, handler);
 

@@ -52,7 +52,7 @@ export function problemDetails(problem: ProblemView, before: DetailLine[] = []):
   ];
 }
 
-function problemReport(heading: string, problem: ProblemView): string {
+export function problemReport(heading: string, problem: ProblemView): string {
   return [
     heading,
     problem.message,

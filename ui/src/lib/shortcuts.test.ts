@@ -15,12 +15,14 @@ describe('shortcutOf', () => {
     expect(shortcutOf(press('o', { ctrlKey: true }), false)).toBe('add-files');
     expect(shortcutOf(press('O', { ctrlKey: true, shiftKey: true }), false)).toBe('add-folder');
     expect(shortcutOf(press('f', { ctrlKey: true }), false)).toBe('search');
+    expect(shortcutOf(press(',', { ctrlKey: true }), false)).toBe('settings');
   });
 
   it('uses ⌘ on macOS, where Ctrl+O is no shortcut', () => {
     expect(shortcutOf(press('o', { metaKey: true }), true)).toBe('add-files');
     expect(shortcutOf(press('o', { ctrlKey: true }), true)).toBeNull();
     expect(shortcutOf(press('o', { metaKey: true }), false)).toBeNull();
+    expect(shortcutOf(press(',', { metaKey: true }), true)).toBe('settings');
   });
 
   it('leaves other keys and combinations alone', () => {
@@ -28,6 +30,7 @@ describe('shortcutOf', () => {
     expect(shortcutOf(press('o', { ctrlKey: true, altKey: true }), false)).toBeNull();
     expect(shortcutOf(press('F', { ctrlKey: true, shiftKey: true }), false)).toBeNull();
     expect(shortcutOf(press('c', { ctrlKey: true }), false)).toBeNull();
+    expect(shortcutOf(press(',', { ctrlKey: true, shiftKey: true }), false)).toBeNull();
   });
 
   it('labels keys the platform way', () => {

@@ -1,7 +1,8 @@
 // The window's keyboard shortcuts: Ctrl+O adds files, Ctrl+Shift+O a card
-// or folder, Ctrl+F goes to the search (⌘ instead of Ctrl on macOS).
+// or folder, Ctrl+F goes to the search, Ctrl+, opens the settings (⌘ instead
+// of Ctrl on macOS).
 
-export type Shortcut = 'add-files' | 'add-folder' | 'search';
+export type Shortcut = 'add-files' | 'add-folder' | 'search' | 'settings';
 
 /** What a key press asks for, if it is one of the window's shortcuts. */
 export function shortcutOf(
@@ -15,6 +16,8 @@ export function shortcutOf(
       return event.shiftKey ? 'add-folder' : 'add-files';
     case 'f':
       return event.shiftKey ? null : 'search';
+    case ',':
+      return event.shiftKey ? null : 'settings';
     default:
       return null;
   }
