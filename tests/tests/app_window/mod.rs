@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use streamdrop_e2e::window::{app_pid, request_close, window_titles};
+mod connections;
+
 use streamdrop_e2e::{
     artifacts_dir, built_binary, free_port, make_clip, make_clip_sized, make_large_clip, sha256_file, wait_for_port,
     ChildGuard,
@@ -29,18 +31,20 @@ impl Driver {
 }
 
 fn start_driver(home: &Path, data_dir: &Path) -> Driver {
-    start_driver_with_path(home, data_dir, None)
+    start_driver_with_path(home, data_dir, None, &[])
 }
 
-/// As [`start_driver`], with `bin_first` searched first for programs the app runs.
-fn start_driver_with_path(home: &Path, data_dir: &Path, bin_first: Option<&Path>) -> Driver {
+/// As [`start_driver`], with `bin_first` searched first for programs the app
+/// runs, and `env` set for it (e.g. where the AWS SDKs find a stand-in).
+fn start_driver_with_path(home: &Path, data_dir: &Path, bin_first: Option<&Path>, env: &[(&str, &str)]) -> Driver {
     let port = free_port();
     let native_port = free_port();
     let mut cmd = Command::new(tauri_driver());
     cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
         .env("HOME", home)
         .env("STREAMDROP_DATA_DIR", data_dir)
-        .env("NO_AT_BRIDGE", "1");
+        .env("NO_AT_BRIDGE", "1")
+        .envs(env.iter().copied());
     if let Some(bin) = bin_first {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let joined = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&path)));
@@ -64,11 +68,16 @@ impl Session {
 
     /// A session whose app finds programs in `bin_first` before the system's.
     fn start_with_path(bin_first: Option<&Path>) -> Self {
+        Self::start_with(bin_first, &[])
+    }
+
+    /// A session whose app finds programs in `bin_first` first and runs with `env` set.
+    fn start_with(bin_first: Option<&Path>, env: &[(&str, &str)]) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         for dir in ["home", "data", "card"] {
             std::fs::create_dir_all(tmp.path().join(dir)).unwrap();
         }
-        let driver = start_driver_with_path(&tmp.path().join("home"), &tmp.path().join("data"), bin_first);
+        let driver = start_driver_with_path(&tmp.path().join("home"), &tmp.path().join("data"), bin_first, env);
         Session { tmp, driver }
     }
 
