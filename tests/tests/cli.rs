@@ -731,7 +731,23 @@ fn the_cli_beside_a_running_serve_works_on_its_engine_without_a_keychain() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
-    let out = run(no_keychain(streamdrop(&data)).args(["link", &second_id, "--expires-in", "10m"]));
+    // Preferences changed through the running engine: checked there, kept, and a
+    // link made without --expires-in lasts the preferred lifetime.
+    let out = run(no_keychain(streamdrop(&data)).args(["preferences", "--uploads-at-once", "9"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Uploads at once must be from 1 to 8. Change it, then save again."), "{stderr}");
+    let out = run(no_keychain(streamdrop(&data)).args(["preferences", "--link-lifetime", "3h", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let preferences: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (preferences["linkLifetimeSecs"].as_u64(), preferences["uploadConcurrency"].as_u64()),
+        (Some(10_800), Some(2))
+    );
+    let settings = std::fs::read_to_string(data.join("settings.json")).unwrap();
+    assert!(settings.contains("\"linkLifetimeSecs\": 10800"), "{settings}");
+
+    let out = run(no_keychain(streamdrop(&data)).args(["link", &second_id]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let played =
@@ -744,6 +760,8 @@ fn the_cli_beside_a_running_serve_works_on_its_engine_without_a_keychain() {
     let links: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(links.as_array().map(Vec::len), Some(1), "{links}");
     assert_eq!((links[0]["url"].as_str(), &links[0]["revokedAt"]), (Some(url.as_str()), &Value::Null));
+    let lasts = links[0]["expiresAt"].as_i64().unwrap() - links[0]["createdAt"].as_i64().unwrap();
+    assert!((10_799_000..=10_801_000).contains(&lasts), "the preferred 3 hours: {lasts} ms");
     let link_id = links[0]["id"].as_str().unwrap().to_owned();
     let out = run(no_keychain(streamdrop(&data)).args(["revoke", &link_id]));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

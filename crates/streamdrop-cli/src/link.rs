@@ -21,9 +21,9 @@ pub const LOCAL_LINKS_NOTE: &str = "note: this link plays only on this computer,
 #[derive(Debug, clap::Args)]
 pub struct Args {
     job_id: JobId,
-    /// How long the link works, e.g. 1h, 1d, 7d, 90m
-    #[arg(long, value_parser = parse_duration, default_value = "1d", value_name = "DURATION")]
-    expires_in: u64,
+    /// How long the link works, e.g. 1h, 1d, 7d, 90m (default: the preferences' link lifetime, at first 1d)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    expires_in: Option<u64>,
     /// What the link opens: stream (the HLS master playlist), poster or original
     #[arg(long, default_value = "stream")]
     kind: LinkKind,
@@ -32,13 +32,16 @@ pub struct Args {
 pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCode> {
     let data_dir = DataDir::resolve(data_dir)?;
     // The running engine signs with the key its edge checks (keychain or not).
-    let request = Request::Link { id: args.job_id, kind: args.kind, lifetime_secs: args.expires_in };
-    let asked = running::ask(&data_dir, request, running::ANSWER_TIMEOUT).await?;
-    let session = Session::open(data_dir, SessionOptions::with_os_keychain())?;
-    let link = match asked {
+    let session = Session::open(data_dir.clone(), SessionOptions::with_os_keychain())?;
+    let lifetime_secs = match args.expires_in {
+        Some(secs) => secs,
+        None => session.preferences()?.link_lifetime_secs,
+    };
+    let request = Request::Link { id: args.job_id, kind: args.kind, lifetime_secs };
+    let link = match running::ask(&data_dir, request, running::ANSWER_TIMEOUT).await? {
         Some(Reply::Link { link }) => *link,
         Some(other) => return Err(running::unexpected(other)),
-        None => session.link(args.job_id, args.kind, args.expires_in).await?,
+        None => session.link(args.job_id, args.kind, lifetime_secs).await?,
     };
     println!("{}", link.url);
     if session.job(args.job_id)?.connection.is_local() {

@@ -7,6 +7,7 @@ mod copy;
 mod jobs;
 mod link;
 mod output;
+mod preferences;
 mod progress_bar;
 mod running;
 mod s3_args;
@@ -73,6 +74,8 @@ enum Command {
     Connection(connection::Args),
     /// Create or check the AWS resources of a connection (--plan shows, --apply does)
     Setup(setup::Args),
+    /// Show or change uploads at once, the bandwidth limit (and its hours) and links' default lifetime
+    Preferences(preferences::Args),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
             Command::Sign(args) => sign::run(args),
             Command::Connection(args) => connection::run(cli.data_dir, args).await,
             Command::Setup(args) => setup::run(cli.data_dir, args).await,
+            Command::Preferences(args) => preferences::run(cli.data_dir, args).await,
         }
     });
     match result {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use streamdrop_core::store::Store;
-use streamdrop_core::transfer::{RetryPolicy, Transfer, TransferOptions, DEFAULT_PART_SIZE};
+use streamdrop_core::transfer::{BandwidthLimiter, RetryPolicy, Transfer, TransferOptions, DEFAULT_PART_SIZE};
 use streamdrop_core::{intake, DataDir, ObjectRef};
 
 use crate::output::json_line;
@@ -67,7 +67,7 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         part_size: args.part_size,
         concurrency: args.concurrency.max(1),
         multipart_threshold: args.part_size,
-        bandwidth_limit: args.bandwidth_limit,
+        bandwidth: args.bandwidth_limit.map(|rate| std::sync::Arc::new(BandwidthLimiter::new(rate))),
         restart: args.restart,
         retry: RetryPolicy { stall_timeout: Duration::from_secs(args.stall_timeout.max(1)), ..RetryPolicy::default() },
         ..TransferOptions::default()

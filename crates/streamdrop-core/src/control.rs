@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data_dir::{DataDirError, EngineLock};
 use crate::model::{
-    IfExists, IntakeReport, JobAction, JobId, JobQuery, JobView, JobsPage, LinkKind, LinkView, Problem,
+    IfExists, IntakeReport, JobAction, JobId, JobQuery, JobView, JobsPage, LinkKind, LinkView, Preferences, Problem,
 };
 use crate::DataDir;
 
@@ -59,6 +59,8 @@ pub enum Request {
     Link { id: JobId, kind: LinkKind, lifetime_secs: u64 },
     /// Revoke a link.
     Revoke { link: String },
+    /// Change the preferences; the running uploads follow them at once.
+    SetPreferences { preferences: Preferences },
 }
 
 /// The running engine's answer.
@@ -85,6 +87,9 @@ pub enum Reply {
     },
     Link {
         link: Box<LinkView>,
+    },
+    Preferences {
+        preferences: Preferences,
     },
     /// The request was understood and could not be done: why, as a person reads it.
     Failed {

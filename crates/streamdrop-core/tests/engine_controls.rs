@@ -1,12 +1,13 @@
 //! Pause, resume, cancel, retry and add again, against the real embedded S3 server.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use streamdrop_core::engine::{EngineError, EngineOptions};
 use streamdrop_core::stack::LocalStackOptions;
-use streamdrop_core::transfer::TransferOptions;
+use streamdrop_core::transfer::{BandwidthLimiter, TransferOptions};
 use streamdrop_core::{DataDir, Engine, JobId, JobView, LocalStack, ObjectRef, ProblemCode, Remedy};
 
 use streamdrop_e2e::make_large_clip;
@@ -35,7 +36,7 @@ async fn fixture() -> Fixture {
             part_size: 5 * MIB,
             multipart_threshold: 5 * MIB,
             concurrency: 1,
-            bandwidth_limit: Some(LIMIT),
+            bandwidth: Some(Arc::new(BandwidthLimiter::new(LIMIT))),
             ..TransferOptions::default()
         },
         poll_interval: Duration::from_millis(200),

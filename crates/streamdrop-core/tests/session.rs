@@ -9,8 +9,8 @@ use std::time::Duration;
 use streamdrop_core::api::{Event, NewAuth, NewConnection, Phase, Session, SessionOptions, StackMode};
 use streamdrop_core::credentials::{AwsKeys, MemorySecretStore};
 use streamdrop_core::engine::EngineOptions;
-use streamdrop_core::model::{JobId, LinkKind};
-use streamdrop_core::transfer::TransferOptions;
+use streamdrop_core::model::{JobId, LinkKind, Preferences};
+use streamdrop_core::transfer::{BandwidthLimiter, TransferOptions};
 use streamdrop_core::{DataDir, IfExists, ProblemCode, StateName};
 use streamdrop_e2e::{make_clip, make_large_clip, sha256_file};
 use tokio::sync::broadcast;
@@ -201,7 +201,7 @@ async fn switching_the_active_connection_swaps_the_stack_and_switching_back_resu
             part_size: 5 * MIB,
             multipart_threshold: 5 * MIB,
             concurrency: 1,
-            bandwidth_limit: Some(10_000_000),
+            bandwidth: Some(Arc::new(BandwidthLimiter::new(10_000_000))),
             ..TransferOptions::default()
         },
         poll_interval: Duration::from_millis(100),
@@ -276,4 +276,61 @@ async fn connections_keep_their_keys_in_the_keychain_only_and_take_them_back_on_
     let failed = session.add_connection(keys_connection("Staging", false)).await.unwrap_err();
     assert_eq!(failed.code, ProblemCode::SettingsUnreadable, "{failed:?}");
     assert!(secrets.accounts().is_empty(), "the key was taken back out of the keychain");
+}
+
+/// Preferences changed while uploads run hold at once, without a restart: a
+/// limit slows the bytes already moving, a second upload starts beside the
+/// first when more are allowed, and what is out of range is refused in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preferences_changed_mid_upload_apply_to_the_running_engine_and_are_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp);
+    let secrets = Arc::new(MemorySecretStore::new());
+    // The engine as the app starts it: built-in defaults, no limit of its own.
+    let session = Session::open_hosting(data.clone(), options(&secrets), data.claim_for_engine().unwrap()).unwrap();
+    session.start().await.unwrap();
+    assert_eq!(session.preferences().unwrap(), Preferences::default());
+
+    let refused = session.set_preferences(Preferences { upload_concurrency: 0, ..Preferences::default() }).await;
+    let refused = refused.unwrap_err();
+    assert_eq!(refused.code, ProblemCode::BadPreference);
+    assert_eq!(refused.message(), "Uploads at once must be from 1 to 8. Change it, then save again.");
+    assert_eq!(refused.params["setting"], "uploadConcurrency", "the window marks that field");
+
+    let slow = Preferences { upload_concurrency: 1, bandwidth_limit: Some(1_000_000), ..Preferences::default() };
+    session.set_preferences(slow.clone()).await.unwrap();
+    let first = make_large_clip(tmp.path(), "D001 wide.mov", (640, 360), 24 * MIB);
+    let second = make_large_clip(tmp.path(), "D002 close.mov", (480, 270), 20 * MIB);
+    let ids: Vec<JobId> = session.add(vec![first, second]).await.unwrap().accepted.iter().map(|j| j.id).collect();
+    let moving = |id: JobId| session.job(id).unwrap().bytes_done;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while moving(ids[0]) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the first upload never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // At 1 MB/s, two seconds move about 2 MB (give or take a chunk in flight).
+    let before = moving(ids[0]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let moved = moving(ids[0]) - before;
+    assert!(moved > 0 && moved <= 3_000_000, "the limit holds: {moved} bytes in 2 s");
+    assert_eq!(moving(ids[1]), 0, "one upload at once: the second waits its turn");
+
+    // More at once and no limit: the second starts beside the first, and both finish.
+    session.set_preferences(Preferences { upload_concurrency: 2, ..Preferences::default() }).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while moving(ids[1]) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the second upload never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for id in &ids {
+        let job = tokio::time::timeout(Duration::from_secs(180), session.settled(*id)).await.unwrap().unwrap();
+        assert_eq!(job.state, StateName::Ready, "{job:?}");
+    }
+    session.stop().await;
+
+    // Kept for the next start, which follows them from its first upload.
+    let reopened = Session::open(data.clone(), options(&secrets)).unwrap();
+    assert_eq!(reopened.preferences().unwrap().upload_concurrency, 2);
+    let settings = std::fs::read_to_string(data.path().join("settings.json")).unwrap();
+    assert!(settings.contains("\"uploadConcurrency\": 2"), "{settings}");
 }

@@ -8,7 +8,7 @@ use crate::data_dir::DataDirError;
 use crate::engine::EngineError;
 use crate::links::LinkError;
 use crate::local::s3_server::S3ServerError;
-use crate::model::{BadConnectionName, Problem, ProblemCode};
+use crate::model::{BadConnectionName, BadPreference, Problem, ProblemCode};
 use crate::provisioning::{PreflightError, StepError};
 use crate::stack::{LocalStackError, StackError};
 use crate::store::StoreError;
@@ -157,6 +157,12 @@ impl From<PreflightError> for Problem {
                 Problem::new(ProblemCode::SetupCannotStart).with("reason", reason.trim_end_matches('.'))
             }
         }
+    }
+}
+
+impl From<BadPreference> for Problem {
+    fn from(err: BadPreference) -> Self {
+        Problem::new(ProblemCode::BadPreference).with("setting", err.setting).with("rule", err.rule)
     }
 }
 

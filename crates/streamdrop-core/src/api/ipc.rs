@@ -14,7 +14,7 @@ use super::{
     AddedConnection, CheckView, ConnectionForm, ConnectionView, ConnectionsView, QuitRequest, RemovedConnection,
     SetupProgress, SetupRequest, SetupView, StatusView,
 };
-use crate::model::{IntakeReport, JobId, JobView, LinkKind, LinkView, ProblemView};
+use crate::model::{IntakeReport, JobId, JobView, LinkKind, LinkView, Preferences, ProblemView};
 
 /// One IPC command: its name, its arguments as the webview names them
 /// (camelCase), and the TypeScript of its answer. Every command that can
@@ -126,6 +126,9 @@ fn contract(cfg: &Config) -> Contract<'_> {
     let request = c.name_of::<SetupRequest>();
     c.command::<SetupView>("plan_setup", vec![("request", request.clone())]);
     c.command::<SetupView>("apply_setup", vec![("request", request)]);
+    c.command::<Preferences>("get_preferences", vec![]);
+    let preferences = c.name_of::<Preferences>();
+    c.command::<Preferences>("set_preferences", vec![("preferences", preferences)]);
     c.command::<()>("confirm_quit", vec![]);
     c.name_of::<ProblemView>();
 

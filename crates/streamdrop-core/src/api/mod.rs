@@ -20,6 +20,7 @@ mod errors;
 pub mod ipc;
 mod jobs;
 mod links;
+mod preferences;
 mod remote;
 mod setup;
 mod views;
@@ -315,7 +316,11 @@ impl Session {
         // Relayed from before the engine starts: the jobs it resumes change state at once.
         let (job_events, relayed) = broadcast::channel(1024);
         let relay = relay_job_events(relayed, inner.events.clone());
-        let options = EngineOptions { events: Some(job_events), ..inner.options.engine.clone() };
+        let mut options = EngineOptions { events: Some(job_events), ..inner.options.engine.clone() };
+        // The person's preferences, once set, rule over the built-in defaults.
+        if let Some(preferences) = settings.preferences_set() {
+            options = options.following(preferences);
+        }
         let engine = match stack.start_engine_locked(claim, data_dir, options) {
             Ok(engine) => engine,
             Err(err) => {

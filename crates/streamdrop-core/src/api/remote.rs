@@ -36,6 +36,10 @@ impl Session {
                 Ok(link) => Reply::Link { link: Box::new(link) },
                 Err(problem) => failed(problem),
             },
+            Request::SetPreferences { preferences } => match self.set_preferences(preferences).await {
+                Ok(preferences) => Reply::Preferences { preferences },
+                Err(problem) => failed(problem),
+            },
         })
     }
 }

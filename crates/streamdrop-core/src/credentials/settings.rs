@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use super::connection::{
     AwsAuth, AwsConnection, AwsResources, Connection, DistributionInfo, Transcoder, TranscoderKind,
 };
-use crate::model::{BadConnectionName, ConnectionName, LOCAL_CONNECTION};
+use crate::model::{BadConnectionName, BadPreference, ConnectionName, Preferences, LOCAL_CONNECTION};
 use crate::DataDir;
 
 /// File name of the settings in the data dir.
@@ -72,15 +72,32 @@ pub struct Settings {
     active: ConnectionName,
     /// Local first, then the AWS connections in the order they were added.
     connections: Vec<Connection>,
+    /// `None` until the person changes one: the engine's own defaults stand.
+    preferences: Option<Preferences>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { active: ConnectionName::local(), connections: vec![Connection::Local] }
+        Self { active: ConnectionName::local(), connections: vec![Connection::Local], preferences: None }
     }
 }
 
 impl Settings {
+    /// The preferences as set, or the defaults.
+    pub fn preferences(&self) -> Preferences {
+        self.preferences.clone().unwrap_or_default()
+    }
+
+    /// The preferences the person set, if any (`None`: the engine's own defaults stand).
+    pub fn preferences_set(&self) -> Option<&Preferences> {
+        self.preferences.as_ref()
+    }
+
+    /// Sets the preferences, once each is in range.
+    pub fn set_preferences(&mut self, preferences: Preferences) -> Result<&Preferences, BadPreference> {
+        Ok(self.preferences.insert(preferences.checked()?))
+    }
+
     /// Reads `<data dir>/settings.json`; a missing file is the default (only Local, active).
     pub fn load(data_dir: &DataDir) -> Result<Self, SettingsError> {
         Self::load_from(&settings_file(data_dir))
@@ -219,6 +236,7 @@ impl Settings {
             version: SETTINGS_VERSION,
             active: self.active.clone(),
             connections: self.connections.iter().map(WireConnection::from).collect(),
+            preferences: self.preferences.clone(),
         }
     }
 
@@ -229,7 +247,8 @@ impl Settings {
                 wire.version
             ));
         }
-        let mut settings = Settings { active: wire.active, connections: vec![Connection::Local] };
+        let preferences = wire.preferences.map(Preferences::checked).transpose().map_err(|e| e.to_string())?;
+        let mut settings = Settings { active: wire.active, connections: vec![Connection::Local], preferences };
         for wire_connection in wire.connections {
             let connection = Connection::try_from(wire_connection)?;
             match connection {
@@ -253,6 +272,8 @@ struct WireSettings {
     version: u32,
     active: ConnectionName,
     connections: Vec<WireConnection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    preferences: Option<Preferences>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

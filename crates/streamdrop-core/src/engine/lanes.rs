@@ -25,6 +25,8 @@ pub(super) struct Lane(Arc<Shared>);
 
 struct Shared {
     places: Arc<Semaphore>,
+    /// How many places there are meant to be; the semaphore gets there as they free up.
+    size: Mutex<usize>,
     /// Each waiting job, and how to wake it when it becomes first.
     waiting: Mutex<BTreeMap<Turn, Arc<Notify>>>,
 }
@@ -37,7 +39,31 @@ impl Shared {
 
 impl Lane {
     pub(super) fn new(places: usize) -> Self {
-        Lane(Arc::new(Shared { places: Arc::new(Semaphore::new(places.max(1))), waiting: Mutex::new(BTreeMap::new()) }))
+        let places = places.max(1);
+        Lane(Arc::new(Shared {
+            places: Arc::new(Semaphore::new(places)),
+            size: Mutex::new(places),
+            waiting: Mutex::new(BTreeMap::new()),
+        }))
+    }
+
+    /// From now on `places` at once. More start at once; with fewer, running
+    /// transfers finish and the places they free are taken away until the lane
+    /// is that small.
+    pub(super) fn resize(&self, places: usize, runtime: &tokio::runtime::Handle) {
+        let places = places.max(1);
+        let mut size = self.0.size.lock().unwrap_or_else(|p| p.into_inner());
+        if places > *size {
+            self.0.places.add_permits(places - *size);
+        } else if places < *size {
+            let (semaphore, fewer) = (self.0.places.clone(), (*size - places) as u32);
+            runtime.spawn(async move {
+                if let Ok(taken) = semaphore.acquire_many_owned(fewer).await {
+                    taken.forget();
+                }
+            });
+        }
+        *size = places;
     }
 
     /// Puts `job` in line now.

@@ -26,13 +26,13 @@ use crate::data_dir::EngineLock;
 use crate::intake::{self, IntakePlan};
 use crate::model::{
     BatchId, Buckets, ConnectionName, Duplicate, IfExists, IntakeReport, Job, JobId, JobOutputs, JobQuery, JobState,
-    JobView, JobsPage, LiveProgress, ObjectRef, OutputManifest, Problem, ProblemCode, ReasonCount, Rejection, Remedy,
-    Stage, StateName, TranscodeRecord,
+    JobView, JobsPage, LiveProgress, ObjectRef, OutputManifest, Preferences, Problem, ProblemCode, ReasonCount,
+    Rejection, Remedy, Stage, StateName, TranscodeRecord,
 };
 use crate::storage::Storage;
 use crate::store::{Store, StoreError, UploadKey};
 use crate::transcode::{local_ffmpeg, Transcoder};
-use crate::transfer::{TransferControl, TransferOptions};
+use crate::transfer::{BandwidthLimiter, TransferControl, TransferOptions};
 use crate::DataDir;
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +85,17 @@ impl Default for EngineOptions {
     }
 }
 
+impl EngineOptions {
+    /// These options with `preferences`' uploads at once and bandwidth limit.
+    pub fn following(mut self, preferences: &Preferences) -> Self {
+        self.upload_concurrency = preferences.upload_concurrency as usize;
+        let limiter = BandwidthLimiter::unlimited();
+        limiter.follow(preferences);
+        self.transfer.bandwidth = Some(Arc::new(limiter));
+        self
+    }
+}
+
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
@@ -128,6 +139,9 @@ impl Engine {
         options: EngineOptions,
     ) -> Result<Self, EngineError> {
         let events = options.events.clone().unwrap_or_else(|| broadcast::channel(1024).0);
+        // One limiter for all jobs, there even without a limit so one can be set while they run.
+        let mut options = options;
+        options.transfer.bandwidth.get_or_insert_with(|| Arc::new(BandwidthLimiter::unlimited()));
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
@@ -210,6 +224,18 @@ impl Engine {
     pub fn page(&self, query: &JobQuery) -> Result<JobsPage, EngineError> {
         let (jobs, total) = self.inner.store.query(query)?;
         Ok(JobsPage { jobs: jobs.iter().map(|job| self.inner.view(job)).collect(), total })
+    }
+
+    /// Applies `preferences` to the jobs running and to come: uploads at once
+    /// and the bandwidth limit. (A link's default lifetime is the linker's.)
+    pub fn follow(&self, preferences: &Preferences) {
+        let inner = &self.inner;
+        let places = preferences.upload_concurrency as usize;
+        inner.upload_slots.resize(places, &inner.runtime);
+        inner.small_upload_slots.resize(places, &inner.runtime);
+        if let Some(limiter) = &inner.options.transfer.bandwidth {
+            limiter.follow(preferences);
+        }
     }
 
     pub fn job(&self, id: JobId) -> Result<JobView, EngineError> {

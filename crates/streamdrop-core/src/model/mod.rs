@@ -14,6 +14,7 @@ mod layout;
 mod link;
 mod media;
 mod object;
+mod preferences;
 mod problem;
 mod progress;
 mod strings;
@@ -26,6 +27,10 @@ pub use layout::{JobOutputs, OutputLayout, OutputManifest, Thumbnail, Variant};
 pub use link::{LinkKind, LinkView};
 pub use media::{MediaInfo, Rung, VideoInfo, GOP_SECONDS, SEGMENT_SECONDS};
 pub use object::{key_of_path, BadObjectRef, Buckets, KeyProblem, ObjectRef};
+pub use preferences::{
+    local_minute_now, parse_time_of_day, BadPreference, Preferences, WorkingHours, LINK_LIFETIME_SECS, MIN_BANDWIDTH,
+    UPLOAD_CONCURRENCY,
+};
 pub use problem::{redact, Problem, ProblemCode, ProblemView, Remedy};
 pub use progress::Progress;
 pub use strings::UnknownName;

@@ -152,6 +152,8 @@ problem_codes! {
         "Setup stopped while {doing}: these credentials may not call {action}. Add the statement shown to them in IAM (or ask your admin), then apply again; setup continues from here.";
     SetupStepFailed = "setup-step-failed", Retry,
         "Setup stopped while {doing}. Apply again once the cause (see Details) is fixed; setup keeps what is done and continues from here.";
+    BadPreference = "bad-preference", None,
+        "{rule} Change it, then save again.";
     BadRegion = "bad-region", None,
         "{region} is not an AWS region name. Use one such as us-east-1 or ap-northeast-1.";
     BadEndpoint = "bad-endpoint", None,

@@ -79,7 +79,7 @@ impl RangeBody {
     fn chunk_size(&self) -> usize {
         // A slow limit gets small chunks, so bytes keep moving and the watchdog stays quiet.
         match &self.limiter {
-            Some(l) => CHUNK.min((l.bytes_per_sec() / 8).max(4096) as usize),
+            Some(l) => l.bytes_per_sec().map_or(CHUNK, |rate| CHUNK.min((rate / 8).max(4096) as usize)),
             None => CHUNK,
         }
     }

@@ -29,6 +29,7 @@ use aws_sdk_s3::types::ChecksumMode;
 use aws_sdk_s3::Client;
 
 pub use control::{Cancelled, TransferControl};
+pub use limiter::BandwidthLimiter;
 pub use plan::{part_size_for, PartPlan, DEFAULT_PART_SIZE, MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE};
 pub use retry::{AttemptError, FailureKind, RetryPolicy};
 
@@ -49,8 +50,9 @@ pub struct TransferOptions {
     pub multipart_threshold: u64,
     /// Copies above this size use parallel UploadPartCopy.
     pub copy_multipart_threshold: u64,
-    /// Bytes per second, for the whole transfer.
-    pub bandwidth_limit: Option<u64>,
+    /// The limit this transfer's bytes share (with other transfers holding
+    /// the same limiter, e.g. every job of an engine).
+    pub bandwidth: Option<std::sync::Arc<BandwidthLimiter>>,
     pub retry: RetryPolicy,
     /// Discard a partial upload of this key instead of resuming it.
     pub restart: bool,
@@ -63,7 +65,7 @@ impl Default for TransferOptions {
             concurrency: 4,
             multipart_threshold: DEFAULT_PART_SIZE,
             copy_multipart_threshold: COPY_OBJECT_LIMIT,
-            bandwidth_limit: None,
+            bandwidth: None,
             retry: RetryPolicy::default(),
             restart: false,
         }

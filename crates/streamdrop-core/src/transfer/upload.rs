@@ -77,7 +77,7 @@ impl Transfer<'_> {
     }
 
     fn limiter(&self) -> Option<Arc<BandwidthLimiter>> {
-        self.options.bandwidth_limit.map(|rate| Arc::new(BandwidthLimiter::new(rate)))
+        self.options.bandwidth.clone()
     }
 
     async fn put_whole(&self, source: &SourceFile, counter: &ByteCounter) -> Result<UploadReceipt, TransferError> {
