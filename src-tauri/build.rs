@@ -34,6 +34,8 @@ fn main() {
             "remove_connection",
             "plan_setup",
             "apply_setup",
+            "get_preferences",
+            "set_preferences",
             "confirm_quit",
             "e2e_drop_paths",
         ]));

@@ -9,7 +9,7 @@ use streamdrop_core::api::{
     AddedConnection, CheckView, ConnectionForm, ConnectionView, ConnectionsView, RemovedConnection, SetupRequest,
     SetupView, StatusView,
 };
-use streamdrop_core::model::{LinkKind, LinkView, ProblemView};
+use streamdrop_core::model::{LinkKind, LinkView, Preferences, ProblemView};
 use streamdrop_core::provisioning::Mode;
 use streamdrop_core::{IntakeReport, JobId, JobView, Problem, ProblemCode};
 use tauri::{AppHandle, Manager, State};
@@ -46,6 +46,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         remove_connection,
         plan_setup,
         apply_setup,
+        get_preferences,
+        set_preferences,
         confirm_quit
     ];
     #[cfg(feature = "e2e")]
@@ -75,6 +77,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         remove_connection,
         plan_setup,
         apply_setup,
+        get_preferences,
+        set_preferences,
         confirm_quit,
         e2e_drop_paths
     ];
@@ -254,6 +258,18 @@ async fn run_setup(shell: &Shell, request: SetupRequest, mode: Mode) -> Answer<S
     let report =
         shell.session()?.setup(Some(&request.connection), &request.options(), mode).await.map_err(|p| p.view())?;
     Ok(SetupView::of(&report))
+}
+
+/// Uploads at once, the bandwidth limit and its hours, links' default lifetime.
+#[tauri::command]
+fn get_preferences(shell: State<'_, Shell>) -> Answer<Preferences> {
+    shell.session()?.preferences().map_err(|p| p.view())
+}
+
+/// Checks and saves the preferences; the running uploads follow them at once.
+#[tauri::command]
+async fn set_preferences(shell: State<'_, Shell>, preferences: Preferences) -> Answer<Preferences> {
+    shell.session()?.set_preferences(preferences).await.map_err(|p| p.view())
 }
 
 /// The person confirmed quitting while jobs run: close for real.

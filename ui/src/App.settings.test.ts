@@ -438,4 +438,59 @@ describe('settings', () => {
       'The storage refused Streamdrop’s request. Check the keys, then switch again.',
     );
   });
+
+  it('saves the preferences, marks a refused field, and says the running uploads follow', async () => {
+    const saved: unknown[] = [];
+    const { backend } = settingsBackend({
+      get_preferences: () => ({ uploadConcurrency: 2, bandwidthLimit: null, limitDuring: null, linkLifetimeSecs: 86_400 }),
+      set_preferences: (args) => {
+        const { preferences } = args as { preferences: { uploadConcurrency: number } };
+        saved.push(preferences);
+        if (preferences.uploadConcurrency > 8) {
+          return Promise.reject(
+            makeProblem({
+              code: 'bad-preference',
+              message: 'Uploads at once must be from 1 to 8. Change it, then save again.',
+              params: { setting: 'uploadConcurrency', rule: 'Uploads at once must be from 1 to 8.' },
+              remedy: 'none',
+              detail: null,
+            }),
+          );
+        }
+        return preferences;
+      },
+    });
+    render(App);
+    await settle();
+    await openSettings();
+    const form = screen.getByTestId('preferences');
+    expect((within(form).getByTestId('pref-uploads') as HTMLInputElement).value).toBe('2');
+    expect(within(form).queryByTestId('pref-limit-hours')).toBeNull();
+
+    await fireEvent.input(within(form).getByTestId('pref-uploads'), { target: { value: '12' } });
+    await fireEvent.submit(form);
+    await settle();
+    expect(within(form).getByTestId('pref-error-message').textContent).toBe(
+      'Uploads at once must be from 1 to 8. Change it, then save again.',
+    );
+    expect(within(form).getByTestId('pref-uploads').getAttribute('aria-invalid')).toBe('true');
+
+    await fireEvent.input(within(form).getByTestId('pref-uploads'), { target: { value: '3' } });
+    await fireEvent.click(within(form).getByTestId('pref-limit-on'));
+    await fireEvent.input(within(form).getByTestId('pref-limit'), { target: { value: '2.5' } });
+    await fireEvent.click(within(form).getByTestId('pref-limit-hours'));
+    await fireEvent.input(within(form).getByTestId('pref-limit-start'), { target: { value: '08:30' } });
+    await fireEvent.change(within(form).getByTestId('pref-link-lifetime'), { target: { value: String(7 * 86_400) } });
+    await fireEvent.submit(form);
+    await settle();
+    expect(saved[saved.length - 1]).toEqual({
+      uploadConcurrency: 3,
+      bandwidthLimit: 2_500_000,
+      limitDuring: { start: '08:30', end: '18:00' },
+      linkLifetimeSecs: 7 * 86_400,
+    });
+    expect(within(form).getByTestId('pref-saved').textContent).toBe('Saved. Uploads under way follow it now.');
+    expect(within(form).queryByTestId('pref-error')).toBeNull();
+    expect(backend.commands().filter((c) => c === 'set_preferences')).toHaveLength(2);
+  });
 });

@@ -82,6 +82,17 @@ describe('share panel', () => {
     expect((screen.getByRole('radio', { name: '1 day' }) as HTMLInputElement).checked).toBe(true);
   });
 
+  it('starts on the preferred lifetime, unless one was chosen here first', async () => {
+    const { job, backend } = await openShare([], {
+      get_preferences: () => ({ uploadConcurrency: 2, bandwidthLimit: null, limitDuring: null, linkLifetimeSecs: 3 * 86_400 }),
+    });
+    const custom = screen.getByRole('spinbutton', { name: 'Custom lifetime' }) as HTMLInputElement;
+    expect((screen.getByRole('radio', { name: 'Custom' }) as HTMLInputElement).checked).toBe(true);
+    expect(custom.value).toBe('3');
+    await click(screen.getByTestId('share-copy-stream'));
+    expect(createCalls(backend)).toEqual([{ jobId: job.id, kind: 'stream', expiresInSeconds: 3 * 86_400 }]);
+  });
+
   it('creates each kind of link and copies its URL', async () => {
     const { job, backend } = await openShare();
 

@@ -306,5 +306,37 @@ async fn an_aws_connection_added_in_the_settings_is_set_up_by_the_wizard_and_run
         &format!("return !!document.querySelector('{READY_ROW}[data-job-id=\"{id}\"]')"),
     )
     .await;
+
+    // Preferences, saved in the same view: kept for every face, checked in Rust.
+    click(&client, r#"[data-testid="open-settings"]"#).await;
+    let uploads = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(r#"[data-testid="pref-uploads"]"#))
+        .await
+        .unwrap();
+    uploads.clear().await.unwrap();
+    uploads.send_keys("3").await.unwrap();
+    client
+        .execute(
+            r#"const s = document.querySelector('[data-testid="pref-link-lifetime"]');
+               s.value = String(7 * 86400); s.dispatchEvent(new Event('change', { bubbles: true }));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    click(&client, r#"[data-testid="pref-save"]"#).await;
+    wait_until(
+        &client,
+        "the preferences to be saved",
+        Duration::from_secs(20),
+        r#"return !!document.querySelector('[data-testid="pref-saved"]')"#,
+    )
+    .await;
+    let settings = std::fs::read_to_string(session.data().join("settings.json")).unwrap();
+    let saved: Value = serde_json::from_str(&settings).unwrap();
+    assert_eq!(saved["preferences"]["uploadConcurrency"], 3, "{settings}");
+    assert_eq!(saved["preferences"]["linkLifetimeSecs"], 7 * 86_400, "{settings}");
+    save_screenshot(&client, "e2e-settings-preferences.png").await;
     client.close().await.expect("close the app");
 }

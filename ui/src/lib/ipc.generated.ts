@@ -192,11 +192,29 @@ export type PermissionsView = { "state": "allowed", actions: number, } | { "stat
  */
 export type Phase = "starting" | "ready" | "failed";
 
+export type Preferences = { 
+/**
+ * Uploads running at once (each sends several parts).
+ */
+uploadConcurrency: number, 
+/**
+ * Bytes per second over all uploads together; `None`: as fast as the network goes.
+ */
+bandwidthLimit: number | null, 
+/**
+ * With a limit: the hours it applies (local time); outside them, full speed.
+ */
+limitDuring: WorkingHours | null, 
+/**
+ * How long a new link works when no lifetime is given.
+ */
+linkLifetimeSecs: number, };
+
 /**
  * Every kind of problem a person can be told about. The kebab-case
  * code is stable: it is stored, sent to the UI and printed by the CLI.
  */
-export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "camera-raw" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "link-not-revocable" | "link-revoke-unconfirmed" | "link-not-found" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "setup-denied" | "setup-step-failed" | "bad-region" | "bad-endpoint" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "cannot-show-file" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
+export type ProblemCode = "file-not-found" | "file-missing" | "file-unreadable" | "file-changed" | "file-changed-while-uploading" | "file-changed-since-upload-began" | "file-truncated" | "file-empty" | "file-too-large" | "not-a-file" | "folder" | "folder-without-video" | "folder-loop" | "already-added" | "not-media" | "still-image" | "camera-raw" | "playlist" | "probe-timeout" | "ffmpeg-missing" | "storage-denied" | "storage-unreachable" | "storage-bad-reply" | "storage-error" | "not-intact" | "transcode-failed" | "transcode-stalled" | "transcoder-unreachable" | "transcoder-rejected" | "transcoder-denied" | "transcoder-unavailable" | "link-not-revocable" | "link-revoke-unconfirmed" | "link-not-found" | "job-not-found" | "not-now" | "other-connection" | "no-engine" | "busy" | "connection-not-found" | "connection-exists" | "local-is-fixed" | "bad-connection-name" | "not-set-up" | "setup-cannot-start" | "setup-denied" | "setup-step-failed" | "bad-preference" | "bad-region" | "bad-endpoint" | "settings-unreadable" | "no-keychain" | "keychain-refused" | "bad-keys" | "missing-keys" | "missing-signing-key" | "signing-key-deploying" | "not-skipped" | "aws-unreachable" | "link-not-ready" | "bad-lifetime" | "no-poster" | "preview-is-the-apps" | "link-failed" | "clipboard-failed" | "cannot-show-file" | "keychain-unavailable" | "links-unavailable" | "data-dir" | "internal" | "legacy";
 
 /**
  * A problem as the UI and `--json` see it.
@@ -366,6 +384,20 @@ applied: boolean, };
 
 export type TranscoderKind = "local-ffmpeg" | "mediaconvert" | "elastic-transcoder";
 
+/**
+ * Working hours, local time, every day: `start` up to (not including) `end`,
+ * past midnight when `end` is earlier (a night shift's 22:00–06:00).
+ */
+export type WorkingHours = { 
+/**
+ * `HH:MM`
+ */
+start: string, 
+/**
+ * `HH:MM`
+ */
+end: string, };
+
 /** Each IPC command: its arguments and what it answers. */
 export type Commands = {
   list_jobs: { args: Record<string, never>; answer: Array<JobView> };
@@ -393,6 +425,8 @@ export type Commands = {
   remove_connection: { args: { name: string }; answer: RemovedConnection };
   plan_setup: { args: { request: SetupRequest }; answer: SetupView };
   apply_setup: { args: { request: SetupRequest }; answer: SetupView };
+  get_preferences: { args: Record<string, never>; answer: Preferences };
+  set_preferences: { args: { preferences: Preferences }; answer: Preferences };
   confirm_quit: { args: Record<string, never>; answer: null };
 };
 

@@ -18,6 +18,7 @@ import type {
   IntakeReport,
   JobView,
   LinkView,
+  Preferences,
   ProblemView,
   QuitRequest,
   Rejection,
@@ -43,6 +44,7 @@ export type {
   IntakeReport,
   JobView,
   LinkView,
+  Preferences,
   ProblemView,
   QuitRequest,
   Rejection,
@@ -198,6 +200,13 @@ export const planSetup = (request: SetupRequest): Promise<SetupView> => call('pl
 
 /** Creates or adopts the resources; each step is announced (`onSetupStep`) as it finishes. */
 export const applySetup = (request: SetupRequest): Promise<SetupView> => call('apply_setup', { request });
+
+/** Uploads at once, the bandwidth limit and its hours, links' default lifetime. */
+export const getPreferences = (): Promise<Preferences> => call('get_preferences');
+
+/** Checks and saves the preferences (rejects with bad-preference); running uploads follow them at once. */
+export const setPreferences = (preferences: Preferences): Promise<Preferences> =>
+  call('set_preferences', { preferences });
 
 export const onSetupStep = (handler: (progress: SetupProgress) => void): Promise<UnlistenFn> =>
   on(EVENT_SETUP_STEP, handler);

@@ -5,6 +5,7 @@ import { tick } from 'svelte';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type { AppStatus, IntakeReport, JobState, JobView, LinkView, ProblemView, Rejection, Stage } from '../lib/ipc';
 import { forgetPosters } from '../lib/posters';
+import { DEFAULT_PREFERENCES } from '../lib/preferences';
 import { UPDATE_INTERVAL } from '../lib/queue';
 
 type Handler = (args: unknown) => unknown;
@@ -50,6 +51,7 @@ export function fakeBackend(overrides: Record<string, Handler> = {}): FakeBacken
     pick_files: () => EMPTY_REPORT,
     copy_text: () => null,
     show_log_file: () => null,
+    get_preferences: () => DEFAULT_PREFERENCES,
     revoke_link: () => Promise.reject({ code: 'internal', message: 'unexpected', params: {}, remedy: 'none', detail: null }),
     poster_url: () => Promise.reject({ code: 'no-poster', message: 'No poster.', params: {}, remedy: 'none', detail: null }),
     ...overrides,
