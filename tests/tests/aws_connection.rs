@@ -440,3 +440,34 @@ async fn a_job_without_one_documented_permission_stops_where_it_is_needed_and_sa
     assert!(site.standin.requests_to("POST", "/2017-08-29/jobs").is_empty(), "nothing was transcoded");
     site.session.stop().await;
 }
+
+/// Credentials AWS does not take are told apart from a network that does not
+/// answer: a key moto never issued, judged with IAM enforced, says to replace
+/// the key, in the check and in the setup wizard's view alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_aws_does_not_know_says_to_replace_it_not_to_check_the_network() {
+    let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
+    tokio::task::block_in_place(|| moto.enforce_iam());
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::at(tmp.path().join("data")).unwrap();
+    let secrets = aws_connection(&data, &moto.endpoint(), "AKIANEVERISSUED0000", "not-the-secret");
+    let session = Session::open(data.clone(), SessionOptions::with_secrets(secrets)).unwrap();
+
+    let refused = session.check_connection(None, None).await.unwrap_err();
+    assert_eq!(refused.code, ProblemCode::AwsKeysRefused, "{}", refused.message_with_detail());
+    assert_eq!(
+        refused.message(),
+        format!(
+            "AWS did not accept the access key of connection {CONNECTION}: it is wrong, deleted or inactive. Remove \
+             the connection and add it with a working key."
+        )
+    );
+
+    let options = SetupOptions { name_prefix: Some(PREFIX.into()), ..SetupOptions::default() };
+    let plan = session.setup(None, &options, Mode::Plan).await.unwrap();
+    let view = streamdrop_core::api::SetupView::of(&plan);
+    let stopped = view.stopped.expect("the plan stops at its first call");
+    assert_eq!(stopped.problem.code, ProblemCode::AwsKeysRefused, "{:?}", stopped.problem);
+    assert!(stopped.problem.message.contains(&format!("connection {CONNECTION}")), "{}", stopped.problem.message);
+    assert!(stopped.grant.is_none(), "no statement grants a key that does not exist");
+}

@@ -779,3 +779,48 @@ fn the_cli_beside_a_running_serve_works_on_its_engine_without_a_keychain() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("The job is ready, so it cannot be paused"), "{stderr}");
 }
+
+/// A profile connection whose IAM Identity Center sign-in has expired says to
+/// run `aws sso login`; one naming a profile that does not exist says so. Both
+/// are told without reaching the network.
+#[test]
+fn a_profile_whose_sso_sign_in_expired_or_that_does_not_exist_says_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, home) = (tmp.path().join("data"), tmp.path().join("home"));
+    std::fs::create_dir_all(home.join(".aws/sso/cache")).unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        "[profile studio]\nsso_session = studio\nsso_account_id = 123456789012\nsso_role_name = Editor\nregion = \
+         us-east-1\n\n[sso-session studio]\nsso_start_url = https://studio.awsapps.com/start\nsso_region = us-east-1\n",
+    )
+    .unwrap();
+    // The token `aws sso login` left yesterday, without a refresh token.
+    // The cache file is named by the SHA-1 of the session's name: sha1("studio").
+    let cache_name = "9a12c50f2f23af9f1a313af952aee2b30627ac7b";
+    std::fs::write(
+        home.join(format!(".aws/sso/cache/{cache_name}.json")),
+        r#"{"accessToken": "expired", "expiresAt": "2020-01-01T00:00:00Z", "region": "us-east-1", "startUrl": "https://studio.awsapps.com/start"}"#,
+    )
+    .unwrap();
+    let sd = || {
+        let mut cmd = streamdrop(&data);
+        cmd.env("HOME", &home).env_remove("AWS_CONFIG_FILE").env_remove("AWS_SHARED_CREDENTIALS_FILE");
+        cmd
+    };
+    for (name, profile) in [("Studio", "studio"), ("Typo", "stuido")] {
+        let out = run(sd().args(["connection", "add", name, "--profile", profile]));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    let out = run(sd().args(["connection", "check", "Studio"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("The AWS sign-in (IAM Identity Center) of connection Studio has expired. Sign in again with `aws sso login --profile`"),
+        "{stderr}"
+    );
+    let out = run(sd().args(["connection", "check", "Typo"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Connection Typo names an AWS profile that ~/.aws/config does not define."), "{stderr}");
+}

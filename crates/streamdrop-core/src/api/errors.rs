@@ -3,7 +3,7 @@
 //! raw detail). The modules below keep their own precise error types; this
 //! is where each is told to people.
 
-use crate::credentials::{ConnectionError, SecretStoreError, SettingsError};
+use crate::credentials::{ConnectionError, CredentialsTrouble, SecretStoreError, SettingsError};
 use crate::data_dir::DataDirError;
 use crate::engine::EngineError;
 use crate::links::LinkError;
@@ -82,8 +82,9 @@ impl From<ConnectionError> for Problem {
             ConnectionError::MissingKeys { connection } => {
                 Problem::new(ProblemCode::MissingKeys).with("connection", connection)
             }
-            ConnectionError::Call { connection, .. } => {
-                Problem::new(ProblemCode::AwsUnreachable).with("connection", connection).detail(err)
+            ConnectionError::Call { connection, message } => {
+                let code = CredentialsTrouble::of(message).map_or(ProblemCode::AwsUnreachable, trouble_code);
+                Problem::new(code).with("connection", connection).detail(err)
             }
             ConnectionError::NotSetUp { connection } => {
                 Problem::new(ProblemCode::NotSetUp).with("connection", connection)
@@ -166,13 +167,24 @@ impl From<BadPreference> for Problem {
     }
 }
 
+/// A step's failure, named for the person: refused for a permission, stopped
+/// by the connection's credentials (the caller adds `connection`), or else.
 impl From<&StepError> for Problem {
     fn from(err: &StepError) -> Self {
-        let problem = match err.denied_action() {
-            Some(action) => Problem::new(ProblemCode::SetupDenied).with("action", action),
-            None => Problem::new(ProblemCode::SetupStepFailed),
+        let problem = match (err.denied_action(), CredentialsTrouble::of(&err.to_string())) {
+            (Some(action), _) => Problem::new(ProblemCode::SetupDenied).with("action", action),
+            (None, Some(trouble)) => Problem::new(trouble_code(trouble)),
+            (None, None) => Problem::new(ProblemCode::SetupStepFailed),
         };
         problem.with("doing", &err.doing).detail(err)
+    }
+}
+
+fn trouble_code(trouble: CredentialsTrouble) -> ProblemCode {
+    match trouble {
+        CredentialsTrouble::SsoExpired => ProblemCode::SsoExpired,
+        CredentialsTrouble::NoSuchProfile => ProblemCode::NoSuchProfile,
+        CredentialsTrouble::KeysRefused => ProblemCode::AwsKeysRefused,
     }
 }
 

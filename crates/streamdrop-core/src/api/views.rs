@@ -308,7 +308,7 @@ impl SetupView {
             steps: report.steps.clone(),
             stopped: report.error.as_ref().map(|err| SetupStop {
                 step: err.step.to_owned(),
-                problem: Problem::from(err).view(),
+                problem: Problem::from(err).with("connection", &report.connection).view(),
                 grant: report.grant.as_ref().and_then(|g| serde_json::to_string_pretty(g).ok()),
             }),
             domain: report.distribution.as_ref().map(|d| d.domain.clone()),

@@ -41,6 +41,42 @@ pub enum ConnectionError {
     Settings(#[from] super::settings::SettingsError),
 }
 
+/// What an AWS call's failure says about the connection's credentials. The
+/// SDKs give these no kinds of their own, so they are told from its words
+/// (aws-config's providers, and the services' error codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialsTrouble {
+    /// The profile's IAM Identity Center (SSO) sign-in has expired.
+    SsoExpired,
+    /// The profile is not in `~/.aws/config` (or credentials).
+    NoSuchProfile,
+    /// AWS does not know the access key, or its secret is wrong.
+    KeysRefused,
+}
+
+impl CredentialsTrouble {
+    /// The trouble `text` (an SDK error, displayed with its sources) names, if any.
+    pub fn of(text: &str) -> Option<Self> {
+        let text = text.to_ascii_lowercase();
+        let any = |words: &[&str]| words.iter().any(|w| text.contains(w));
+        if any(&["sso token has expired", "sso session has expired", "token has expired and refresh failed"]) {
+            Some(Self::SsoExpired)
+        } else if text.contains("profile `") && any(&["was not defined", "does not exist"]) {
+            Some(Self::NoSuchProfile)
+        } else if any(&[
+            "invalidclienttokenid",
+            "signaturedoesnotmatch",
+            "invalidaccesskeyid",
+            "unrecognizedclientexception",
+            "security token included in the request is invalid",
+        ]) {
+            Some(Self::KeysRefused)
+        } else {
+            None
+        }
+    }
+}
+
 /// How to reach an AWS connection's services.
 #[derive(Debug, Clone)]
 pub struct AwsTarget {
@@ -134,4 +170,23 @@ pub async fn caller_identity(
         account: out.account().unwrap_or_default().to_owned(),
         arn: out.arn().unwrap_or_default().to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_trouble_is_told_from_the_sdks_words() {
+        let sso =
+            "dispatch failure: other: an error occurred while loading credentials: an error occurred while loading \
+                   an access token: the SSO token has expired and cannot be refreshed";
+        assert_eq!(CredentialsTrouble::of(sso), Some(CredentialsTrouble::SsoExpired));
+        let profile = "the credential provider was not enabled: profile `nope` was not defined: could not find source \
+                       profile nope referenced from the root profile";
+        assert_eq!(CredentialsTrouble::of(profile), Some(CredentialsTrouble::NoSuchProfile));
+        let keys = "service error: InvalidClientTokenId: The security token included in the request is invalid.";
+        assert_eq!(CredentialsTrouble::of(keys), Some(CredentialsTrouble::KeysRefused));
+        assert_eq!(CredentialsTrouble::of("dispatch failure: io error: Connection refused (os error 111)"), None);
+    }
 }

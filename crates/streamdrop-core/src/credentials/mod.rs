@@ -19,7 +19,7 @@ pub mod connection;
 pub mod secrets;
 pub mod settings;
 
-pub use aws::{caller_identity, target, AwsTarget, CallerIdentity, ConnectionError};
+pub use aws::{caller_identity, target, AwsTarget, CallerIdentity, ConnectionError, CredentialsTrouble};
 pub use cloudfront_key::signing_key;
 pub use connection::{
     AwsAuth, AwsConnection, AwsResources, Connection, DistributionInfo, RetiredKey, Transcoder, TranscoderKind,

@@ -175,6 +175,12 @@ problem_codes! {
         "Connection {connection} has a new signing key that CloudFront is still deploying. Links work once it is live, usually within 15 minutes; try again then.";
     NotSkipped = "not-skipped", None,
         "{file} was not left out as already uploaded, so it cannot be added this way. Drop it on the window instead.";
+    SsoExpired = "sso-expired", Retry,
+        "The AWS sign-in (IAM Identity Center) of connection {connection} has expired. Sign in again with `aws sso login --profile` and its profile, then retry.";
+    NoSuchProfile = "no-such-profile", None,
+        "Connection {connection} names an AWS profile that ~/.aws/config does not define. Check the profile's name, or set it up with `aws configure sso`.";
+    AwsKeysRefused = "aws-keys-refused", None,
+        "AWS did not accept the access key of connection {connection}: it is wrong, deleted or inactive. Remove the connection and add it with a working key.";
     AwsUnreachable = "aws-unreachable", Retry,
         "Streamdrop could not reach AWS with connection {connection}. Check the network and the connection's keys, then try again.";
     // Links.
