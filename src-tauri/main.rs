@@ -13,6 +13,7 @@ mod state;
 
 use streamdrop_core::DataDir;
 use tauri::{DragDropEvent, Emitter, Manager, RunEvent, WindowEvent};
+use tauri_plugin_window_state::StateFlags;
 
 fn main() {
     let args = launch::Args::parse(std::env::args_os());
@@ -38,6 +39,11 @@ fn main() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED)
+                .build(),
+        )
         .setup(move |app| {
             state::Shell::start(app.handle(), data_dir, lock, args.files);
             // Made here, not from tauri.conf.json, to serve its pages with the media origin of the moment.

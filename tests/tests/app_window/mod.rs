@@ -1111,3 +1111,32 @@ async fn ten_thousand_jobs_open_and_scroll() {
     assert!(lines["elements"].as_u64().unwrap() < 5_000, "the DOM stays small: {lines}");
     client.close().await.expect("close the app");
 }
+
+/// The window opens where and as large as it was when closed, as a person left it.
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn the_window_opens_where_and_as_large_as_it_was_closed() {
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
+    let session = Session::start();
+    let client = session.open().await;
+    let first = client.get_window_rect().await.expect("the window's place");
+    // Somewhere else, another size: what a person drags it to.
+    let (x, y, width, height) = (first.0 as i64 + 60, first.1 as i64 + 40, 860_i64, 640_i64);
+    client.set_window_rect(x as u32, y as u32, width as u32, height as u32).await.expect("move and resize");
+    let moved = client.get_window_rect().await.unwrap();
+    assert_eq!((moved.2 as i64, moved.3 as i64), (width, height), "the window took the new size");
+
+    let pid = session.app_pid().expect("the app's process");
+    assert_eq!(request_close(pid), Ok(1), "the window manager's close reaches one window");
+    assert!(wait_for_exit(pid, Duration::from_secs(15)), "nothing runs, so it closes without asking");
+    let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+
+    let client = session.open().await;
+    let reopened = client.get_window_rect().await.unwrap();
+    assert_eq!(
+        (reopened.0 as i64, reopened.1 as i64, reopened.2 as i64, reopened.3 as i64),
+        (moved.0 as i64, moved.1 as i64, width, height),
+        "first {first:?}, moved {moved:?}"
+    );
+    client.close().await.expect("close the app");
+}
