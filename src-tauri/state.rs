@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use streamdrop_core::api::{Event, Phase, QuitRequest, Session, SessionOptions, StatusView};
+use streamdrop_core::api::{Announcement, Event, Phase, QuitRequest, Session, SessionOptions, StatusView};
 use streamdrop_core::control::{self, ControlServer, Reply, Request};
 use streamdrop_core::data_dir::EngineLock;
 use streamdrop_core::model::ProblemView;
@@ -176,7 +176,7 @@ impl control::Handler for Activation {
 }
 
 /// Relays the session's events to the window: `job-updated`, `app-ready`
-/// (once started, or failed) and `setup-step`.
+/// (once started, or failed) and `setup-step`; announcements become system notifications.
 fn relay_events(app: AppHandle, mut events: broadcast::Receiver<Event>) {
     tauri::async_runtime::spawn(async move {
         loop {
@@ -188,6 +188,10 @@ fn relay_events(app: AppHandle, mut events: broadcast::Receiver<Event>) {
                 }
                 Ok(Event::Status(_)) => Ok(()),
                 Ok(Event::SetupStep(progress)) => app.emit("setup-step", progress),
+                Ok(Event::Announce(announcement)) => {
+                    notify(&app, announcement);
+                    Ok(())
+                }
                 // Missed progress is harmless: the next event carries the full state.
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => break,
@@ -195,6 +199,20 @@ fn relay_events(app: AppHandle, mut events: broadcast::Receiver<Event>) {
             if let Err(err) = emitted {
                 tracing::warn!("cannot tell the window: {err}");
             }
+        }
+    });
+}
+
+/// Shows `announcement` as a system notification, off the event loop (the
+/// notification server may be slow or absent). The plugin offers no click
+/// action on Linux, so the notification names the job rather than opening it.
+fn notify(app: &AppHandle, announcement: Announcement) {
+    use tauri_plugin_notification::NotificationExt;
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let shown = app.notification().builder().title(&announcement.title).body(&announcement.body).show();
+        if let Err(err) = shown {
+            tracing::warn!("cannot show a notification: {err}");
         }
     });
 }

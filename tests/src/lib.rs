@@ -12,6 +12,7 @@ pub mod cdn_name;
 pub mod fault_proxy;
 pub mod mediaconvert_model;
 pub mod moto;
+pub mod notifications;
 pub mod seed;
 mod standin_work;
 pub mod transcoder_standin;

@@ -1148,3 +1148,55 @@ async fn the_window_opens_where_and_as_large_as_it_was_closed() {
     );
     client.close().await.expect("close the app");
 }
+
+/// The desktop hears when work ends: one notification for a drop of several
+/// clips once all are done (not one per clip), one for a clip dropped alone,
+/// shown by the session's notification server.
+#[tokio::test]
+#[ignore = "needs Xvfb, D-Bus, tauri-driver and the e2e build: run scripts/test-all.sh"]
+async fn a_finished_drop_is_announced_once_by_a_system_notification() {
+    use streamdrop_e2e::notifications::NotificationServer;
+    let _window = ONE_WINDOW_AT_A_TIME.lock().await;
+    let server = NotificationServer::start().expect("own org.freedesktop.Notifications on the test session bus");
+    let session = Session::start();
+    let client = session.open().await;
+
+    let pair = [
+        make_clip(&session.card(), "E001 dawn.mp4", 1),
+        make_clip_sized(&session.card(), "E002 dusk.mp4", "320x180", 1),
+    ];
+    let report = drop_files(&client, &pair).await;
+    assert_eq!(report["accepted"].as_array().map(Vec::len), Some(2), "{report}");
+    wait_until(
+        &client,
+        "both clips to be ready",
+        Duration::from_secs(180),
+        &format!("return document.querySelectorAll('{READY_ROW}').length === 2"),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.shown().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let shown = server.shown();
+    assert_eq!(
+        shown.iter().map(|s| (s.summary.as_str(), s.body.as_str())).collect::<Vec<_>>(),
+        [("Your drop: 2 of 2 clips ready", "The whole drop has been sent.")],
+        "{shown:?}"
+    );
+
+    let single = make_clip(&session.card(), "E003 noon.mp4", 2);
+    drop_files(&client, &[single]).await;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while server.shown().len() < 2 {
+        assert!(Instant::now() < deadline, "no notification for the single clip: {:?}", server.shown());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let last = server.shown().pop().unwrap();
+    assert_eq!(
+        (last.summary.as_str(), last.body.as_str()),
+        ("E003 noon.mp4 is ready", "Preview it and copy a link in Streamdrop.")
+    );
+    assert_eq!(server.shown().len(), 2, "each end told once");
+    client.close().await.expect("close the app");
+}

@@ -14,6 +14,7 @@
 //! The operations live in a file per subject: [`jobs`](self#jobs) (intake and
 //! job actions), links, connections, setup.
 
+mod announce;
 mod connections;
 pub mod csp;
 mod errors;
@@ -30,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
+pub use announce::Announcement;
 pub use jobs::LISTED_REFUSALS;
 pub use views::*;
 
@@ -82,6 +84,8 @@ pub enum Event {
     Status(StatusView),
     /// A setup step has run.
     SetupStep(SetupProgress),
+    /// Work ended that a person should hear of outside the window.
+    Announce(Announcement),
 }
 
 /// One data dir's Streamdrop: its settings, its job store and, when hosting,
@@ -315,7 +319,7 @@ impl Session {
         let stack = Stack::open(data_dir, connection, inner.options.local.clone(), inner.options.aws.clone()).await?;
         // Relayed from before the engine starts: the jobs it resumes change state at once.
         let (job_events, relayed) = broadcast::channel(1024);
-        let relay = relay_job_events(relayed, inner.events.clone());
+        let relay = relay_job_events(relayed, inner.events.clone(), inner.store.clone());
         let mut options = EngineOptions { events: Some(job_events), ..inner.options.engine.clone() };
         // The person's preferences, once set, rule over the built-in defaults.
         if let Some(preferences) = settings.preferences_set() {
@@ -403,12 +407,21 @@ pub struct LocalServerView {
     pub credentials: LocalCredentials,
 }
 
-fn relay_job_events(mut jobs: broadcast::Receiver<JobView>, events: broadcast::Sender<Event>) -> JoinHandle<()> {
+fn relay_job_events(
+    mut jobs: broadcast::Receiver<JobView>,
+    events: broadcast::Sender<Event>,
+    store: Store,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let mut announcer = announce::Announcer::default();
         loop {
             match jobs.recv().await {
                 Ok(view) => {
+                    let announcement = announcer.hear(&store, &view);
                     let _ = events.send(Event::Job(view));
+                    if let Some(announcement) = announcement {
+                        let _ = events.send(Event::Announce(announcement));
+                    }
                 }
                 // Missed progress is harmless: the next event carries the full state.
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,

@@ -141,6 +141,18 @@ impl Store {
         Ok((jobs, u32::try_from(total).unwrap_or(u32::MAX)))
     }
 
+    /// The state of each job of `batch`, cleared ones included (a drop's end is told once).
+    pub fn batch_states(&self, batch: &BatchId) -> Result<Vec<StateName>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, state FROM jobs WHERE batch = ?1")?;
+        let rows = stmt
+            .query_map([batch.to_string()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(id, state)| state.parse().map_err(|e| StoreError::Corrupt { id, what: format!("{e}") }))
+            .collect()
+    }
+
     /// All jobs but those cleared from the list: the newest batch first, each
     /// batch's jobs in the order they were given.
     pub fn list(&self) -> Result<Vec<Job>, StoreError> {
