@@ -58,7 +58,22 @@ impl Site {
         first_job: Vec<JobStep>,
         edit: impl FnOnce(&mut Permissions),
     ) -> Site {
+        Self::start_with(transcoder, first_job, edit, None).await
+    }
+
+    /// [`Site::start_granting`] whose distribution, once made, stays
+    /// `InProgress` for `deploying_secs` (as CloudFront's does for minutes).
+    async fn start_with(
+        transcoder: TranscoderKind,
+        first_job: Vec<JobStep>,
+        edit: impl FnOnce(&mut Permissions),
+        deploying_secs: Option<u64>,
+    ) -> Site {
         let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
+        if let Some(seconds) = deploying_secs {
+            let transition = json!({"progression": "time", "seconds": seconds});
+            tokio::task::block_in_place(|| moto.set_transition("cloudfront::distribution", transition));
+        }
         // The person: exactly what `streamdrop setup --permissions` tells them to grant.
         let mut permissions = needed(&Names::from_prefix(PREFIX).unwrap(), "aws", transcoder);
         edit(&mut permissions);
@@ -239,6 +254,7 @@ async fn a_job_on_an_aws_connection_uploads_copies_transcodes_with_mediaconvert_
     // Links go through the distribution, signed with the key pair setup made.
     let base = format!("https://{}/jobs/{id}/stream/", distribution.domain);
     let stream = site.session.link(id, LinkKind::Stream, 3600).await.unwrap();
+    assert!(!stream.deploying, "the distribution has deployed: the link works now");
     assert!(stream.url.starts_with(&format!("{base}links/")), "{}", stream.url);
     assert!(stream.url.contains(&format!("Key-Pair-Id={}", distribution.key_pair_id)), "{}", stream.url);
     let poster = site.session.link(id, LinkKind::Poster, 3600).await.unwrap();
@@ -470,4 +486,19 @@ async fn a_key_aws_does_not_know_says_to_replace_it_not_to_check_the_network() {
     assert_eq!(stopped.problem.code, ProblemCode::AwsKeysRefused, "{:?}", stopped.problem);
     assert!(stopped.problem.message.contains(&format!("connection {CONNECTION}")), "{}", stopped.problem.message);
     assert!(stopped.grant.is_none(), "no statement grants a key that does not exist");
+}
+
+/// A link made while the new distribution is still deploying is made, and
+/// says it starts to work once CloudFront has deployed (instead of failing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_made_while_the_distribution_deploys_says_it_will_work_once_deployed() {
+    let site = Site::start_with(TranscoderKind::MediaConvert, vec![JobStep::Complete], |_| {}, Some(3600)).await;
+    let (id, _clip) = site.add_clip("F001 early.mp4").await;
+    let job = site.settled(id).await;
+    assert_eq!(job.state, "ready", "{job:?}");
+    let link = site.session.link(id, LinkKind::Stream, 3600).await.unwrap();
+    assert!(link.deploying, "{link:?}");
+    assert!(link.url.starts_with("https://"), "the link is made all the same: {}", link.url);
+    let listed = site.session.links(id).unwrap();
+    assert_eq!(listed.len(), 1);
 }

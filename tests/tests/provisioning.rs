@@ -1093,6 +1093,7 @@ async fn a_rotated_key_signs_once_deployed_and_the_old_one_leaves_when_its_links
             expires_at: link_expires,
             created_at: streamdrop_core::clock::now_ms(),
             revoked_at: None,
+            deploying: false,
         })
         .unwrap();
 

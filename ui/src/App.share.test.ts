@@ -93,6 +93,24 @@ describe('share panel', () => {
     expect(createCalls(backend)).toEqual([{ jobId: job.id, kind: 'stream', expiresInSeconds: 3 * 86_400 }]);
   });
 
+  it('says when a link will start to work while CloudFront still deploys the connection', async () => {
+    let deploying = true;
+    await openShare([], {
+      create_link: (args) => {
+        const { jobId, kind } = args as { jobId: string; kind: LinkKind };
+        return makeLink({ jobId, kind, deploying });
+      },
+    });
+    expect(screen.queryByTestId('share-deploying')).toBeNull();
+    await click(screen.getByTestId('share-copy-stream'));
+    expect(screen.getByTestId('share-deploying').textContent?.replace(/\s+/g, ' ').trim()).toBe(
+      'CloudFront is still deploying this connection, so the link starts to work once it has, usually within 15 minutes. You can send it now.',
+    );
+    deploying = false;
+    await click(screen.getByTestId('share-copy-poster'));
+    expect(screen.queryByTestId('share-deploying')).toBeNull();
+  });
+
   it('creates each kind of link and copies its URL', async () => {
     const { job, backend } = await openShare();
 

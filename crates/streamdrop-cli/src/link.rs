@@ -18,6 +18,10 @@ use crate::units::parse_duration;
 pub const LOCAL_LINKS_NOTE: &str = "note: this link plays only on this computer, and only while the Streamdrop app or \
 `streamdrop serve` runs. To send links to other people, add an AWS connection (`streamdrop connection add`).";
 
+/// Said on stderr with a link made while the connection's distribution deploys.
+pub const DEPLOYING_NOTE: &str = "note: CloudFront is still deploying this connection's distribution: the link starts \
+to work once it has, usually within 15 minutes (`streamdrop setup --apply --wait-for-deployment` waits for it).";
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     job_id: JobId,
@@ -44,6 +48,9 @@ pub async fn run(data_dir: Option<PathBuf>, args: Args) -> anyhow::Result<ExitCo
         None => session.link(args.job_id, args.kind, lifetime_secs).await?,
     };
     println!("{}", link.url);
+    if link.deploying {
+        eprintln!("{DEPLOYING_NOTE}");
+    }
     if session.job(args.job_id)?.connection.is_local() {
         eprintln!("{LOCAL_LINKS_NOTE}");
     }

@@ -266,6 +266,7 @@ async fn the_preview_reuses_only_links_on_this_very_edge() {
         expires_at: far,
         created_at: 0,
         revoked_at: None,
+        deploying: false,
     };
     Store::open(&data.store_file()).unwrap().insert_link(&elsewhere).unwrap();
 

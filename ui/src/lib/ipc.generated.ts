@@ -179,7 +179,13 @@ expiresAt: number, createdAt: number,
 /**
  * When it was revoked (Unix ms): it opens nothing since.
  */
-revokedAt: number | null, };
+revokedAt: number | null, 
+/**
+ * Made while the connection's CloudFront distribution was still
+ * deploying: it starts to work once CloudFront has deployed it (usually
+ * within 15 minutes). Said when the link is made, not kept.
+ */
+deploying: boolean, };
 
 /**
  * What IAM's policy simulator says of the permissions `streamdrop setup

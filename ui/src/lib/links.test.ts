@@ -45,6 +45,7 @@ describe('prependLink', () => {
     expiresAt: 2,
     createdAt: 1,
     revokedAt: null,
+    deploying: false,
   });
 
   it('puts the new link first without duplicating it', () => {

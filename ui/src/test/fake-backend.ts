@@ -191,6 +191,7 @@ export function makeLink(overrides: Partial<LinkView> & Pick<LinkView, 'jobId'>)
     expiresAt: 1_700_000_000_000 + 86_400_000,
     createdAt: 1_700_000_000_000,
     revokedAt: null,
+    deploying: false,
     ...overrides,
   };
 }

@@ -105,6 +105,20 @@ impl Linker {
     /// Links served by CloudFront distribution `distribution_id`: revoking
     /// one also has CloudFront forget its playlists (an invalidation), and
     /// links CloudFront cannot refuse (a single file's) are not revoked.
+    /// Whether the distribution links go through is still deploying (a new
+    /// one answers nothing yet). Not knowing counts as deployed: the link is
+    /// made either way, this only decides what the person is told.
+    async fn still_deploying(&self) -> bool {
+        let Some((client, id)) = &self.cloudfront else { return false };
+        match crate::credentials::cloudfront_key::is_deployed(client, id).await {
+            Ok(deployed) => !deployed,
+            Err(message) => {
+                tracing::warn!("cannot ask CloudFront whether the distribution has deployed: {message}");
+                false
+            }
+        }
+    }
+
     pub fn on_cloudfront(mut self, client: aws_sdk_cloudfront::Client, distribution_id: String) -> Self {
         self.cloudfront = Some((client, distribution_id));
         self
@@ -201,9 +215,10 @@ impl Linker {
             expires_at: expires as i64 * 1000,
             created_at: now_ms(),
             revoked_at: None,
+            deploying: false,
         };
         self.store.insert_link(&link)?;
-        Ok(link)
+        Ok(LinkView { deploying: kind != LinkKind::Preview && self.still_deploying().await, ..link })
     }
 
     async fn preview(&self, job: JobId, ready: &Ready) -> Result<LinkView, LinkError> {

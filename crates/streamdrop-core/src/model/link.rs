@@ -30,4 +30,9 @@ pub struct LinkView {
     pub created_at: i64,
     /// When it was revoked (Unix ms): it opens nothing since.
     pub revoked_at: Option<i64>,
+    /// Made while the connection's CloudFront distribution was still
+    /// deploying: it starts to work once CloudFront has deployed it (usually
+    /// within 15 minutes). Said when the link is made, not kept.
+    #[serde(default)]
+    pub deploying: bool,
 }

@@ -201,7 +201,8 @@ pub fn needed(names: &Names, partition: &str, transcoder: TranscoderKind) -> Per
             "Action": ["cloudfront:CreateInvalidation"],
             "Resource": "*"
         }),
-        // After a signing key rotation: whether CloudFront has deployed the new key yet.
+        // Whether CloudFront has deployed a new distribution (links made before say when
+        // they start to work) or, after a signing key rotation, the new key.
         json!({
             "Sid": "StreamdropSigningKeyDeployed",
             "Effect": "Allow",

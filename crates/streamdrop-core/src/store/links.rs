@@ -86,7 +86,7 @@ fn decode_link((id, job, kind, url, expires_at, created_at, revoked_at): RawLink
     let corrupt = |what: String| StoreError::Corrupt { id: id.clone(), what };
     let kind = kind.parse::<LinkKind>().map_err(|e| corrupt(e.to_string()))?;
     let job_id = job.parse::<JobId>().map_err(|_| corrupt("job id is not a UUID".into()))?;
-    Ok(LinkView { id, job_id, kind, url, expires_at, created_at, revoked_at })
+    Ok(LinkView { id, job_id, kind, url, expires_at, created_at, revoked_at, deploying: false })
 }
 
 /// The `Signature` value of a signed URL's query, as the edge reads it.
